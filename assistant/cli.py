@@ -1,0 +1,288 @@
+"""Headless commands: the same core the window uses, from a terminal.
+
+    assistant setup [--repair]
+    assistant ask "question" [--model NAME] [--conversation ID] [--json]
+    assistant chat [--conversation ID] [--model NAME]
+    assistant models list
+    assistant conversations list | search TEXT | show ID
+
+Errors go to stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from contextlib import contextmanager
+
+from assistant.chat import Finished, Started, ask
+from assistant.config import GenerationSettings
+from assistant.errors import UserFacingError
+from assistant.llm.protocol import Notice, Token
+from assistant.logs import setup_logging
+
+log = logging.getLogger("assistant.cli")
+
+
+def _add_generation_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="installed model name (or an unambiguous part of it)")
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--top-p", type=float)
+    p.add_argument("--top-k", type=int)
+    p.add_argument("--min-p", type=float)
+    p.add_argument("--repeat-penalty", type=float)
+    p.add_argument("--max-tokens", type=int)
+    p.add_argument("--ctx", type=int, dest="n_ctx", help="context size in tokens")
+    p.add_argument("--threads", type=int, dest="n_threads")
+    p.add_argument("--seed", type=int, help="fixed seed for reproducible answers")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="A private, offline assistant.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("setup", help="install the starter models into the app's models folder")
+    p.add_argument("--repair", action="store_true", help="rebuild and re-verify every starter model")
+
+    p = sub.add_parser("ask", help="ask one question and print the answer as it streams")
+    p.add_argument("question")
+    p.add_argument("--conversation", type=int, help="continue this conversation")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end instead")
+    _add_generation_args(p)
+
+    p = sub.add_parser("chat", help="an interactive conversation (Ctrl-C stops an answer, Ctrl-D quits)")
+    p.add_argument("--conversation", type=int)
+    _add_generation_args(p)
+
+    p = sub.add_parser("models", help="installed models")
+    msub = p.add_subparsers(dest="models_command", required=True)
+    q = msub.add_parser("list")
+    q.add_argument("--json", action="store_true")
+    q = msub.add_parser("verify", help="re-hash installed models")
+    q.add_argument("name", nargs="?")
+
+    p = sub.add_parser("conversations", help="saved conversations")
+    csub = p.add_subparsers(dest="conversations_command", required=True)
+    csub.add_parser("list")
+    q = csub.add_parser("search")
+    q.add_argument("text")
+    q = csub.add_parser("show")
+    q.add_argument("id", type=int)
+    return parser
+
+
+def generation_settings(core, args) -> GenerationSettings:
+    base = core.settings.generation.to_dict()
+    for key in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens", "n_ctx",
+                "n_threads", "seed"):
+        value = getattr(args, key, None)
+        if value is not None:
+            base[key] = value
+    return GenerationSettings.from_dict(base)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from assistant.config import paths
+
+    setup_logging(paths().logs, verbose=args.verbose)
+    try:
+        return COMMANDS[args.command](args)
+    except UserFacingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so plainly, keep the traceback in the log
+        log.exception("unexpected error")
+        print(f"error: something went wrong ({type(exc).__name__}: {exc}). Details are in the log.",
+              file=sys.stderr)
+        return 1
+
+
+def _core():
+    from assistant.core import Core
+
+    return Core()
+
+
+def cmd_setup(args) -> int:
+    from assistant.setup_models import install_starters
+
+    with _core() as core:
+        last = {}
+
+        def progress(name, done, total):
+            pct = int(done * 100 / total) if total else 100
+            if last.get(name) != pct and pct % 10 == 0:
+                last[name] = pct
+                print(f"  {name}: {pct}%", file=sys.stderr)
+
+        install_starters(core, repair=args.repair, progress=progress, report=print)
+    return 0
+
+
+@contextmanager
+def _ctrl_c_cancels(core):
+    """First Ctrl-C stops the answer (kept, marked stopped); the stream then ends normally."""
+    def handler(_sig, _frame):
+        core.engine.cancel()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stream(core, question, conversation_id, settings, *, echo: bool):
+    finished = None
+    with _ctrl_c_cancels(core):
+        for event in ask(core, question, conversation_id, settings):
+            if isinstance(event, Token) and echo:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Notice):
+                print(f"[{event.message}]", file=sys.stderr)
+            elif isinstance(event, Started):
+                conversation_id = event.conversation_id
+            elif isinstance(event, Finished):
+                finished = event
+    return finished
+
+
+def cmd_ask(args) -> int:
+    with _core() as core:
+        settings = generation_settings(core, args)
+        core.load_model(args.model, settings)
+        finished = _stream(core, args.question, args.conversation, settings, echo=not args.json)
+        message = finished.message
+        if args.json:
+            print(json.dumps({
+                "answer": message.content,
+                "model": message.model,
+                "conversation_id": message.conversation_id,
+                "message_id": message.id,
+                "status": message.status,
+                "sources": message.sources or [],
+                "timings": {
+                    "ttft_s": message.ttft_s,
+                    "tokens_per_s": message.tokens_per_s,
+                    "prompt_tokens": message.prompt_tokens,
+                    "completion_tokens": message.completion_tokens,
+                    "total_s": message.total_s,
+                },
+            }, ensure_ascii=False))
+        else:
+            print()
+            if message.status != "complete":
+                print(f"[{message.status}{': ' + message.error if message.error else ''}]", file=sys.stderr)
+        if message.status == "error":
+            print(f"error: {message.error}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_chat(args) -> int:
+    with _core() as core:
+        settings = generation_settings(core, args)
+        loaded = core.load_model(args.model, settings)
+        conversation_id = args.conversation
+        if conversation_id is not None:
+            if core.conversations.get(conversation_id) is None:
+                raise UserFacingError(f"There is no conversation {conversation_id}.")
+            for m in core.conversations.messages(conversation_id):
+                print(f"{m.role}> {m.content}")
+        print(f"[{core.model.display_name} ready in {loaded.load_s:.1f}s. Ctrl-C stops an answer, "
+              "Ctrl-D quits.]", file=sys.stderr)
+        while True:
+            try:
+                question = input("you> ")
+            except EOFError:
+                print()
+                return 0
+            except KeyboardInterrupt:
+                print()
+                continue
+            if not question.strip():
+                continue
+            sys.stdout.write("assistant> ")
+            finished = _stream(core, question, conversation_id, settings, echo=True)
+            conversation_id = finished.message.conversation_id
+            m = finished.message
+            suffix = f" [{m.status}]" if m.status != "complete" else ""
+            rate = f"{m.tokens_per_s:.1f} tok/s" if m.tokens_per_s else "-"
+            print(f"{suffix}\n  ({rate}, first token {m.ttft_s or 0:.2f}s)", file=sys.stderr)
+
+
+def cmd_models(args) -> int:
+    with _core() as core:
+        if args.models_command == "verify":
+            from assistant.models.starter import verify_installed
+
+            names = [args.name] if args.name else [m.name for m in core.registry.all()]
+            bad = 0
+            for name in names:
+                ok = verify_installed(core.registry, core.registry.resolve(name, kind=None).name)
+                bad += not ok
+                print(f"{'ok ' if ok else 'BAD'} {name}")
+            return 1 if bad else 0
+        models = core.registry.all()
+        if args.json:
+            print(json.dumps([m.to_row() for m in models], indent=2))
+            return 0
+        rows = [("NAME", "KIND", "FILE", "SIZE", "QUANT", "PARAMS", "CONTEXT")]
+        for m in models:
+            rows.append((m.name, m.kind, m.path.name, f"{m.size_bytes / 1e6:,.0f} MB", m.quantization or "-",
+                         _human_params(m.parameters), f"{m.context_length:,}" if m.context_length else "-"))
+        _print_table(rows)
+        if not models:
+            print("No models installed. Run `assistant setup`.", file=sys.stderr)
+    return 0
+
+
+def cmd_conversations(args) -> int:
+    with _core() as core:
+        store = core.conversations
+        if args.conversations_command == "list":
+            for c in store.list():
+                print(f"{c['id']:>5}  {c['updated_at'][:16]}  {c['title']}")
+        elif args.conversations_command == "search":
+            for hit in store.search(args.text):
+                print(f"{hit['conversation_id']:>5}  {hit['role']:<9} {hit['title']}: {hit['snippet']}")
+        else:
+            if store.get(args.id) is None:
+                raise UserFacingError(f"There is no conversation {args.id}.")
+            for m in store.messages(args.id):
+                status = "" if m.status == "complete" else f" [{m.status}]"
+                print(f"{m.role}{status}> {m.content}\n")
+    return 0
+
+
+def _human_params(n: int | None) -> str:
+    if not n:
+        return "-"
+    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+
+
+def _print_table(rows: list[tuple]) -> None:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+COMMANDS = {
+    "setup": cmd_setup,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "models": cmd_models,
+    "conversations": cmd_conversations,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Where the app keeps its files, and its typed settings.
+
+One environment variable, ASSISTANT_HOME, moves all app data (database,
+models, vectors, settings, logs) into one folder: tests and portable installs
+use it. Without it the platform's user folders are used (platformdirs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "assistant"
+HOME_ENV = "ASSISTANT_HOME"
+DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path
+    config: Path
+    cache: Path
+    logs: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data / "assistant.db"
+
+    @property
+    def models(self) -> Path:
+        return self.data / "models"
+
+    @property
+    def embedders(self) -> Path:
+        return self.data / "embedders"
+
+    @property
+    def vectors(self) -> Path:
+        return self.data / "vectors"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config / "settings.json"
+
+    def ensure(self) -> Paths:
+        for folder in (self.data, self.config, self.cache, self.logs, self.models):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def paths() -> Paths:
+    home = os.environ.get(HOME_ENV)
+    if home:
+        root = Path(home).expanduser().resolve()
+        return Paths(data=root / "data", config=root / "config", cache=root / "cache", logs=root / "logs")
+    return Paths(
+        data=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        config=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        cache=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+        logs=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+    )
+
+
+def physical_cores() -> int:
+    import psutil
+
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+@dataclass
+class GenerationSettings:
+    """Sampling and runtime knobs for one generation. None means "the model's default"."""
+
+    temperature: float = 0.7
+    top_p: float = 0.9
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    max_tokens: int = 512
+    n_ctx: int = 4096
+    seed: int | None = None
+    # llama-cpp-python's default is half the cores: one thread on a two-core laptop.
+    n_threads: int | None = None
+    n_threads_batch: int | None = None
+    n_batch: int = 512
+
+    def threads(self) -> tuple[int, int]:
+        cores = physical_cores()
+        return (self.n_threads or cores, self.n_threads_batch or self.n_threads or cores)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GenerationSettings:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Settings:
+    default_model: str = DEFAULT_MODEL
+    system_prompt: str = "You are a helpful, concise assistant running privately on the user's computer."
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+
+    @classmethod
+    def load(cls, where: Paths | None = None) -> Settings:
+        file = (where or paths()).settings_file
+        try:
+            raw = json.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError):
+            # A damaged settings file must not keep the app from starting.
+            return cls()
+        generation = GenerationSettings.from_dict(raw.get("generation", {}))
+        return cls(
+            default_model=raw.get("default_model", DEFAULT_MODEL),
+            system_prompt=raw.get("system_prompt", cls.system_prompt),
+            generation=generation,
+        )
+
+    def save(self, where: Paths | None = None) -> None:
+        target = (where or paths()).ensure().settings_file
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(dataclasses.asdict(self), indent=2), encoding="utf-8")
+        os.replace(tmp, target)

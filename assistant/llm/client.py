@@ -1,0 +1,223 @@
+"""The app's handle on the engine child process.
+
+load / generate / cancel / unload. A crash in the child becomes an Error
+event here; the next call starts a fresh child. cancel() is safe from any
+thread: it only writes a shared counter the child reads between tokens and
+from llama.cpp's abort callback during prompt processing.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from assistant.config import GenerationSettings, paths
+from assistant.errors import EngineError, ModelUnavailable
+from assistant.llm import worker
+from assistant.llm.protocol import Done, Error, Loaded, Notice, Timings, Token
+from assistant.models.gguf_check import check_gguf_file
+
+log = logging.getLogger("assistant.engine")
+
+# A cancel the child has not acknowledged in this long ends the child.
+HARD_CANCEL_S = 3.0
+POLL_S = 0.02
+
+
+class EngineClient:
+    def __init__(self, log_path: Path | None = None):
+        self._ctx = mp.get_context("spawn")
+        self._process = None
+        self._conn = None
+        self._cancel = self._ctx.Value("q", 0, lock=False)
+        self._next_id = 0
+        self._lock = threading.RLock()  # one command at a time on the pipe
+        self.loaded: Loaded | None = None
+        self.loaded_settings: GenerationSettings | None = None
+        self._log_path = log_path or (paths().ensure().logs / "engine.log")
+
+    # process ---------------------------------------------------------------
+    def _ensure_child(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            return
+        self._discard_child()
+        parent, child = self._ctx.Pipe()
+        self._process = self._ctx.Process(
+            target=worker.main, args=(child, self._cancel, str(self._log_path)), daemon=True,
+            name="assistant-engine",
+        )
+        self._process.start()
+        child.close()
+        self._conn = parent
+
+    def _discard_child(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+        self._process = None
+        self._conn = None
+        self.loaded = None
+
+    def _crash_error(self, during: str) -> Error:
+        code = None
+        if self._process is not None:
+            self._process.join(2)
+            code = self._process.exitcode
+        self._discard_child()
+        how = f"exit code {code}"
+        if code is not None and code < 0:
+            try:
+                how = signal.Signals(-code).name
+            except ValueError:
+                how = f"signal {-code}"
+        return Error(
+            f"The model engine stopped unexpectedly while {during} ({how}). "
+            "The app and your conversations are safe; load the model again or choose another.",
+            kind="crash",
+            detail=self.log_tail(),
+        )
+
+    def log_tail(self, limit: int = 2000) -> str:
+        try:
+            return self._log_path.read_text(errors="replace")[-limit:]
+        except OSError:
+            return ""
+
+    def _recv(self, timeout: float | None = None):
+        """One event from the child, or None on timeout. EOFError if the child died."""
+        if not self._conn.poll(timeout):
+            return None
+        return self._conn.recv()
+
+    # API ---------------------------------------------------------------------
+    def load(self, model_path: Path | str, settings: GenerationSettings | None = None) -> Loaded:
+        """Load a model, replacing any loaded one. Raises ModelUnavailable / EngineError."""
+        settings = settings or GenerationSettings()
+        check_gguf_file(Path(model_path))
+        with self._lock:
+            self._ensure_child()
+            n_threads, n_threads_batch = settings.threads()
+            payload = settings.to_dict() | {"n_threads": n_threads, "n_threads_batch": n_threads_batch}
+            self._conn.send({"op": "load", "path": str(model_path), "settings": payload})
+            try:
+                while True:
+                    event = self._recv(0.5)
+                    if event is None:
+                        if not self._process.is_alive():
+                            raise EOFError
+                        continue
+                    break
+            except (EOFError, OSError):
+                err = self._crash_error("loading the model")
+                raise ModelUnavailable(
+                    f"{Path(model_path).name} could not be loaded: the engine crashed reading it, "
+                    "so the file is probably damaged.",
+                    hint="Repair or re-download the model.",
+                ) from EngineError(err.message + "\n" + err.detail)
+            if isinstance(event, Error):
+                raise ModelUnavailable(f"{Path(model_path).name}: {event.message}",
+                                       hint=f"(llama.cpp said: {event.detail})" if event.detail else None)
+            self.loaded = event
+            self.loaded_settings = settings
+            return event
+
+    def generate(self, messages: list[dict], settings: GenerationSettings | None = None) -> Iterator:
+        """Stream Token and Notice events, ending with exactly one Done or Error."""
+        settings = settings or self.loaded_settings or GenerationSettings()
+        with self._lock:
+            if self.loaded is None or self._process is None or not self._process.is_alive():
+                yield Error("No model is loaded.", kind="engine")
+                return
+            self._next_id += 1
+            request_id = self._next_id
+            self._conn.send({"op": "generate", "id": request_id, "messages": messages,
+                             "settings": settings.to_dict()})
+            cancel_seen_at = None
+            parts: list[str] = []
+            try:
+                while True:
+                    event = self._recv(POLL_S)
+                    if event is None:
+                        if not self._process.is_alive():
+                            raise EOFError
+                        if self._cancel.value >= request_id:
+                            cancel_seen_at = cancel_seen_at or time.monotonic()
+                            if time.monotonic() - cancel_seen_at > HARD_CANCEL_S:
+                                log.warning("engine ignored a cancel for %.1fs; restarting it", HARD_CANCEL_S)
+                                self._discard_child()
+                                yield Done(reason="cancelled", text="".join(parts), timings=Timings())
+                                return
+                        continue
+                    if isinstance(event, Token):
+                        parts.append(event.text)
+                        yield event
+                    elif isinstance(event, Notice):
+                        yield event
+                    elif isinstance(event, (Done, Error)):
+                        yield event
+                        return
+            except (EOFError, OSError):
+                yield self._crash_error("writing an answer")
+            except GeneratorExit:
+                # The consumer walked away mid-stream: stop the child and drain it, so
+                # the pipe holds no stale tokens for the next request.
+                self._cancel.value = request_id
+                self._drain(request_id)
+                raise
+
+    def _drain(self, request_id: int) -> None:
+        deadline = time.monotonic() + HARD_CANCEL_S
+        try:
+            while time.monotonic() < deadline:
+                event = self._recv(POLL_S)
+                if isinstance(event, (Done, Error)):
+                    return
+                if event is None and not self._process.is_alive():
+                    break
+        except (EOFError, OSError):
+            pass
+        self._discard_child()
+
+    def cancel(self) -> None:
+        """Stop the current generation (if any). Returns at once; the stream ends with Done('cancelled')."""
+        self._cancel.value = self._next_id
+
+    def count_tokens(self, messages: list[dict]) -> int:
+        with self._lock:
+            if self.loaded is None:
+                raise EngineError("No model is loaded.")
+            self._conn.send({"op": "count", "messages": messages})
+            return self._conn.recv()["n"]
+
+    def unload(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.is_alive() and self.loaded is not None:
+                self._conn.send({"op": "unload"})
+                try:
+                    self._recv(10)
+                except (EOFError, OSError):
+                    self._discard_child()
+            self.loaded = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.is_alive():
+                try:
+                    self._conn.send({"op": "shutdown"})
+                    self._process.join(5)
+                except (OSError, BrokenPipeError):
+                    pass
+            self._discard_child()
+
+    def __enter__(self) -> EngineClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

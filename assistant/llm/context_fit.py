@@ -1,0 +1,43 @@
+"""Fitting a conversation into the model's context window.
+
+The oldest turns leave the prompt first; the system prompt and the newest
+question always stay. Nothing is deleted from the store: this only decides
+what the model sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+class PromptTooLong(ValueError):
+    """Even the system prompt plus the newest message does not fit."""
+
+
+def fit_messages(
+    messages: list[dict],
+    count_tokens: Callable[[list[dict]], int],
+    budget: int,
+) -> tuple[list[dict], int]:
+    """Return (messages that fit in `budget` tokens, how many were dropped).
+
+    Turns are dropped a user/assistant pair at a time from the oldest end so
+    the transcript keeps alternating roles, which chat templates expect.
+    """
+    system = [m for m in messages[:1] if m["role"] == "system"]
+    rest = messages[len(system):]
+    if not rest:
+        return messages, 0
+    dropped = 0
+    while True:
+        candidate = system + rest
+        if count_tokens(candidate) <= budget:
+            return candidate, dropped
+        if len(rest) <= 1:
+            raise PromptTooLong(
+                "The message is too long for this model's context window. "
+                "Shorten it or raise the context size in the settings."
+            )
+        step = 2 if len(rest) > 2 and rest[0]["role"] == "user" and rest[1]["role"] == "assistant" else 1
+        rest = rest[step:]
+        dropped += step

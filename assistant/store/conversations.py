@@ -1,0 +1,158 @@
+"""Conversations and their messages."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from assistant.store.timeutil import now_iso
+
+STATUSES = ("streaming", "complete", "stopped", "error")
+
+
+@dataclass
+class Message:
+    id: int
+    conversation_id: int
+    role: str
+    content: str
+    status: str
+    model: str | None = None
+    error: str | None = None
+    ttft_s: float | None = None
+    tokens_per_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_s: float | None = None
+    settings: dict | None = None
+    sources: list | None = None
+    created_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict) -> Message:
+        return cls(
+            id=row["id"],
+            conversation_id=row["conversation_id"],
+            role=row["role"],
+            content=row["content"] or "",
+            status=row["status"],
+            model=row["model"],
+            error=row["error"],
+            ttft_s=row["ttft_s"],
+            tokens_per_s=row["tokens_per_s"],
+            prompt_tokens=row["prompt_tokens"],
+            completion_tokens=row["completion_tokens"],
+            total_s=row["total_s"],
+            settings=json.loads(row["settings"]) if row["settings"] else None,
+            sources=json.loads(row["sources"]) if row["sources"] else [],
+            created_at=row["created_at"],
+        )
+
+
+class Conversations:
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    # conversations -------------------------------------------------------
+    def create(self, title: str | None = None, model: str | None = None) -> int:
+        stamp = now_iso()
+        with self.db.conn:
+            table = self.db["conversations"].insert(
+                {"title": title or "New conversation", "model": model, "created_at": stamp, "updated_at": stamp}
+            )
+        return table.last_pk
+
+    def get(self, conversation_id: int) -> dict | None:
+        try:
+            return self.db["conversations"].get(conversation_id)
+        except sqlite_utils.db.NotFoundError:
+            return None
+
+    def list(self) -> list[dict]:
+        return list(self.db["conversations"].rows_where(order_by="updated_at desc, id desc"))
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        with self.db.conn:
+            self.db["conversations"].update(conversation_id, {"title": title.strip() or "Untitled"})
+
+    def delete(self, conversation_id: int) -> None:
+        with self.db.conn:
+            self.db["messages"].delete_where("conversation_id = ?", [conversation_id])
+            self.db["conversations"].delete_where("id = ?", [conversation_id])
+
+    def touch(self, conversation_id: int, **fields: Any) -> None:
+        self.db["conversations"].update(conversation_id, {"updated_at": now_iso(), **fields})
+
+    # messages ------------------------------------------------------------
+    def add_message(self, conversation_id: int, role: str, content: str, *, status: str = "complete",
+                    **fields: Any) -> int:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        stamp = now_iso()
+        row = {
+            "conversation_id": conversation_id,
+            "role": role,
+            "content": content,
+            "status": status,
+            "created_at": stamp,
+            "updated_at": stamp,
+            **_encode(fields),
+        }
+        with self.db.conn:
+            pk = self.db["messages"].insert(row).last_pk
+            self.touch(conversation_id)
+        return pk
+
+    def update_message(self, message_id: int, **fields: Any) -> None:
+        if "status" in fields and fields["status"] not in STATUSES:
+            raise ValueError(f"unknown status {fields['status']!r}")
+        with self.db.conn:
+            self.db["messages"].update(message_id, {**_encode(fields), "updated_at": now_iso()})
+
+    def message(self, message_id: int) -> Message:
+        return Message.from_row(self.db["messages"].get(message_id))
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        rows = self.db["messages"].rows_where("conversation_id = ?", [conversation_id], order_by="id")
+        return [Message.from_row(r) for r in rows]
+
+    def search(self, query: str, limit: int = 50) -> list[dict]:
+        """Full-text search over every message; each hit names its conversation."""
+        terms = re.findall(r"\w+", query)
+        if not terms:
+            return []
+        # Quoted terms: a user's "C++" or "AND" is text, not FTS syntax.
+        fts_query = " ".join(f'"{t}"*' if i == len(terms) - 1 else f'"{t}"' for i, t in enumerate(terms))
+        sql = """
+            select messages.id, messages.conversation_id, messages.role, conversations.title,
+                   snippet(messages_fts, 0, '[', ']', '…', 12) as snippet
+            from messages_fts
+            join messages on messages.rowid = messages_fts.rowid
+            join conversations on conversations.id = messages.conversation_id
+            where messages_fts match ?
+            order by rank limit ?
+        """
+        return [dict(zip(("id", "conversation_id", "role", "title", "snippet"), row))
+                for row in self.db.execute(sql, [fts_query, limit]).fetchall()]
+
+    def recover_interrupted(self) -> int:
+        """Answers left 'streaming' by a killed process keep their text and become 'stopped'."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update messages set status = 'stopped', error = 'interrupted: the app closed mid-answer', "
+                "updated_at = ? where status = 'streaming'",
+                [now_iso()],
+            )
+        return cursor.rowcount
+
+
+def _encode(fields: dict) -> dict:
+    out = dict(fields)
+    for key in ("settings", "sources"):
+        if key in out and out[key] is not None and not isinstance(out[key], str):
+            out[key] = json.dumps(out[key])
+    return out

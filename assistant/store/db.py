@@ -1,0 +1,35 @@
+"""Opening the database: WAL mode, foreign keys, and migrations applied."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from assistant.errors import UserFacingError
+from assistant.store.migrations import migrations
+
+
+def open_database(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed) the app database with every migration applied.
+
+    WAL lets the UI read while a worker writes; a busy timeout turns brief
+    contention into a wait instead of "database is locked".
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        db = sqlite_utils.Database(conn)
+        db.enable_wal()
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")
+        migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise UserFacingError(
+            f"The app database at {path} cannot be opened ({exc}).",
+            hint="Move it aside to start fresh; your models are kept.",
+        ) from exc
+    return db
