@@ -136,7 +136,7 @@ class Conversations:
             where messages_fts match ?
             order by rank limit ?
         """
-        return [dict(zip(("id", "conversation_id", "role", "title", "snippet"), row))
+        return [dict(zip(("id", "conversation_id", "role", "title", "snippet"), row, strict=True))
                 for row in self.db.execute(sql, [fts_query, limit]).fetchall()]
 
     def recover_interrupted(self) -> int:

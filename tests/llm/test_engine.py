@@ -1,0 +1,198 @@
+"""The engine child process, with the real llama.cpp and the real starter models."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from assistant.config import GenerationSettings, physical_cores
+from assistant.errors import ModelUnavailable
+from assistant.llm.client import EngineClient
+from assistant.llm.protocol import Done, Error, Notice, Token
+from tests.conftest import QWEN, SMOL
+
+
+def collect(events):
+    tokens, notices, last = [], [], None
+    for event in events:
+        if isinstance(event, Token):
+            tokens.append(event.text)
+        elif isinstance(event, Notice):
+            notices.append(event)
+        else:
+            last = event
+    return "".join(tokens), notices, last
+
+
+@pytest.fixture
+def smol_path(starter_registry):
+    return starter_registry[SMOL].path
+
+
+@pytest.fixture
+def engine(tmp_path):
+    client = EngineClient(log_path=tmp_path / "engine.log")
+    yield client
+    client.close()
+
+
+SETTINGS = GenerationSettings(seed=7, max_tokens=40, temperature=0.0)
+
+
+def ask(engine, text, history=()):
+    messages = [{"role": "system", "content": "You are helpful."}, *history, {"role": "user", "content": text}]
+    return collect(engine.generate(messages, SETTINGS))
+
+
+def test_streams_tokens_and_ends_with_timings(shared_engine, smol_path):
+    loaded = shared_engine.load(smol_path, SETTINGS)
+    assert loaded.n_threads == physical_cores() and loaded.n_threads_batch == physical_cores()
+    assert loaded.chat_template  # taken from the GGUF metadata
+    text, _, done = ask(shared_engine, "Say hello.")
+    assert isinstance(done, Done), done
+    assert text and done.text == text
+    t = done.timings
+    assert t.prompt_tokens > 5 and t.completion_tokens > 1
+    assert t.ttft_s > 0 and t.tokens_per_s > 0 and t.total_s >= t.ttft_s
+    assert "<|im_start|>user" in done.prompt and "Say hello." in done.prompt
+
+
+def test_threads_are_configurable(shared_engine, smol_path):
+    loaded = shared_engine.load(smol_path, GenerationSettings(n_threads=1, n_threads_batch=2))
+    assert (loaded.n_threads, loaded.n_threads_batch) == (1, 2)
+
+
+@pytest.mark.parametrize("model", [SMOL, QWEN])
+def test_every_starter_model_produces_clean_turns(shared_engine, starter_registry, model):
+    shared_engine.load(starter_registry[model].path, SETTINGS)
+    text, _, done = ask(shared_engine, "What is the capital of France? Answer in one sentence.")
+    assert done.reason in ("stop", "length")
+    assert "Paris" in text
+    for marker in ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "assistant\n"):
+        assert marker not in text
+
+
+def test_follow_up_reuses_the_cached_prefix(shared_engine, smol_path):
+    shared_engine.load(smol_path, SETTINGS)
+    history = []
+    for i in range(3):
+        question = f"Tell me one fact about the number {i + 3}."
+        text, _, done = ask(shared_engine, question, history)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": text}]
+    # Turn 3 re-processes only the newest question, not the whole transcript.
+    assert done.timings.cached_tokens >= done.timings.prompt_tokens - 40
+    assert done.timings.cached_tokens > 40
+
+
+def test_cancel_stops_generation_and_keeps_the_partial_answer(shared_engine, smol_path):
+    shared_engine.load(smol_path, GenerationSettings(seed=1, max_tokens=2000, temperature=0.8))
+    events = shared_engine.generate(
+        [{"role": "user", "content": "Write a very long story about a lighthouse keeper."}])
+    seen = []
+    for event in events:
+        if isinstance(event, Token):
+            seen.append(event.text)
+            if len(seen) == 5:
+                shared_engine.cancel()
+        elif isinstance(event, Done):
+            done = event
+    assert done.reason == "cancelled"
+    assert done.text == "".join(seen) and len(seen) >= 5
+    assert done.timings.completion_tokens < 200
+    # The engine is still usable after a cancel.
+    text, _, after = ask(shared_engine, "Say yes.")
+    assert isinstance(after, Done) and after.reason != "cancelled" and text
+
+
+def test_cancel_during_prompt_processing(shared_engine, starter_registry):
+    shared_engine.load(starter_registry[QWEN].path, GenerationSettings(n_ctx=8192, max_tokens=50))
+    long_prompt = "Summarise this. " + " ".join(f"Paragraph {i} says the sky is blue." for i in range(700))
+    threading.Timer(0.3, shared_engine.cancel).start()
+    text, _, done = collect(shared_engine.generate([{"role": "user", "content": long_prompt}]))
+    assert isinstance(done, Done) and done.reason == "cancelled"
+    assert done.timings.completion_tokens == 0 and text == ""
+
+
+def test_context_overflow_drops_the_oldest_turns_and_says_so(shared_engine, smol_path):
+    shared_engine.load(smol_path, GenerationSettings(n_ctx=512, max_tokens=32, seed=3))
+    history = []
+    for i in range(12):
+        history += [{"role": "user", "content": f"Question {i}: " + "tell me about rivers " * 6},
+                    {"role": "assistant", "content": f"Answer {i}: " + "rivers flow to the sea " * 6}]
+    text, notices, done = ask(shared_engine, "And lakes?", history)
+    assert isinstance(done, Done), done
+    assert notices and notices[0].kind == "context_trimmed" and done.dropped_messages > 0
+    assert done.timings.prompt_tokens <= 512
+    assert "And lakes?" in done.prompt and "Question 0:" not in done.prompt
+
+
+def test_a_message_too_long_for_the_context_is_a_clear_error(shared_engine, smol_path):
+    shared_engine.load(smol_path, GenerationSettings(n_ctx=256, max_tokens=32))
+    _, _, done = ask(shared_engine, "word " * 2000)
+    assert isinstance(done, Error) and "too long" in done.message
+
+
+# Broken model files: each is a clear error, and the parent (this test process) survives.
+
+def _truncated(src, dst):
+    data = src.read_bytes()
+    dst.write_bytes(data[: len(data) // 2])
+    return dst
+
+
+BROKEN = {
+    "truncated": (lambda src, d: _truncated(src, d / "half.gguf"), "could not be loaded"),
+    "random bytes": (lambda src, d: _write(d / "noise.gguf", os.urandom(300_000)), "not a GGUF"),
+    "zero bytes": (lambda src, d: _write(d / "empty.gguf", b""), "empty"),
+    "text file": (lambda src, d: _write(d / "notes.gguf", b"just some notes\n" * 100), "not a GGUF"),
+    "header only": (lambda src, d: _write(d / "head.gguf", src.read_bytes()[:24]), "could not be loaded"),
+    "garbage after header": (lambda src, d: _write(d / "garbage.gguf", src.read_bytes()[:24]
+                                                  + os.urandom(200_000)), "could not be loaded"),
+    "missing": (lambda src, d: d / "nowhere.gguf", "missing"),
+}
+
+
+def _write(path, data):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("kind", list(BROKEN))
+def test_broken_model_files_give_a_clear_error(engine, smol_path, tmp_path, kind):
+    make, expected = BROKEN[kind]
+    path = make(smol_path, tmp_path)
+    with pytest.raises(ModelUnavailable) as info:
+        engine.load(path, SETTINGS)
+    assert expected in str(info.value)
+    # The engine recovers: a good model loads and answers after the bad one.
+    engine.load(smol_path, SETTINGS)
+    _, _, done = ask(engine, "Say hi.")
+    assert isinstance(done, Done)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGABRT, signal.SIGSEGV])
+def test_a_crash_inside_the_engine_becomes_an_error_event(engine, smol_path, sig):
+    engine.load(smol_path, GenerationSettings(seed=1, max_tokens=2000))
+    events = engine.generate([{"role": "user", "content": "Write a long poem about the sea."}])
+    crashed = None
+    for event in events:
+        if isinstance(event, Token) and crashed is None:
+            os.kill(engine._process.pid, sig)  # what an abort() or a bad pointer in llama.cpp does
+            crashed = True
+        elif isinstance(event, (Done, Error)):
+            final = event
+    assert isinstance(final, Error) and final.kind == "crash"
+    assert signal.Signals(sig).name in final.message and "safe" in final.message
+    # Nothing is loaded any more, and a new load starts a fresh child.
+    assert engine.loaded is None
+    engine.load(smol_path, SETTINGS)
+    _, _, done = ask(engine, "Say hi.")
+    assert isinstance(done, Done)
+
+
+def test_generate_without_a_model_is_an_error(engine):
+    _, _, done = ask(engine, "hello")
+    assert isinstance(done, Error) and "No model" in done.message

@@ -1,0 +1,90 @@
+import sqlite3
+
+import pytest
+
+from assistant.store.conversations import Conversations
+from assistant.store.db import open_database
+from assistant.store.migrations import migrations
+
+
+def test_migrating_an_empty_database_creates_the_schema(tmp_path):
+    db = open_database(tmp_path / "a.db")
+    assert {"models", "conversations", "messages", "messages_fts"} <= set(db.table_names())
+    assert {m.name for m in migrations.applied(db)} == {"m001_models", "m002_conversations", "m003_messages"}
+    message_columns = set(db["messages"].columns_dict)
+    assert {"role", "content", "model", "settings", "status", "ttft_s", "tokens_per_s", "prompt_tokens",
+            "completion_tokens", "total_s", "sources"} <= message_columns
+    assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert db["messages"].foreign_keys[0].other_table == "conversations"
+
+
+def test_migrations_are_idempotent(tmp_path):
+    open_database(tmp_path / "a.db").conn.close()
+    db = open_database(tmp_path / "a.db")
+    assert len(migrations.applied(db)) == 3
+    assert migrations.pending(db) == []
+
+
+def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
+    bad = tmp_path / "a.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    from assistant.errors import UserFacingError
+
+    with pytest.raises(UserFacingError, match="cannot be opened"):
+        open_database(bad)
+
+
+def test_conversations_messages_and_full_text_search(tmp_path):
+    store = Conversations(open_database(tmp_path / "a.db"))
+    first = store.create("Contracts")
+    second = store.create("Recipes")
+    store.add_message(first, "user", "What does clause 14.2 of the lease say about subletting?")
+    store.add_message(second, "user", "How long do I bake sourdough bread?")
+    answer = store.add_message(second, "assistant", "", status="streaming", model="m", settings={"seed": 1})
+    store.update_message(answer, content="About 45 minutes at 230 °C.", status="complete", ttft_s=0.2)
+
+    assert [c["id"] for c in store.list()] == [second, first]  # newest activity first
+    hits = store.search("subletting")
+    assert [(h["conversation_id"], h["role"]) for h in hits] == [(first, "user")]
+    assert "[subletting]" in hits[0]["snippet"]
+    assert store.search("minut")[0]["id"] == answer  # prefix match on the last term
+    # FTS syntax in what a user types is just text, never an error.
+    assert store.search('clause "14.2')[0]["conversation_id"] == first
+    assert store.search('AND OR NOT ( "') == []
+    message = store.message(answer)
+    assert message.settings == {"seed": 1} and message.ttft_s == 0.2 and message.status == "complete"
+    with pytest.raises(ValueError):
+        store.update_message(answer, status="exploded")
+
+
+def test_delete_removes_messages_and_their_search_entries(tmp_path):
+    store = Conversations(open_database(tmp_path / "a.db"))
+    cid = store.create()
+    store.add_message(cid, "user", "a unique zebra question")
+    store.delete(cid)
+    assert store.get(cid) is None
+    assert store.search("zebra") == []
+
+
+def test_interrupted_answers_are_kept_and_marked_stopped(tmp_path):
+    path = tmp_path / "a.db"
+    store = Conversations(open_database(path))
+    cid = store.create()
+    mid = store.add_message(cid, "assistant", "partial ans", status="streaming")
+    store.db.conn.close()
+    store = Conversations(open_database(path))
+    assert store.recover_interrupted() == 1
+    message = store.message(mid)
+    assert (message.status, message.content) == ("stopped", "partial ans")
+    assert "interrupted" in message.error
+
+
+def test_two_connections_write_without_locking_errors(tmp_path):
+    path = tmp_path / "a.db"
+    a = Conversations(open_database(path))
+    b = Conversations(open_database(path))
+    cid = a.create()
+    for i in range(50):
+        (a if i % 2 else b).add_message(cid, "user", f"message {i}")
+    assert len(a.messages(cid)) == 50
+    assert sqlite3.connect(path).execute("pragma integrity_check").fetchone()[0] == "ok"

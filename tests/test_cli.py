@@ -1,0 +1,94 @@
+"""The CLI as a user runs it: a real subprocess, the real engine and database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from assistant.store.conversations import Conversations
+from assistant.store.db import open_database
+from tests.conftest import QWEN, SMOL
+
+
+def run_cli(*args, timeout=180):
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=os.environ.copy())
+
+
+def test_ask_json_gives_a_correct_answer_with_real_timings(core):
+    result = run_cli("ask", "--json", "--model", QWEN, "--seed", "1", "What is the capital of France?")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert set(out) >= {"answer", "model", "conversation_id", "sources", "timings"}
+    assert "Paris" in out["answer"]
+    assert out["model"] == QWEN and out["sources"] == []
+    t = out["timings"]
+    assert set(t) == {"ttft_s", "tokens_per_s", "prompt_tokens", "completion_tokens", "total_s"}
+    assert 0 < t["ttft_s"] < t["total_s"] and t["tokens_per_s"] > 0 and t["completion_tokens"] > 0
+    # The answer was stored with the conversation.
+    messages = core.conversations.messages(out["conversation_id"])
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[1].content == out["answer"] and messages[1].status == "complete"
+
+
+def test_ask_streams_plain_text_and_continues_a_conversation(core):
+    first = run_cli("ask", "--json", "--model", SMOL, "--max-tokens", "20", "Hello, my name is Ada.")
+    cid = json.loads(first.stdout)["conversation_id"]
+    second = run_cli("ask", "--model", SMOL, "--max-tokens", "20", "--conversation", str(cid), "Thanks!")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip()
+    assert len(core.conversations.messages(cid)) == 4
+
+
+def test_errors_go_to_stderr_with_a_non_zero_exit(core):
+    result = run_cli("ask", "--model", "no-such-model", "hi")
+    assert result.returncode == 1
+    assert "No installed model is called 'no-such-model'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_models_list_shows_the_starter_models(core):
+    result = run_cli("models", "list")
+    assert result.returncode == 0
+    for name in (SMOL, QWEN, "all-minilm-l6-v2"):
+        assert name in result.stdout
+    assert "Q4_K_M" in result.stdout and "32,768" in result.stdout and "491 MB" in result.stdout
+
+
+def test_chat_is_interactive_and_keeps_the_conversation(core):
+    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "chat", "--model", SMOL, "--max-tokens", "16"],
+                          input="Hi there\nWhat did I just say?\n", capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("assistant>") == 2
+    (conversation,) = core.conversations.list()
+    assert [m.role for m in core.conversations.messages(conversation["id"])] == ["user", "assistant"] * 2
+
+
+def test_a_process_killed_mid_answer_leaves_the_database_intact(core, app_paths):
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ask", "--model", SMOL, "--max-tokens", "2000",
+                             "--temperature", "0.9", "Write a very long story about a dragon."],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    db_path = app_paths.database
+    partial = ""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(partial) < 40:
+        row = sqlite3.connect(db_path).execute(
+            "select content from messages where role = 'assistant'").fetchone()
+        partial = row[0] if row and row[0] else ""
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(partial) >= 40, "the answer was never flushed while streaming"
+
+    assert sqlite3.connect(db_path).execute("pragma integrity_check").fetchone()[0] == "ok"
+    store = Conversations(open_database(db_path))
+    assert store.recover_interrupted() == 1
+    (conversation,) = store.list()
+    user, answer = store.messages(conversation["id"])
+    assert user.content.startswith("Write a very long story")
+    assert answer.status == "stopped" and answer.content.startswith(partial[:40])
