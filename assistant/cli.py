@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -64,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true")
     q = msub.add_parser("verify", help="re-hash installed models")
     q.add_argument("name", nargs="?")
+
+    p = sub.add_parser("bench", help="measure speed on this machine (prints a table, writes JSON)")
+    bsub = p.add_subparsers(dest="bench_command", required=True)
+    q = bsub.add_parser("engine", help="load, TTFT, tokens/s vs bare llama-cpp-python, follow-up TTFT, cancel")
+    q.add_argument("models", nargs="*", help="model names (default: every installed chat model)")
+    q.add_argument("--repeats", type=int, default=3)
+    q.add_argument("--json", dest="json_path", help="where to write the JSON (default bench/results/<date>-engine.json)")
 
     p = sub.add_parser("conversations", help="saved conversations")
     csub = p.add_subparsers(dest="conversations_command", required=True)
@@ -246,6 +254,29 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    import datetime
+    import platform
+    from pathlib import Path
+
+    from assistant.bench.engine_speed import format_table, measure_model
+
+    with _core() as core:
+        models = [core.registry.resolve(n) for n in args.models] or core.chat_models()
+        rows = []
+        for model in models:
+            core.registry.check(model)
+            rows.append(measure_model(model, repeats=args.repeats, report=lambda m: print(m, file=sys.stderr)))
+    print(format_table(rows))
+    target = Path(args.json_path or f"bench/results/{datetime.date.today().isoformat()}-engine.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    machine = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+               "python": platform.python_version()}
+    target.write_text(json.dumps({"machine": machine, "engine": [r.to_dict() for r in rows]}, indent=2))
+    print(f"written to {target}", file=sys.stderr)
+    return 0
+
+
 def cmd_conversations(args) -> int:
     with _core() as core:
         store = core.conversations
@@ -282,6 +313,7 @@ COMMANDS = {
     "chat": cmd_chat,
     "models": cmd_models,
     "conversations": cmd_conversations,
+    "bench": cmd_bench,
 }
 
 if __name__ == "__main__":

@@ -140,6 +140,7 @@ class EngineClient:
             self._conn.send({"op": "generate", "id": request_id, "messages": messages,
                              "settings": settings.to_dict()})
             cancel_seen_at = None
+            finished = False
             parts: list[str] = []
             try:
                 while True:
@@ -161,15 +162,17 @@ class EngineClient:
                     elif isinstance(event, Notice):
                         yield event
                     elif isinstance(event, (Done, Error)):
+                        finished = True
                         yield event
                         return
             except (EOFError, OSError):
                 yield self._crash_error("writing an answer")
             except GeneratorExit:
-                # The consumer walked away mid-stream: stop the child and drain it, so
-                # the pipe holds no stale tokens for the next request.
-                self._cancel.value = request_id
-                self._drain(request_id)
+                if not finished:
+                    # The consumer walked away mid-stream: stop the child and drain it, so
+                    # the pipe holds no stale tokens for the next request.
+                    self._cancel.value = request_id
+                    self._drain(request_id)
                 raise
 
     def _drain(self, request_id: int) -> None:

@@ -196,3 +196,17 @@ def test_a_crash_inside_the_engine_becomes_an_error_event(engine, smol_path, sig
 def test_generate_without_a_model_is_an_error(engine):
     _, _, done = ask(engine, "hello")
     assert isinstance(done, Error) and "No model" in done.message
+
+
+def test_leaving_a_stream_early_keeps_the_engine_ready(shared_engine, smol_path):
+    shared_engine.load(smol_path, GenerationSettings(seed=1, max_tokens=500))
+    for event in shared_engine.generate([{"role": "user", "content": "Count from 1 to 100."}]):
+        if isinstance(event, Token):
+            break  # e.g. a window closed mid-answer
+    assert shared_engine.loaded is not None
+    for event in shared_engine.generate([{"role": "user", "content": "Say hi."}], SETTINGS):
+        if isinstance(event, Done):
+            break  # leaving right after Done must not cost the loaded model
+    assert shared_engine.loaded is not None
+    text, _, done = ask(shared_engine, "Say hi.")
+    assert isinstance(done, Done) and done.timings.prompt_tokens > 0
