@@ -19,7 +19,7 @@ import signal
 import sys
 from contextlib import contextmanager
 
-from assistant.chat import Finished, Started, ask
+from assistant.chat import Finished, ask
 from assistant.config import GenerationSettings
 from assistant.errors import UserFacingError
 from assistant.llm.protocol import Notice, Token
@@ -53,7 +53,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--conversation", type=int, help="continue this conversation")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end instead")
+    p.add_argument("--collection", action="append", help="answer from this document collection (repeatable)")
     _add_generation_args(p)
+
+    p = sub.add_parser("index", help="add files or folders to a collection and index them")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--ignore", action="append", default=[], help="glob of files to leave out (repeatable)")
+
+    p = sub.add_parser("search", help="search a collection (hybrid keyword + vector)")
+    p.add_argument("query")
+    p.add_argument("--collection", action="append")
+    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default="hybrid")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("collections", help="document collections")
+    ksub = p.add_subparsers(dest="collections_command", required=True)
+    ksub.add_parser("list")
+    for verb in ("remove", "reindex", "status"):
+        q = ksub.add_parser(verb)
+        q.add_argument("name")
+    q = ksub.add_parser("rename")
+    q.add_argument("name")
+    q.add_argument("new_name")
+
+    p = sub.add_parser("eval", help="measure retrieval and answers on a question set (e.g. ../shared/data/squad2-dev)")
+    p.add_argument("folder")
+    p.add_argument("--limit", type=int, help="only the first N questions (default: all)")
+    p.add_argument("--retrieval-only", action="store_true")
+    p.add_argument("--json", dest="json_path")
+    p.add_argument("--model")
 
     p = sub.add_parser("chat", help="an interactive conversation (Ctrl-C stops an answer, Ctrl-D quits)")
     p.add_argument("--conversation", type=int)
@@ -148,17 +178,15 @@ def _ctrl_c_cancels(core):
         signal.signal(signal.SIGINT, previous)
 
 
-def _stream(core, question, conversation_id, settings, *, echo: bool):
+def _stream(core, events, *, echo: bool):
     finished = None
     with _ctrl_c_cancels(core):
-        for event in ask(core, question, conversation_id, settings):
+        for event in events:
             if isinstance(event, Token) and echo:
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
             elif isinstance(event, Notice):
                 print(f"[{event.message}]", file=sys.stderr)
-            elif isinstance(event, Started):
-                conversation_id = event.conversation_id
             elif isinstance(event, Finished):
                 finished = event
     return finished
@@ -168,7 +196,17 @@ def cmd_ask(args) -> int:
     with _core() as core:
         settings = generation_settings(core, args)
         core.load_model(args.model, settings)
-        finished = _stream(core, args.question, args.conversation, settings, echo=not args.json)
+        if args.collection:
+            from assistant.answer import ask_documents
+            from assistant.knowledge.base import KnowledgeBase
+
+            kb = KnowledgeBase(core)
+            for name in args.collection:
+                kb.collections.get(name)
+            events = ask_documents(core, kb, args.question, args.collection, args.conversation, settings)
+        else:
+            events = ask(core, args.question, args.conversation, settings)
+        finished = _stream(core, events, echo=not args.json)
         message = finished.message
         if args.json:
             print(json.dumps({
@@ -188,6 +226,10 @@ def cmd_ask(args) -> int:
             }, ensure_ascii=False))
         else:
             print()
+            for source in message.sources or []:
+                if source.get("in_prompt"):
+                    mark = "cited" if source.get("cited") else "not cited"
+                    print(f"  [{source['number']}] {_where(source)} ({mark})", file=sys.stderr)
             if message.status != "complete":
                 print(f"[{message.status}{': ' + message.error if message.error else ''}]", file=sys.stderr)
         if message.status == "error":
@@ -220,7 +262,7 @@ def cmd_chat(args) -> int:
             if not question.strip():
                 continue
             sys.stdout.write("assistant> ")
-            finished = _stream(core, question, conversation_id, settings, echo=True)
+            finished = _stream(core, ask(core, question, conversation_id, settings), echo=True)
             conversation_id = finished.message.conversation_id
             m = finished.message
             suffix = f" [{m.status}]" if m.status != "complete" else ""
@@ -295,6 +337,116 @@ def cmd_conversations(args) -> int:
     return 0
 
 
+def _where(source: dict) -> str:
+    where = source["path"] or "?"
+    if source.get("page"):
+        where += f", page {source['page']}"
+    elif source.get("line_start"):
+        where += f", lines {source['line_start']}-{source['line_end']}"
+    return where
+
+
+def _kb(core):
+    from assistant.knowledge.base import KnowledgeBase
+
+    return KnowledgeBase(core)
+
+
+def cmd_index(args) -> int:
+    with _core() as core:
+        kb = _kb(core)
+        row = kb.collections.ensure(args.collection)
+        if args.ignore:
+            core.db["collections"].update(row["id"], {"ignore_globs": json.dumps(args.ignore)})
+        for path in args.paths:
+            kb.collections.add_source(args.collection, path)
+        return _run_index(kb, args.collection)
+
+
+def _run_index(kb, name: str) -> int:
+    last = [0.0]
+
+    def progress(p):
+        import time
+
+        now = time.monotonic()
+        if p.phase != "indexing" or now - last[0] > 0.5:
+            last[0] = now
+            current = f" {p.current_file}" if p.current_file else ""
+            print(f"\r[{p.phase}] {p.files_done}/{p.files_total} files, {p.chunks} chunks, "
+                  f"{p.errors} skipped{current}"[:160].ljust(100), end="", file=sys.stderr, flush=True)
+
+    cancel = {"flag": False}
+
+    def on_sigint(_sig, _frame):
+        cancel["flag"] = True
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        report = kb.index(name, progress, lambda: cancel["flag"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print(file=sys.stderr)
+    print(f"{name}: {report.files} files: {report.indexed} indexed, {report.unchanged} unchanged, "
+          f"{report.reused} moved or duplicate, {report.removed} removed, {len(report.skipped)} skipped; "
+          f"{report.chunks_added} chunks added, {report.chunks_total} in total ({report.seconds:.1f}s)"
+          + (" [cancelled]" if report.cancelled else ""))
+    if report.skipped:
+        print("skipped:")
+        for path, reason in report.skipped:
+            print(f"  {path!r}: {reason}")
+    return 130 if report.cancelled else 0
+
+
+def cmd_search(args) -> int:
+    with _core() as core:
+        kb = _kb(core)
+        results = kb.search(args.query, args.collection, k=args.k, mode=args.mode)
+        if args.json:
+            print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+            return 0
+        for r in results:
+            s = r.scores
+            fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+            where = _where({"path": r.path, "page": r.page, "line_start": r.line_start, "line_end": r.line_end})
+            print(f"#{r.rank} {where}  fused {fmt(s['fused'])}  keyword {fmt(s['keyword'])}  "
+                  f"vector {fmt(s['vector'])}")
+            print("   " + " ".join(r.text.split())[:300] + "\n")
+        if not results:
+            print("No results.", file=sys.stderr)
+    return 0
+
+
+def cmd_collections(args) -> int:
+    with _core() as core:
+        kb = _kb(core)
+        c = args.collections_command
+        if c == "list":
+            for row in kb.collections.list():
+                st = kb.collections.status(row["name"])
+                print(f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
+                      f"last indexed {st.last_indexed_at or 'never'}")
+        elif c == "remove":
+            kb.collections.remove(args.name)
+            kb.indexer.collect_garbage()
+            print(f"removed {args.name}")
+        elif c == "rename":
+            kb.collections.rename(args.name, args.new_name)
+        elif c == "reindex":
+            return _run_index(kb, args.name)
+        else:
+            st = kb.collections.status(args.name)
+            print(json.dumps(st.__dict__, indent=2))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from assistant.knowledge.evaluation import run_eval
+
+    with _core() as core:
+        return run_eval(core, args)
+
+
 def _human_params(n: int | None) -> str:
     if not n:
         return "-"
@@ -314,6 +466,10 @@ COMMANDS = {
     "models": cmd_models,
     "conversations": cmd_conversations,
     "bench": cmd_bench,
+    "index": cmd_index,
+    "search": cmd_search,
+    "collections": cmd_collections,
+    "eval": cmd_eval,
 }
 
 if __name__ == "__main__":

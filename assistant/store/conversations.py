@@ -30,6 +30,7 @@ class Message:
     total_s: float | None = None
     settings: dict | None = None
     sources: list | None = None
+    details: dict | None = None
     created_at: str | None = None
 
     @classmethod
@@ -49,6 +50,7 @@ class Message:
             total_s=row["total_s"],
             settings=json.loads(row["settings"]) if row["settings"] else None,
             sources=json.loads(row["sources"]) if row["sources"] else [],
+            details=json.loads(row["details"]) if row.get("details") else {},
             created_at=row["created_at"],
         )
 
@@ -152,7 +154,7 @@ class Conversations:
 
 def _encode(fields: dict) -> dict:
     out = dict(fields)
-    for key in ("settings", "sources"):
+    for key in ("settings", "sources", "details"):
         if key in out and out[key] is not None and not isinstance(out[key], str):
             out[key] = json.dumps(out[key])
     return out

@@ -72,3 +72,67 @@ def m003_messages(db):
     )
     db["messages"].create_index(["conversation_id", "id"])
     db["messages"].enable_fts(["content"], create_triggers=True, tokenize="porter")
+
+
+@migrations()
+def m004_knowledge(db):
+    db["collections"].create(
+        {"id": int, "name": str, "created_at": str, "updated_at": str, "last_indexed_at": str,
+         "ignore_globs": str},  # JSON list of user globs
+        pk="id",
+    )
+    db["collections"].create_index(["name"], unique=True)
+    db["collection_sources"].create(
+        {"id": int, "collection_id": int, "path": str, "added_at": str},
+        pk="id",
+        foreign_keys=[("collection_id", "collections", "id")],
+    )
+    db["collection_sources"].create_index(["collection_id", "path"], unique=True)
+    # One row per file seen in a collection, indexed or skipped (with the reason).
+    db["documents"].create(
+        {
+            "id": int,
+            "collection_id": int,
+            "path": str,
+            "content_hash": str,  # SHA-256 of the bytes; chunks hang off it, so a moved file is free
+            "size_bytes": int,
+            "mtime_ns": int,
+            "format": str,
+            "pages": int,
+            "status": str,  # indexed | skipped
+            "error": str,
+            "n_chunks": int,
+            "indexed_at": str,
+        },
+        pk="id",
+        foreign_keys=[("collection_id", "collections", "id")],
+    )
+    db["documents"].create_index(["collection_id", "path"], unique=True)
+    db["documents"].create_index(["content_hash"])
+    # Content-addressed chunks: the id is derived from the content hash, the chunker
+    # version and the ordinal, so re-indexing the same bytes yields the same ids.
+    db["chunks"].create(
+        {
+            "id": str,
+            "content_hash": str,
+            "ordinal": int,
+            "text": str,
+            "heading": str,
+            "start": int,
+            "end": int,
+            "page": int,
+            "page_end": int,
+            "line_start": int,
+            "line_end": int,
+            "embedded": int,  # 1 once its vector is in the vector store
+        },
+        pk="id",
+    )
+    db["chunks"].create_index(["content_hash", "ordinal"])
+    db["chunks"].enable_fts(["text", "heading"], create_triggers=True, tokenize="porter unicode61 remove_diacritics 2")
+
+
+@migrations()
+def m005_message_details(db):
+    # JSON: what the interpretability panel shows (prompt, retrieval timings, abstention).
+    db["messages"].add_column("details", str)

@@ -1,0 +1,172 @@
+"""One question over the user's documents to one cited answer.
+
+retrieve (hybrid) -> choose the sources that fit the prompt -> stream the
+answer -> record which sources went in, which the answer cited, whether it
+abstained and why, and every timing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.chat import Finished, Started, history_for_model, title_for
+from assistant.config import GenerationSettings
+from assistant.core import Core
+from assistant.knowledge.base import KnowledgeBase
+from assistant.knowledge.chunker import count_tokens
+from assistant.knowledge.retriever import SearchResult
+from assistant.llm.protocol import Done, Error, Notice, Token
+
+NOT_FOUND = "I could not find this in your documents."
+CITATION_RE = re.compile(r"\[(\d{1,2})\]")
+ABSTAIN_RE = re.compile(
+    r"could not find|couldn't find|can ?not find|cannot be found|not (?:mentioned|stated|specified|provided|"
+    r"given|found|contain)|no information|does not (?:say|mention|state|specify|contain|provide)|"
+    r"doesn't (?:say|mention|state|specify|contain)|unable to (?:find|answer|determine)|no mention",
+    re.IGNORECASE)
+
+SYSTEM_PROMPT = (
+    "You answer questions using only the numbered sources the user gives you. "
+    "Answer briefly, using the exact words of the source where you can, and cite the source "
+    "you used like [1]. If the sources do not answer the question, reply only: " + NOT_FOUND
+)
+
+
+@dataclass
+class RetrievalSettings:
+    k: int = 8  # chunks retrieved (shown in the panel)
+    prompt_sources: int = 4  # at most this many go into the prompt
+    source_token_budget: int = 1200
+    min_vector_score: float = 0.20  # below this on every source: abstain without asking the model
+    fusion: str = "rrf"
+
+
+@dataclass
+class Retrieved:
+    results: list[SearchResult]
+    in_prompt: list[int]  # ranks of the results placed in the prompt, in prompt order
+    retrieval_ms: float
+
+
+def choose_sources(results: list[SearchResult], settings: RetrievalSettings) -> list[SearchResult]:
+    chosen, used = [], 0
+    for r in results:
+        cost = count_tokens(r.text) + 12
+        if len(chosen) >= settings.prompt_sources or (chosen and used + cost > settings.source_token_budget):
+            break
+        chosen.append(r)
+        used += cost
+    return chosen
+
+
+def source_label(r: SearchResult) -> str:
+    where = Path(r.path).name if r.path else "?"
+    if r.page:
+        where += f", page {r.page}" if r.page_end in (None, r.page) else f", pages {r.page}-{r.page_end}"
+    if r.heading:
+        where += f", {r.heading}"
+    return where
+
+
+def build_question(question: str, sources: list[SearchResult]) -> str:
+    blocks = [f"[{i}] ({source_label(r)})\n{r.text.strip()}" for i, r in enumerate(sources, start=1)]
+    return "Sources:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+
+
+def cited_numbers(answer: str, n_sources: int) -> list[int]:
+    return sorted({int(m) for m in CITATION_RE.findall(answer) if 1 <= int(m) <= n_sources})
+
+
+def is_abstention(answer: str) -> bool:
+    return bool(ABSTAIN_RE.search(answer))
+
+
+def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: list[str] | None,
+                  conversation_id: int | None = None, settings: GenerationSettings | None = None,
+                  retrieval: RetrievalSettings | None = None) -> Iterator:
+    model = core.require_model()
+    settings = settings or core.settings.generation
+    retrieval = retrieval or RetrievalSettings()
+    store = core.conversations
+
+    t0 = time.perf_counter()
+    results = kb.search(question, collections, k=retrieval.k, fusion=retrieval.fusion)
+    retrieval_ms = (time.perf_counter() - t0) * 1000
+    sources = choose_sources(results, retrieval)
+    best_vector = max((r.scores.get("vector") or 0.0 for r in results), default=0.0)
+    confident = bool(sources) and best_vector >= retrieval.min_vector_score
+
+    if conversation_id is None or store.get(conversation_id) is None:
+        conversation_id = store.create(title=title_for(question), model=model.name)
+    user_id = store.add_message(conversation_id, "user", question)
+    answer_id = store.add_message(conversation_id, "assistant", "", status="streaming", model=model.name,
+                                  settings=settings.to_dict())
+    yield Started(conversation_id, user_id, answer_id)
+    yield Retrieved(results, [r.rank for r in sources], retrieval_ms)
+
+    details = {"retrieval_ms": retrieval_ms, "collections": collections or [], "best_vector_score": best_vector,
+               "abstained": None}
+    if not confident:
+        details["abstained"] = "retrieval"
+        details["abstain_reason"] = (
+            "No passage in the documents is close enough to the question "
+            f"(best similarity {best_vector:.2f}, threshold {retrieval.min_vector_score:.2f}).")
+        store.update_message(answer_id, content=NOT_FOUND, status="complete",
+                             sources=_source_rows(results, sources, []), details=details, total_s=0.0)
+        store.touch(conversation_id)
+        yield Token(NOT_FOUND)
+        yield Finished(store.message(answer_id))
+        return
+
+    history = history_for_model(core, conversation_id, upto_id=user_id)
+    history[0] = {"role": "system", "content": SYSTEM_PROMPT}
+    messages = history + [{"role": "user", "content": build_question(question, sources)}]
+    parts: list[str] = []
+    final: dict = {}
+    prompt = ""
+    try:
+        for event in core.engine.generate(messages, settings):
+            if isinstance(event, Token):
+                parts.append(event.text)
+                yield event
+            elif isinstance(event, Notice):
+                yield event
+            elif isinstance(event, Done):
+                t = event.timings
+                prompt = event.prompt
+                final = {"status": "stopped" if event.reason == "cancelled" else "complete",
+                         "ttft_s": t.ttft_s, "tokens_per_s": t.tokens_per_s, "prompt_tokens": t.prompt_tokens,
+                         "completion_tokens": t.completion_tokens, "total_s": t.total_s}
+            elif isinstance(event, Error):
+                final = {"status": "error", "error": event.message}
+    finally:
+        text = "".join(parts)
+        cited = cited_numbers(text, len(sources))
+        if is_abstention(text):
+            details["abstained"] = "model"
+            details["abstain_reason"] = "The model said the sources do not contain the answer."
+        details["prompt"] = prompt
+        details["prompt_parts"] = {"system": count_tokens(SYSTEM_PROMPT),
+                                   "sources": count_tokens("".join(r.text for r in sources)),
+                                   "question": count_tokens(question)}
+        store.update_message(answer_id, content=text, sources=_source_rows(results, sources, cited),
+                             details=details, **(final or {"status": "stopped"}))
+        store.touch(conversation_id)
+    yield Finished(store.message(answer_id), prompt=prompt)
+
+
+def _source_rows(results: list[SearchResult], sources: list[SearchResult], cited: list[int]) -> list[dict]:
+    """The JSON shape shared by the CLI, the store and the panel."""
+    number = {r.chunk_id: i for i, r in enumerate(sources, start=1)}
+    rows = []
+    for r in results:
+        n = number.get(r.chunk_id)
+        rows.append({"path": r.path, "page": r.page, "page_end": r.page_end, "start": r.start, "end": r.end,
+                     "line_start": r.line_start, "line_end": r.line_end, "heading": r.heading, "text": r.text,
+                     "rank": r.rank, "scores": r.scores, "in_prompt": n is not None, "number": n,
+                     "cited": n in cited if n is not None else False, "chunk_id": r.chunk_id})
+    return rows

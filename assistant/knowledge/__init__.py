@@ -1,0 +1,1 @@
+"""Documents: parsers, chunker, embedder, vector store, keyword index, hybrid retriever, indexer."""

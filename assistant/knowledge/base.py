@@ -1,0 +1,52 @@
+"""The knowledge base: one object the CLI, the GUI and the tests use for documents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assistant.errors import ModelUnavailable
+from assistant.knowledge.collections import Collections
+from assistant.knowledge.embedder import DEFAULT_EMBEDDER, Embedder
+from assistant.knowledge.indexer import Indexer, IndexProgress, IndexReport, default_lock_path
+from assistant.knowledge.retriever import Retriever, SearchResult
+
+
+class KnowledgeBase:
+    def __init__(self, core, embedder: Embedder | None = None):
+        self.core = core
+        self.db = core.db
+        self.collections = Collections(core.db)
+        self._embedder = embedder
+        self._vectors = None
+        self.indexer = Indexer(core.db, self.vectors, self.embedder, default_lock_path(core.paths.data))
+        self.retriever = Retriever(core.db, self.vectors, self.embedder)
+
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            model = self.core.registry.get(DEFAULT_EMBEDDER)
+            if model is None:
+                raise ModelUnavailable("The embedding model is not installed.",
+                                       hint="Run `assistant setup` to install it.")
+            self._embedder = Embedder(model.path, name=model.name)
+        return self._embedder
+
+    def vectors(self):
+        if self._vectors is None:
+            from assistant.knowledge.vectors import VectorStore
+
+            self._vectors = VectorStore(self.core.paths.vectors, self.embedder().name)
+        return self._vectors
+
+    def index(self, name: str, progress: Callable[[IndexProgress], None] | None = None,
+              cancelled: Callable[[], bool] | None = None) -> IndexReport:
+        return self.indexer.index(name, progress, cancelled)
+
+    def collection_ids(self, names: list[str] | None) -> list[int] | None:
+        if not names:
+            return None
+        return [self.collections.get(n)["id"] for n in names]
+
+    def search(self, query: str, collections: list[str] | None = None, k: int = 8, mode: str = "hybrid",
+               **kwargs) -> list[SearchResult]:
+        return self.retriever.search(query, k=k, collection_ids=self.collection_ids(collections), mode=mode,
+                                     **kwargs)

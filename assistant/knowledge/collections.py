@@ -1,0 +1,111 @@
+"""Collections: a named set of folders and files, and what indexing found in them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from assistant.errors import UserFacingError
+from assistant.store.timeutil import now_iso
+
+
+@dataclass
+class CollectionStatus:
+    name: str
+    sources: list[str]
+    files: int
+    indexed: int
+    skipped: list[tuple[str, str]]  # (path, reason)
+    chunks: int
+    last_indexed_at: str | None
+
+
+class Collections:
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    def create(self, name: str, ignore_globs: list[str] | None = None) -> int:
+        name = name.strip()
+        if not name:
+            raise UserFacingError("A collection needs a name.")
+        if self.find(name) is not None:
+            raise UserFacingError(f"A collection called {name!r} already exists.")
+        stamp = now_iso()
+        with self.db.conn:
+            return self.db["collections"].insert({
+                "name": name, "created_at": stamp, "updated_at": stamp,
+                "ignore_globs": json.dumps(ignore_globs or [])}).last_pk
+
+    def find(self, name: str) -> dict | None:
+        rows = list(self.db["collections"].rows_where("name = ?", [name]))
+        return rows[0] if rows else None
+
+    def get(self, name: str) -> dict:
+        row = self.find(name)
+        if row is None:
+            known = ", ".join(c["name"] for c in self.list()) or "none yet"
+            raise UserFacingError(f"There is no collection called {name!r}.", hint=f"Collections: {known}.")
+        return row
+
+    def ensure(self, name: str) -> dict:
+        return self.find(name) or self.db["collections"].get(self.create(name))
+
+    def list(self) -> list[dict]:
+        return list(self.db["collections"].rows_where(order_by="name"))
+
+    def rename(self, name: str, new_name: str) -> None:
+        row = self.get(name)
+        if self.find(new_name) is not None:
+            raise UserFacingError(f"A collection called {new_name!r} already exists.")
+        with self.db.conn:
+            self.db["collections"].update(row["id"], {"name": new_name.strip(), "updated_at": now_iso()})
+
+    def remove(self, name: str) -> None:
+        """Forget the collection; its now-unreferenced chunks go at the next garbage collection."""
+        row = self.get(name)
+        with self.db.conn:
+            self.db["documents"].delete_where("collection_id = ?", [row["id"]])
+            self.db["collection_sources"].delete_where("collection_id = ?", [row["id"]])
+            self.db["collections"].delete_where("id = ?", [row["id"]])
+
+    def add_source(self, name: str, path: Path | str) -> None:
+        row = self.ensure(name)
+        resolved = str(Path(path).expanduser().absolute())
+        if not Path(resolved).exists() and not Path(resolved).is_symlink():
+            raise UserFacingError(f"{path} does not exist.")
+        with self.db.conn:
+            self.db.execute(
+                "insert or ignore into collection_sources (collection_id, path, added_at) values (?, ?, ?)",
+                [row["id"], resolved, now_iso()])
+
+    def remove_source(self, name: str, path: Path | str) -> None:
+        row = self.get(name)
+        with self.db.conn:
+            self.db["collection_sources"].delete_where(
+                "collection_id = ? and path = ?", [row["id"], str(Path(path).expanduser().absolute())])
+
+    def sources(self, name: str) -> list[Path]:
+        row = self.get(name)
+        return [Path(r["path"]) for r in self.db["collection_sources"].rows_where(
+            "collection_id = ?", [row["id"]], order_by="id")]
+
+    def ignore_globs(self, name: str) -> list[str]:
+        return json.loads(self.get(name)["ignore_globs"] or "[]")
+
+    def status(self, name: str) -> CollectionStatus:
+        row = self.get(name)
+        cid = row["id"]
+        docs = list(self.db["documents"].rows_where("collection_id = ?", [cid], order_by="path"))
+        chunks = self.db.execute(
+            "select count(*) from chunks where content_hash in "
+            "(select content_hash from documents where collection_id = ? and status = 'indexed')", [cid]
+        ).fetchone()[0]
+        return CollectionStatus(
+            name=row["name"], sources=[str(p) for p in self.sources(name)], files=len(docs),
+            indexed=sum(d["status"] == "indexed" for d in docs),
+            skipped=[(d["path"], d["error"]) for d in docs if d["status"] == "skipped"],
+            chunks=chunks, last_indexed_at=row["last_indexed_at"],
+        )

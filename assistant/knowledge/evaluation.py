@@ -1,0 +1,167 @@
+"""`assistant eval FOLDER`: retrieval recall, answer accuracy, abstention and citation precision.
+
+FOLDER holds docs/ (the documents) and questions.jsonl ({"question", "answers",
+"answerable", ...} per line). Everything runs in a throw-away app home, so the
+user's own collections and conversations are untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from assistant.config import GenerationSettings, Paths
+from assistant.core import Core
+
+KS = (1, 3, 5)
+MODES = {"keyword": ("keyword", "rrf"), "vector": ("vector", "rrf"), "hybrid-rrf": ("hybrid", "rrf"),
+         "hybrid-weighted": ("hybrid", "weighted")}
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def contains_gold(text: str, answers: list[str]) -> bool:
+    hay = f" {normalise(text)} "
+    return any(f" {normalise(a)} " in hay for a in answers if normalise(a))
+
+
+def load_questions(folder: Path, limit: int | None) -> list[dict]:
+    lines = (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line) for line in lines if line.strip()]
+    return questions[:limit] if limit else questions
+
+
+def _scratch_core(core: Core, root: Path) -> Core:
+    paths = Paths(data=root / "data", config=root / "config", cache=root / "cache", logs=root / "logs").ensure()
+    scratch = Core(paths, engine=core.engine)
+    for model in core.registry.all():
+        scratch.registry.register(model)
+    scratch.settings = core.settings
+    return scratch
+
+
+def run_eval(core: Core, args) -> int:
+    from assistant.knowledge.base import KnowledgeBase
+
+    folder = Path(args.folder)
+    questions = load_questions(folder, args.limit)
+    with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
+        scratch = _scratch_core(core, Path(tmp))
+        kb = KnowledgeBase(scratch)
+        kb.collections.add_source("eval", folder / "docs")
+        report = kb.index("eval")
+        print(f"indexed {report.files} files into {report.chunks_total} chunks in {report.seconds:.1f}s",
+              file=sys.stderr)
+        results = {"questions": len(questions), "chunks": report.chunks_total,
+                   "recall": retrieval_recall(kb, questions)}
+        if not args.retrieval_only:
+            scratch.load_model(args.model)
+            results["model"] = scratch.model.name
+            results["answers"] = answer_quality(scratch, kb, questions)
+        scratch.close()
+    print(format_report(results))
+    if args.json_path:
+        Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_path).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def retrieval_recall(kb, questions: list[dict]) -> dict:
+    answerable = [q for q in questions if q["answerable"]]
+    hits = {mode: {k: 0 for k in KS} for mode in MODES}
+    latency = []
+    for q in answerable:
+        vector = kb.embedder().encode_query(q["question"])
+        for mode, (kind, fusion) in MODES.items():
+            t0 = time.perf_counter()
+            keyword = kb.retriever.keyword(q["question"]) if kind in ("hybrid", "keyword") else []
+            vec = kb.retriever.vector(q["question"], vector=vector) if kind in ("hybrid", "vector") else []
+            from assistant.knowledge.retriever import fuse
+
+            ranked = [cid for cid, _ in fuse(keyword, vec, fusion=fusion)][:max(KS)]
+            if mode == "hybrid-rrf":
+                latency.append((time.perf_counter() - t0) * 1000)
+            texts = dict(kb.db.execute(
+                f"select id, text from chunks where id in ({','.join('?' for _ in ranked)})", ranked).fetchall()
+            ) if ranked else {}
+            for k in KS:
+                if any(contains_gold(texts.get(cid, ""), q["answers"]) for cid in ranked[:k]):
+                    hits[mode][k] += 1
+    n = max(len(answerable), 1)
+    out = {mode: {f"@{k}": hits[mode][k] / n for k in KS} for mode in MODES}
+    out["answerable"] = len(answerable)
+    latency.sort()
+    out["hybrid_ms_p50"] = latency[len(latency) // 2] if latency else None
+    return out
+
+
+def answer_quality(core: Core, kb, questions: list[dict]) -> dict:
+    from assistant.answer import ask_documents
+    from assistant.chat import Finished
+
+    settings = GenerationSettings(temperature=0.0, seed=0, max_tokens=64, n_ctx=4096)
+    correct = abstained_wrongly = 0
+    abstain = {"model": 0, "retrieval": 0}
+    cited_total = cited_good = 0
+    answerable = unanswerable = 0
+    started = time.perf_counter()
+    for i, q in enumerate(questions, start=1):
+        message = None
+        for event in ask_documents(core, kb, q["question"], ["eval"], settings=settings):
+            if isinstance(event, Finished):
+                message = event.message
+        reason = (message.details or {}).get("abstained")
+        if q["answerable"]:
+            answerable += 1
+            if contains_gold(message.content, q["answers"]):
+                correct += 1
+            if reason:
+                abstained_wrongly += 1
+            for s in message.sources:
+                if s.get("cited"):
+                    cited_total += 1
+                    cited_good += contains_gold(s["text"], q["answers"])
+        else:
+            unanswerable += 1
+            if reason:
+                abstain[reason] += 1
+        if i % 25 == 0:
+            print(f"  {i}/{len(questions)} answered ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
+    return {
+        "answerable": answerable,
+        "unanswerable": unanswerable,
+        "accuracy": correct / max(answerable, 1),
+        "abstention": (abstain["model"] + abstain["retrieval"]) / max(unanswerable, 1),
+        "abstention_by_model": abstain["model"] / max(unanswerable, 1),
+        "abstention_by_retrieval": abstain["retrieval"] / max(unanswerable, 1),
+        "false_abstention": abstained_wrongly / max(answerable, 1),
+        "citation_precision": cited_good / cited_total if cited_total else None,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def format_report(results: dict) -> str:
+    lines = [f"questions: {results['questions']}, chunks: {results['chunks']}", "",
+             "retrieval: answer-in-context recall (answerable questions)",
+             f"{'mode':<16}" + "".join(f"{'@' + str(k):>8}" for k in KS)]
+    for mode in MODES:
+        lines.append(f"{mode:<16}" + "".join(f"{results['recall'][mode]['@' + str(k)]:>8.3f}" for k in KS))
+    if results["recall"].get("hybrid_ms_p50") is not None:
+        lines.append(f"hybrid search p50: {results['recall']['hybrid_ms_p50']:.1f} ms (incl. fusion, excl. embedding)")
+    a = results.get("answers")
+    if a:
+        lines += ["", f"answers with {results['model']}:",
+                  f"  accuracy (gold string in answer): {a['accuracy']:.3f} of {a['answerable']}",
+                  f"  abstention on unanswerable: {a['abstention']:.3f} of {a['unanswerable']} "
+                  f"(model {a['abstention_by_model']:.3f}, retrieval {a['abstention_by_retrieval']:.3f})",
+                  f"  false abstention on answerable: {a['false_abstention']:.3f}",
+                  "  citation precision: " + (f"{a['citation_precision']:.3f}" if a["citation_precision"] is not None
+                                              else "no citations"),
+                  f"  time: {a['seconds']:.0f}s"]
+    return "\n".join(lines)

@@ -1,0 +1,271 @@
+"""Incremental, kill-safe indexing of a collection.
+
+Chunks are content-addressed (SHA-256 of the file's bytes), so:
+  - an unchanged file (same size and mtime, or same hash) is not re-read or re-embedded;
+  - a moved or duplicated file reuses the chunks its bytes already have;
+  - a changed file gets new chunks, and the old ones are collected once unreferenced.
+
+The commit point of a file is one SQLite transaction that marks its chunks
+embedded and points its document row at them, after the vectors are in
+chroma. A kill before that leaves only unreferenced rows and vectors, which
+the garbage collection at the start of the next run removes. So a killed run,
+re-run, ends exactly where an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.knowledge.chunker import CHUNKER_VERSION, Chunk, ChunkConfig, chunk_document
+from assistant.knowledge.collections import Collections
+from assistant.knowledge.discovery import discover
+from assistant.knowledge.document import UnreadableFile
+from assistant.store.timeutil import now_iso
+
+EMBED_BATCH_CHUNKS = 128  # chunks gathered across files before one embedding pass
+
+
+@dataclass
+class IndexProgress:
+    files_done: int
+    files_total: int
+    chunks: int  # chunks embedded so far in this run
+    current_file: str
+    errors: int
+    phase: str  # scanning | indexing | cleaning | done
+
+
+@dataclass
+class IndexReport:
+    collection: str
+    files: int = 0
+    indexed: int = 0  # newly parsed and embedded
+    unchanged: int = 0
+    reused: int = 0  # moved or duplicate: chunks already existed
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+
+
+class Cancelled(Exception):
+    pass
+
+
+def chunk_id(content_hash: str, ordinal: int) -> str:
+    return f"{content_hash[:32]}-{CHUNKER_VERSION}-{ordinal}"
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Pending:
+    doc_row: dict
+    chunks: list[Chunk]
+
+
+class Indexer:
+    def __init__(self, db, vectors_factory: Callable, embedder_factory: Callable, lock_path: Path,
+                 chunk_config: ChunkConfig | None = None):
+        self.db = db
+        self._vectors_factory = vectors_factory
+        self._embedder_factory = embedder_factory
+        self.lock_path = lock_path
+        self.chunk_config = chunk_config or ChunkConfig()
+        self.collections = Collections(db)
+
+    @contextmanager
+    def _exclusive(self):
+        """One indexer at a time across processes: garbage collection must not race a writer."""
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # garbage collection ---------------------------------------------------------
+    def collect_garbage(self) -> int:
+        """Drop chunks no document points at, and vectors no chunk row owns. Vectors go first."""
+        vectors = self._vectors_factory()
+        orphan_ids = [r[0] for r in self.db.execute(
+            "select id from chunks where content_hash not in "
+            "(select content_hash from documents where status = 'indexed' and content_hash is not null)")]
+        if orphan_ids:
+            vectors.delete(orphan_ids)
+            with self.db.conn:
+                self.db.executemany("delete from chunks where id = ?", [(i,) for i in orphan_ids])
+        known = {r[0] for r in self.db.execute("select id from chunks where embedded = 1")}
+        stray = sorted(vectors.ids() - known)
+        if stray:
+            vectors.delete(stray)
+        return len(orphan_ids) + len(stray)
+
+    # indexing -----------------------------------------------------------------------
+    def index(self, name: str, progress: Callable[[IndexProgress], None] | None = None,
+              cancelled: Callable[[], bool] | None = None) -> IndexReport:
+        from assistant.knowledge.parsers import SUPPORTED_SUFFIXES
+
+        started = time.perf_counter()
+        report = IndexReport(collection=name)
+        collection = self.collections.get(name)
+        cid = collection["id"]
+        cancelled = cancelled or (lambda: False)
+        emit = progress or (lambda _p: None)
+        with self._exclusive():
+            self.collect_garbage()
+            emit(IndexProgress(0, 0, 0, "", 0, "scanning"))
+            files = list(discover(self.collections.sources(name), SUPPORTED_SUFFIXES,
+                                  self.collections.ignore_globs(name)))
+            report.files = len(files)
+            existing = {r["path"]: r for r in self.db["documents"].rows_where("collection_id = ?", [cid])}
+            pending: list[_Pending] = []
+            try:
+                for i, path in enumerate(files):
+                    if cancelled():
+                        raise Cancelled
+                    emit(IndexProgress(i, len(files), report.chunks_added, str(path), len(report.skipped),
+                                       "indexing"))
+                    item = self._prepare(cid, path, existing.get(str(path)), report)
+                    if item is not None:
+                        pending.append(item)
+                        if sum(len(p.chunks) for p in pending) >= EMBED_BATCH_CHUNKS:
+                            self._commit(pending, report, cancelled)
+                            pending = []
+                self._commit(pending, report, cancelled)
+                pending = []
+                seen = {str(p) for p in files}
+                gone = [p for p in existing if p not in seen]
+                if gone:
+                    with self.db.conn:
+                        self.db.executemany("delete from documents where collection_id = ? and path = ?",
+                                            [(cid, p) for p in gone])
+                    report.removed = len(gone)
+                emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped),
+                                   "cleaning"))
+                self.collect_garbage()
+                with self.db.conn:
+                    self.db["collections"].update(cid, {"last_indexed_at": now_iso(), "updated_at": now_iso()})
+            except Cancelled:
+                report.cancelled = True
+        report.chunks_total = self.collections.status(name).chunks
+        report.seconds = time.perf_counter() - started
+        emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped), "done"))
+        return report
+
+    def _prepare(self, cid: int, path: Path, row: dict | None, report: IndexReport) -> _Pending | None:
+        """Decide what a file needs. Returns work to embed, or None when it is settled here."""
+        from assistant.knowledge.parsers import parse_file
+
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            return self._skip(cid, path, None, f"The file cannot be read ({exc.strerror or exc}).", report)
+        if (row and row["status"] == "indexed" and row["size_bytes"] == stat.st_size
+                and row["mtime_ns"] == stat.st_mtime_ns):
+            report.unchanged += 1
+            return None
+        try:
+            digest = file_hash(path) if path.is_file() else None
+        except OSError as exc:
+            return self._skip(cid, path, stat, f"The file cannot be read ({exc.strerror or exc}).", report)
+        base = {"collection_id": cid, "path": str(path), "size_bytes": stat.st_size,
+                "mtime_ns": stat.st_mtime_ns, "content_hash": digest}
+        if digest and row and row["status"] == "indexed" and row["content_hash"] == digest:
+            self._upsert_doc({**row, **base})  # touched, not changed
+            report.unchanged += 1
+            return None
+        if digest and self._embedded_count(digest):
+            n = self._embedded_count(digest)
+            self._upsert_doc({**base, "status": "indexed", "error": None, "n_chunks": n,
+                              "indexed_at": now_iso(), "format": (row or {}).get("format") or path.suffix[1:]})
+            report.reused += 1
+            return None
+        try:
+            doc = parse_file(path)
+        except UnreadableFile as exc:
+            return self._skip(cid, path, stat, exc.message, report, digest)
+        chunks = chunk_document(doc, self.chunk_config)
+        if not chunks:
+            return self._skip(cid, path, stat, "The file has no text to index.", report, digest)
+        return _Pending({**base, "status": "indexed", "error": None, "n_chunks": len(chunks),
+                         "format": doc.format, "pages": doc.pages}, chunks)
+
+    def _embedded_count(self, digest: str) -> int:
+        return self.db.execute("select count(*) from chunks where content_hash = ? and embedded = 1",
+                               [digest]).fetchone()[0]
+
+    def _skip(self, cid, path, stat, reason, report, digest=None):
+        self._upsert_doc({"collection_id": cid, "path": str(path), "status": "skipped", "error": reason,
+                          "size_bytes": stat.st_size if stat else None,
+                          "mtime_ns": stat.st_mtime_ns if stat else None, "content_hash": digest,
+                          "n_chunks": 0, "indexed_at": now_iso()})
+        report.skipped.append((str(path), reason))
+        return None
+
+    def _upsert_doc(self, row: dict) -> None:
+        row = {k: v for k, v in row.items() if k != "id"}
+        with self.db.conn:
+            self._write_doc(row)
+
+    def _write_doc(self, row: dict) -> None:
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c not in ("collection_id", "path"))
+        self.db.execute(f"insert into documents ({columns}) values ({marks}) "
+                        f"on conflict(collection_id, path) do update set {updates}", list(row.values()))
+
+    def _commit(self, pending: list[_Pending], report: IndexReport, cancelled) -> None:
+        """Embed the gathered chunks, store the vectors, then commit every file of the batch at once."""
+        if not pending:
+            return
+        rows = []
+        for item in pending:
+            digest = item.doc_row["content_hash"]
+            for c in item.chunks:
+                rows.append({"id": chunk_id(digest, c.ordinal), "content_hash": digest, "ordinal": c.ordinal,
+                             "text": c.text, "heading": c.heading, "start": c.start, "end": c.end,
+                             "page": c.page, "page_end": c.page_end, "line_start": c.line_start,
+                             "line_end": c.line_end, "embedded": 0})
+        # Two files of one batch may share bytes: their chunks are the same rows.
+        unique = list({r["id"]: r for r in rows}.values())
+        with self.db.conn:
+            self.db["chunks"].insert_all(unique, pk="id", replace=True)
+        texts = [_embedding_text(r) for r in unique]
+        try:
+            vectors = self._embedder_factory().encode(texts, cancelled=cancelled)
+        except InterruptedError as exc:
+            raise Cancelled from exc
+        self._vectors_factory().upsert([r["id"] for r in unique], vectors)
+        with self.db.conn:
+            self.db.executemany("update chunks set embedded = 1 where id = ?", [(r["id"],) for r in unique])
+            for item in pending:
+                self._write_doc({**item.doc_row, "indexed_at": now_iso()})
+        report.indexed += len(pending)
+        report.chunks_added += len(unique)
+
+
+def _embedding_text(row: dict) -> str:
+    # The section title travels with the text: "Termination > Notice" tells the
+    # embedder what a bare "thirty days" paragraph is about.
+    return f"{row['heading']}\n{row['text']}" if row["heading"] else row["text"]
+
+
+def default_lock_path(data_dir: Path) -> Path:
+    return Path(os.fspath(data_dir)) / "index.lock"

@@ -1,0 +1,156 @@
+"""Hybrid search: BM25 over SQLite FTS5 plus vector search in chroma, fused.
+
+Every result carries each retriever's score and rank, the fused score and the
+final rank, so the interpretability panel can show why it was chosen.
+Reciprocal rank fusion is the default; a weighted fusion of normalised scores
+is there to compare against (see `assistant eval`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+RRF_K = 60
+CANDIDATES = 50
+
+# Words that carry no topic: dropped from the keyword query so BM25 ranks on content.
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below between
+both but by can could did do does doing down during each few for from further had has have having he her
+here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not
+now of off on once only or other our ours ourselves out over own same she should so some such than that the
+their theirs them themselves then there these they this those through to too under until up very was we
+were what when where which while who whom why will with would you your yours yourself yourselves
+""".split())
+
+
+@dataclass
+class SearchResult:
+    chunk_id: str
+    text: str
+    path: str
+    page: int | None
+    page_end: int | None
+    start: int
+    end: int
+    line_start: int | None
+    line_end: int | None
+    heading: str
+    rank: int = 0
+    scores: dict = field(default_factory=dict)  # keyword, vector, fused
+    ranks: dict = field(default_factory=dict)  # keyword, vector (1-based; None if not found there)
+
+    def to_dict(self) -> dict:
+        return {"chunk_id": self.chunk_id, "path": self.path, "page": self.page, "page_end": self.page_end,
+                "start": self.start, "end": self.end, "line_start": self.line_start, "line_end": self.line_end,
+                "heading": self.heading, "text": self.text, "rank": self.rank, "scores": self.scores,
+                "ranks": self.ranks}
+
+
+def keyword_query(text: str) -> str | None:
+    terms = [t for t in re.findall(r"\w+", text.lower()) if t not in STOPWORDS]
+    if not terms:
+        terms = re.findall(r"\w+", text.lower())
+    if not terms:
+        return None
+    unique = list(dict.fromkeys(terms))
+    return " OR ".join(f'"{t}"' for t in unique)
+
+
+def _doc_filter(collection_ids: list[int] | None) -> tuple[str, list]:
+    if not collection_ids:
+        return "", []
+    marks = ",".join("?" for _ in collection_ids)
+    return f" and d.collection_id in ({marks})", list(collection_ids)
+
+
+class Retriever:
+    def __init__(self, db, vectors_factory, embedder_factory):
+        self.db = db
+        self._vectors_factory = vectors_factory
+        self._embedder_factory = embedder_factory
+
+    def keyword(self, query: str, collection_ids: list[int] | None = None, n: int = CANDIDATES):
+        """(chunk id, bm25 score: higher is better) pairs, best first."""
+        fts = keyword_query(query)
+        if fts is None:
+            return []
+        extra, args = _doc_filter(collection_ids)
+        sql = f"""
+            select c.id, -bm25(chunks_fts, 1.0, 0.5) as score
+            from chunks_fts join chunks c on c.rowid = chunks_fts.rowid
+            where chunks_fts match ? and c.embedded = 1 and exists (
+                select 1 from documents d where d.content_hash = c.content_hash and d.status = 'indexed'{extra})
+            order by bm25(chunks_fts, 1.0, 0.5) limit ?
+        """
+        return [(r[0], r[1]) for r in self.db.execute(sql, [fts, *args, n])]
+
+    def vector(self, query: str, collection_ids: list[int] | None = None, n: int = CANDIDATES, vector=None):
+        """(chunk id, cosine similarity) pairs, best first."""
+        vector = self._embedder_factory().encode_query(query) if vector is None else vector
+        only = None
+        if collection_ids:
+            extra, args = _doc_filter(collection_ids)
+            only = [r[0] for r in self.db.execute(
+                f"select c.id from chunks c join documents d on d.content_hash = c.content_hash "
+                f"where d.status = 'indexed' and c.embedded = 1{extra}", args)]
+        return self._vectors_factory().query(vector, n, only_ids=only)
+
+    def search(self, query: str, k: int = 8, collection_ids: list[int] | None = None, mode: str = "hybrid",
+               fusion: str = "rrf", weight: float = 0.5) -> list[SearchResult]:
+        keyword = self.keyword(query, collection_ids) if mode in ("hybrid", "keyword") else []
+        vector = self.vector(query, collection_ids) if mode in ("hybrid", "vector") else []
+        fused = fuse(keyword, vector, fusion=fusion, weight=weight)[:k]
+        results = self._hydrate([cid for cid, _ in fused], collection_ids)
+        kw = {cid: (i + 1, s) for i, (cid, s) in enumerate(keyword)}
+        vec = {cid: (i + 1, s) for i, (cid, s) in enumerate(vector)}
+        out = []
+        for rank, (cid, score) in enumerate(fused, start=1):
+            r = results.get(cid)
+            if r is None:
+                continue
+            r.rank = rank
+            r.scores = {"keyword": kw.get(cid, (None, None))[1], "vector": vec.get(cid, (None, None))[1],
+                        "fused": score}
+            r.ranks = {"keyword": kw.get(cid, (None,))[0], "vector": vec.get(cid, (None,))[0]}
+            out.append(r)
+        return out
+
+    def _hydrate(self, ids: list[str], collection_ids: list[int] | None) -> dict[str, SearchResult]:
+        if not ids:
+            return {}
+        extra, args = _doc_filter(collection_ids)
+        marks = ",".join("?" for _ in ids)
+        sql = f"""
+            select c.id, c.text, c.page, c.page_end, c.start, c.end, c.line_start, c.line_end, c.heading,
+                   (select d.path from documents d where d.content_hash = c.content_hash
+                    and d.status = 'indexed'{extra} order by d.id limit 1) as path
+            from chunks c where c.id in ({marks})
+        """
+        out = {}
+        for row in self.db.execute(sql, [*args, *ids]):
+            out[row[0]] = SearchResult(chunk_id=row[0], text=row[1], page=row[2], page_end=row[3], start=row[4],
+                                       end=row[5], line_start=row[6], line_end=row[7], heading=row[8] or "",
+                                       path=row[9])
+        return out
+
+
+def fuse(keyword: list[tuple[str, float]], vector: list[tuple[str, float]], fusion: str = "rrf",
+         weight: float = 0.5) -> list[tuple[str, float]]:
+    """Combine two ranked lists. `weight` is the vector side's share in weighted fusion."""
+    scores: dict[str, float] = {}
+    if fusion == "rrf":
+        for ranked in (keyword, vector):
+            for i, (cid, _) in enumerate(ranked):
+                scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + i + 1)
+    else:
+        for ranked, share in ((keyword, 1 - weight), (vector, weight)):
+            if not ranked:
+                continue
+            values = [s for _, s in ranked]
+            lo, hi = min(values), max(values)
+            for cid, s in ranked:
+                norm = (s - lo) / (hi - lo) if hi > lo else 1.0
+                scores[cid] = scores.get(cid, 0.0) + share * norm
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
