@@ -22,6 +22,10 @@ OFFLINE_ENV = {
     "ANONYMIZED_TELEMETRY": "False",  # chromadb: its default is on
     "DO_NOT_TRACK": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    # Not about the network, but a desktop app prints no library progress bars.
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TQDM_DISABLE": "1",
 }
 
 BLOCK_ENV = "ASSISTANT_BLOCK_NETWORK"

@@ -115,12 +115,15 @@ class EngineClient:
                         continue
                     break
             except (EOFError, OSError):
+                code = self._process.exitcode if self._process is not None else None
                 err = self._crash_error("loading the model")
-                raise ModelUnavailable(
-                    f"{Path(model_path).name} could not be loaded: the engine crashed reading it, "
-                    "so the file is probably damaged.",
-                    hint="Repair or re-download the model.",
-                ) from EngineError(err.message + "\n" + err.detail)
+                if code is not None and code < 0:  # killed by a signal inside llama.cpp
+                    raise ModelUnavailable(
+                        f"{Path(model_path).name} could not be loaded: the engine crashed reading it, "
+                        "so the file is probably damaged.",
+                        hint="Repair or re-download the model.",
+                    ) from EngineError(err.message + "\n" + err.detail)
+                raise EngineError(err.message, hint=err.detail[-300:] or None) from None
             if isinstance(event, Error):
                 raise ModelUnavailable(f"{Path(model_path).name}: {event.message}",
                                        hint=f"(llama.cpp said: {event.detail})" if event.detail else None)

@@ -1,0 +1,47 @@
+"""`python -m assistant`: open the desktop window.
+
+Nothing heavy is imported before the display check, so a machine without a
+screen gets a plain hint (exit code 2) instead of a Qt abort.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+NO_DISPLAY_EXIT = 2
+
+NO_DISPLAY_HINT = """\
+assistant: there is no display to open the window on
+(DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM are all unset).
+
+To run the window on a virtual screen:
+    xvfb-run -a make run
+
+Or use the command line, which needs no display:
+    .venv/bin/assistant ask "your question"
+    .venv/bin/assistant chat
+"""
+
+
+def no_display(environ=os.environ, platform: str = sys.platform) -> bool:
+    """True on Linux when Qt would find no display at all."""
+    if not platform.startswith("linux"):
+        return False
+    return not any(environ.get(key) for key in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    if no_display():
+        sys.stderr.write(NO_DISPLAY_HINT)
+        return NO_DISPLAY_EXIT
+    try:
+        from assistant.ui.app import run
+
+        return run(sys.argv if argv is None else [sys.argv[0], *argv])
+    except KeyboardInterrupt:  # Ctrl-C before the window was up
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Starting the desktop app: QApplication, Core, MainWindow, and a safety net for bugs."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from assistant.errors import UserFacingError
+
+log = logging.getLogger("assistant.ui")
+qt_log = logging.getLogger("assistant.qt")
+
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def _qt_message(msg_type, _context, message: str) -> None:
+    """Qt's own warnings go to our log instead of the terminal."""
+    qt_log.log(_QT_LEVELS.get(msg_type, logging.WARNING), message)
+
+
+def install_excepthook(window) -> Callable[[], None]:
+    """Anything that escapes a Qt callback is logged and shown; the app keeps running.
+
+    A UserFacingError is shown as it is; any other exception as "Something went
+    wrong" (the traceback goes to the log). Returns a function that restores the
+    previous hook.
+    """
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, KeyboardInterrupt):
+            previous(exc_type, exc, tb)
+            return
+        if exc is not None and exc.__traceback__ is None:
+            exc = exc.with_traceback(tb)
+        try:
+            if isinstance(exc, UserFacingError):
+                log.info("shown to the user: %s", exc)
+            window.report_exception(exc)
+        except Exception:  # noqa: BLE001 - the net under the net: never raise from the hook
+            log.exception("the error handler itself failed")
+            previous(exc_type, exc, tb)
+
+    sys.excepthook = hook
+
+    def restore() -> None:
+        if sys.excepthook is hook:
+            sys.excepthook = previous
+
+    return restore
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Open the window and run until it closes. Returns the exit code."""
+    argv = list(sys.argv if argv is None else argv)
+    app = QApplication.instance() or QApplication(argv)
+    app.setApplicationName("Assistant")
+    app.setDesktopFileName("assistant")
+    previous_handler = qInstallMessageHandler(_qt_message)
+
+    from assistant.config import paths
+    from assistant.logs import setup_logging
+
+    setup_logging(paths().logs, verbose="--verbose" in argv or "-v" in argv)
+    from assistant.core import Core
+
+    try:
+        core = Core()
+    except UserFacingError as exc:  # e.g. a database that cannot be opened
+        log.error("cannot start: %s", exc)
+        QMessageBox.critical(None, "Assistant", str(exc))
+        qInstallMessageHandler(previous_handler)
+        return 1
+
+    from assistant.ui.main_window import MainWindow
+
+    window = MainWindow(core, owns_core=True)
+    restore_hook = install_excepthook(window)
+    app.aboutToQuit.connect(window.shutdown)
+
+    # Ctrl-C in the terminal closes the window cleanly. Python only runs signal
+    # handlers between bytecodes, so a timer lets it in while Qt's loop spins;
+    # the close is queued so a Ctrl-C before the loop starts is not lost.
+    previous_sigint = signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.close))
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    try:
+        window.show()
+        log.info("window shown")
+        return app.exec()
+    finally:
+        wake.stop()
+        app.aboutToQuit.disconnect(window.shutdown)
+        signal.signal(signal.SIGINT, previous_sigint)
+        window.shutdown()  # also when exec() ended some other way; idempotent
+        restore_hook()
+        qInstallMessageHandler(previous_handler)

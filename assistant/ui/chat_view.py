@@ -1,0 +1,257 @@
+"""The transcript (one bubble per message, the answer growing as it streams) and the input box."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent, QTextDocument
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.store.conversations import Message
+
+CURSOR = " ▍"
+_BODY_STYLE = re.compile(r"<body [^>]*>")
+EMPTY_HINT = "Ask anything. Everything stays on this computer."
+
+
+def markdown_html(text: str) -> str:
+    """An answer's Markdown as rich text whose code blocks wrap instead of widening the window."""
+    doc = QTextDocument()
+    doc.setMarkdown(text)
+    html = doc.toHtml().replace('<pre style="', '<pre style=" white-space:pre-wrap;')
+    return _BODY_STYLE.sub("<body>", html, count=1)  # keep the label's own font
+
+
+class MessageBubble(QFrame):
+    """One message: its text, and for an answer a line with model, speed and how it ended."""
+
+    def __init__(self, role: str, text: str = "", meta: str = "", *, streaming: bool = False,
+                 status: str = "complete", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.role = role
+        self.status = status
+        self._text = text
+        self._streaming = streaming
+        self.setObjectName("userBubble" if role == "user" else "answerBubble")
+        self.setProperty("status", status)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(4)
+        self.who = QLabel("You" if role == "user" else "Assistant")
+        self.who.setObjectName("bubbleWho")
+        self.body = QLabel()
+        self.body.setObjectName("bubbleBody")
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.PlainText if role == "user" else Qt.TextFormat.RichText)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.notes = QLabel()
+        self.notes.setObjectName("bubbleNotes")
+        self.notes.setWordWrap(True)
+        self.notes.hide()
+        self.meta = QLabel(meta)
+        self.meta.setObjectName("bubbleMeta")
+        self.meta.setWordWrap(True)
+        self.meta.setVisible(bool(meta))
+        layout.addWidget(self.who)
+        layout.addWidget(self.body)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.meta)
+        self._render()
+
+    @property
+    def text(self) -> str:
+        """The message's own text (the body may show it rendered as Markdown)."""
+        return self._text
+
+    @property
+    def streaming(self) -> bool:
+        return self._streaming
+
+    def append(self, chunk: str) -> None:
+        self._text += chunk
+        self._render()
+
+    def add_note(self, note: str) -> None:
+        current = self.notes.text()
+        self.notes.setText(f"{current}\n{note}" if current else note)
+        self.notes.show()
+
+    def finish(self, text: str, meta: str, status: str) -> None:
+        self._text = text
+        self._streaming = False
+        self.status = status
+        self.setProperty("status", status)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.meta.setText(meta)
+        self.meta.setVisible(bool(meta))
+        self._render()
+
+    def _render(self) -> None:
+        text = self._text
+        if self._streaming:
+            text = (text + CURSOR) if text else "…"
+        elif not text and self.role == "assistant":
+            text = "(no text)"
+        self.body.setText(text if self.role == "user" else markdown_html(text))
+
+
+class ChatView(QScrollArea):
+    """The shown conversation. The last answer can grow while it streams."""
+
+    answer_text_changed = Signal(str)  # the live answer's whole text, after each batch
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("chatView")
+        self.setWidgetResizable(True)
+        # Prose wraps; only a code line wider than the window brings a horizontal bar.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self._inner = QWidget()
+        self._inner.setObjectName("chatInner")
+        self._layout = QVBoxLayout(self._inner)
+        self._layout.setContentsMargins(16, 16, 16, 16)
+        self._layout.setSpacing(10)
+        self._empty = QLabel(EMPTY_HINT)
+        self._empty.setObjectName("emptyHint")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.addWidget(self._empty)
+        self._layout.addStretch(1)
+        self.setWidget(self._inner)
+        self._bubbles: list[MessageBubble] = []
+        self._live: MessageBubble | None = None
+        self._stick_to_bottom = True
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._on_range_changed)
+        bar.valueChanged.connect(self._on_scrolled)
+
+    # reading (tests and the window) ------------------------------------------
+    def bubbles(self) -> list[MessageBubble]:
+        return list(self._bubbles)
+
+    def live_text(self) -> str:
+        """The text of the answer being written, or '' when none is."""
+        return self._live.text if self._live is not None else ""
+
+    def last_answer(self) -> MessageBubble | None:
+        answers = [b for b in self._bubbles if b.role == "assistant"]
+        return answers[-1] if answers else None
+
+    # writing --------------------------------------------------------------------
+    def clear(self) -> None:
+        for bubble in self._bubbles:
+            self._layout.removeWidget(bubble)
+            bubble.deleteLater()
+        self._bubbles.clear()
+        self._live = None
+        self._empty.show()
+
+    def show_messages(self, messages: list[Message], meta_for) -> None:
+        """Replace the transcript. `meta_for(message)` gives an answer's meta line."""
+        self.clear()
+        for m in messages:
+            if m.role not in ("user", "assistant"):
+                continue
+            meta = meta_for(m) if m.role == "assistant" else ""
+            self._add(MessageBubble(m.role, m.content, meta, status=m.status))
+        self._stick_to_bottom = True
+
+    def add_user(self, text: str) -> MessageBubble:
+        self._stick_to_bottom = True
+        return self._add(MessageBubble("user", text))
+
+    def begin_answer(self) -> MessageBubble:
+        self._live = self._add(MessageBubble("assistant", streaming=True, status="streaming"))
+        return self._live
+
+    def append_to_answer(self, chunk: str) -> None:
+        if self._live is None or not chunk:
+            return
+        self._live.append(chunk)
+        self.answer_text_changed.emit(self._live.text)
+
+    def add_note(self, note: str) -> None:
+        if self._live is not None:
+            self._live.add_note(note)
+
+    def finish_answer(self, message: Message, meta: str) -> None:
+        if self._live is None:
+            return
+        self._live.finish(message.content, meta, message.status)
+        self._live = None
+
+    def _add(self, bubble: MessageBubble) -> MessageBubble:
+        self._empty.hide()
+        self._layout.insertWidget(self._layout.count() - 1, bubble)  # above the stretch
+        self._bubbles.append(bubble)
+        return bubble
+
+    # keep the newest text in view, unless the user scrolled up to read ----------
+    @Slot(int, int)
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._stick_to_bottom:
+            self.verticalScrollBar().setValue(maximum)
+
+    @Slot(int)
+    def _on_scrolled(self, value: int) -> None:
+        self._stick_to_bottom = value >= self.verticalScrollBar().maximum() - 8
+
+
+class PromptEdit(QPlainTextEdit):
+    """The question box: Enter sends, Shift+Enter starts a new line."""
+
+    submitted = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("promptEdit")
+        self.setPlaceholderText("Ask something…  (Enter sends, Shift+Enter adds a line)")
+        self.setTabChangesFocus(True)
+        self.setFixedHeight(84)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+                event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            event.accept()
+            self.submitted.emit()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.insertPlainText("\n")  # Shift+Enter: a plain newline, not a paragraph separator
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class InputBar(QWidget):
+    """The question box with its Send and Stop buttons (the window decides when each is enabled)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.edit = PromptEdit()
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setToolTip("Send the question (Enter)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip("Stop the answer (Esc); what was written is kept")
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addLayout(buttons)

@@ -1,0 +1,54 @@
+"""Text the window shows, as plain functions (no Qt here, so tests need no window)."""
+
+from __future__ import annotations
+
+from assistant.models.registry import InstalledModel
+from assistant.store.conversations import Message
+
+
+def human_size(n_bytes: int | None) -> str:
+    if not n_bytes:
+        return "?"
+    if n_bytes >= 1e9:
+        return f"{n_bytes / 1e9:.1f} GB"
+    return f"{n_bytes / 1e6:,.0f} MB"
+
+
+def model_label(model: InstalledModel) -> str:
+    """What the model picker shows: the display name and the file size."""
+    return f"{model.display_name}  ·  {human_size(model.size_bytes)}"
+
+
+def models_by_size(models: list[InstalledModel]) -> list[InstalledModel]:
+    return sorted(models, key=lambda m: (m.size_bytes or 0, m.display_name))
+
+
+def answer_meta(message: Message, model_name: str | None = None) -> str:
+    """The line under an answer: model, speed, time to first token, and how it ended."""
+    parts = [model_name or message.model or "unknown model"]
+    if message.tokens_per_s:
+        parts.append(f"{message.tokens_per_s:.1f} tok/s")
+    if message.ttft_s is not None:
+        parts.append(f"first token {message.ttft_s:.2f} s")
+    if message.status == "stopped":
+        parts.append("stopped")
+    elif message.status == "error":
+        parts.append(f"error: {message.error or 'the answer failed'}")
+    elif message.status == "streaming":
+        parts.append("writing…")
+    elif message.error:  # complete, with a remark (e.g. cut off at the length limit)
+        parts.append(message.error)
+    return "  ·  ".join(parts)
+
+
+def status_for_loaded(model: InstalledModel | None, load_s: float | None = None) -> str:
+    if model is None:
+        return "No model loaded"
+    if load_s is None:
+        return f"{model.display_name} ready"
+    return f"{model.display_name} ready (loaded in {load_s:.1f} s)"
+
+
+def repair_progress(name: str, done: int, total: int) -> str:
+    pct = int(done * 100 / total) if total else 100
+    return f"Repairing models: {name} {pct}%"

@@ -1,0 +1,96 @@
+"""Choosing, failing to load and repairing models from the window."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import Settings
+from tests.conftest import QWEN, SMOL
+from tests.ui.conftest import LOAD_TIMEOUT_MS, ask_in_window
+
+REPAIR_TIMEOUT_MS = 300_000
+
+
+@pytest.mark.slow_model
+def test_model_picker_loads_the_chosen_model(qtbot, smol_core, smol_window):
+    window = smol_window
+    index = window.model_picker.index_of(QWEN)
+    assert index > window.model_picker.index_of(SMOL)  # bigger, so listed after
+
+    with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT_MS) as ready:
+        window.model_picker.setCurrentIndex(index)
+        qwen_name = smol_core.registry.get(QWEN).display_name
+        assert window.status_label.text() == f"Loading {qwen_name}…"
+        assert window.busy_bar.isVisible()
+        assert not window.send_button.isEnabled()
+        assert not window.model_picker.isEnabled()
+    assert ready.args == [QWEN]
+    assert smol_core.model.name == QWEN
+    assert qwen_name in window.status_label.text()
+    assert window.model_picker.current_name() == QWEN
+    # The choice is remembered for the next start.
+    assert Settings.load(smol_core.paths).default_model == QWEN
+
+    smol_core.settings.generation.max_tokens = 8
+    message = ask_in_window(qtbot, window, "Say hi.")
+    assert message.model == QWEN and message.status == "complete"
+    assert qwen_name in window.chat_view.last_answer().meta.text()
+
+
+def _point_at_missing_file(core, name, tmp_path):
+    model = core.registry.get(name)
+    model.path = tmp_path / "gone" / model.path.name
+    core.registry.register(model)
+    return model
+
+
+def test_damaged_default_model_is_reported_in_the_window(qtbot, core, make_window, tmp_path):
+    model = core.registry.get(SMOL)
+    damaged = tmp_path / model.path.name
+    with model.path.open("rb") as original:
+        damaged.write_bytes(original.read(1024 * 1024))  # a truncated copy
+    model.path = damaged
+    core.registry.register(model)
+    core.settings.default_model = SMOL
+
+    window = make_window(show=False)
+    with qtbot.waitSignal(window.model_failed, timeout=LOAD_TIMEOUT_MS) as failed:
+        window.show()
+    assert "damaged" in failed.args[0]
+    assert window.banner.isVisible() and "damaged" in window.banner.text
+    assert window.banner.action_button.text() == "Repair"
+    assert core.model is None
+    qtbot.keyClicks(window.input, "hello")
+    assert not window.send_button.isEnabled()  # no model, no sending
+    assert window.model_picker.isEnabled()  # another model can still be chosen
+
+
+def test_missing_default_model_shows_the_problem_and_repair_fixes_it(qtbot, core, make_window, tmp_path):
+    _point_at_missing_file(core, SMOL, tmp_path)
+    core.settings.default_model = SMOL
+
+    window = make_window(show=False)
+    with qtbot.waitSignal(window.model_failed, timeout=LOAD_TIMEOUT_MS) as failed:
+        window.show()
+    message = failed.args[0]
+    assert "missing" in message
+    assert window.banner.isVisible()
+    assert window.banner.text == message
+    assert window.banner.action_button.isVisible()
+    assert window.banner.action_button.text() == "Repair"
+    assert "could not be loaded" in window.status_label.text()
+    assert core.model is None
+    assert not window.send_button.isEnabled()
+
+    # Repair rebuilds the starter models in the background, then loads the default again.
+    with qtbot.waitSignals([window.repair_finished, window.model_ready], timeout=REPAIR_TIMEOUT_MS,
+                           check_params_cbs=[lambda ok: ok, lambda name: name == SMOL]):
+        window.banner.action_button.click()
+        assert window.status_label.text().startswith("Repairing models")
+        assert not window.model_picker.isEnabled()
+    repaired = core.registry.get(SMOL)
+    assert repaired.path.is_file()
+    assert repaired.path.parent == core.paths.models
+    assert core.model.name == SMOL
+    assert not window.banner.isVisible()
+    assert "ready" in window.status_label.text()
