@@ -31,18 +31,19 @@ ABSTAIN_RE = re.compile(
 
 SYSTEM_PROMPT = (
     "You answer questions using only the numbered sources the user gives you. "
-    "Answer briefly, using the exact words of the source where you can, and cite the source "
-    "you used like [1]. If the sources do not answer the question, reply only: " + NOT_FOUND
+    "Reply with one short sentence that copies the exact words of the source that answer the question, "
+    "then the number of that source in brackets, like: The rent is 1,250 euros [2]. "
+    "If the sources do not say, reply only: " + NOT_FOUND
 )
 
 
 @dataclass
 class RetrievalSettings:
     k: int = 8  # chunks retrieved (shown in the panel)
-    prompt_sources: int = 4  # at most this many go into the prompt
+    prompt_sources: int = 3  # at most this many go into the prompt (recall@3 is what counts)
     source_token_budget: int = 1200
     min_vector_score: float = 0.20  # below this on every source: abstain without asking the model
-    fusion: str = "rrf"
+    fusion: str = "weighted"  # measured on squad2-dev: recall@3 0.969 vs 0.956 for RRF
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import stat as statmod
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -110,7 +111,7 @@ class Indexer:
         if orphan_ids:
             vectors.delete(orphan_ids)
             with self.db.conn:
-                self.db.executemany("delete from chunks where id = ?", [(i,) for i in orphan_ids])
+                self.db.conn.executemany("delete from chunks where id = ?", [(i,) for i in orphan_ids])
         known = {r[0] for r in self.db.execute("select id from chunks where embedded = 1")}
         stray = sorted(vectors.ids() - known)
         if stray:
@@ -154,7 +155,7 @@ class Indexer:
                 gone = [p for p in existing if p not in seen]
                 if gone:
                     with self.db.conn:
-                        self.db.executemany("delete from documents where collection_id = ? and path = ?",
+                        self.db.conn.executemany("delete from documents where collection_id = ? and path = ?",
                                             [(cid, p) for p in gone])
                     report.removed = len(gone)
                 emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped),
@@ -171,7 +172,7 @@ class Indexer:
 
     def _prepare(self, cid: int, path: Path, row: dict | None, report: IndexReport) -> _Pending | None:
         """Decide what a file needs. Returns work to embed, or None when it is settled here."""
-        from assistant.knowledge.parsers import parse_file
+        from assistant.knowledge.parsers import ParseLimits, parse_file
 
         try:
             stat = path.stat()
@@ -181,6 +182,13 @@ class Indexer:
                 and row["mtime_ns"] == stat.st_mtime_ns):
             report.unchanged += 1
             return None
+        if not statmod.S_ISREG(stat.st_mode) or stat.st_size == 0 or stat.st_size > ParseLimits().max_file_bytes:
+            # Let the parser say why (FIFO, too large, empty) before a byte is hashed:
+            # hashing a 1 GB sparse file only to reject it would stall the whole run.
+            try:
+                parse_file(path)
+            except UnreadableFile as exc:
+                return self._skip(cid, path, stat, exc.message, report)
         try:
             digest = file_hash(path) if path.is_file() else None
         except OSError as exc:
@@ -254,7 +262,7 @@ class Indexer:
             raise Cancelled from exc
         self._vectors_factory().upsert([r["id"] for r in unique], vectors)
         with self.db.conn:
-            self.db.executemany("update chunks set embedded = 1 where id = ?", [(r["id"],) for r in unique])
+            self.db.conn.executemany("update chunks set embedded = 1 where id = ?", [(r["id"],) for r in unique])
             for item in pending:
                 self._write_doc({**item.doc_row, "indexed_at": now_iso()})
         report.indexed += len(pending)

@@ -98,7 +98,7 @@ class Retriever:
         return self._vectors_factory().query(vector, n, only_ids=only)
 
     def search(self, query: str, k: int = 8, collection_ids: list[int] | None = None, mode: str = "hybrid",
-               fusion: str = "rrf", weight: float = 0.5) -> list[SearchResult]:
+               fusion: str = "weighted", weight: float = 0.5) -> list[SearchResult]:
         keyword = self.keyword(query, collection_ids) if mode in ("hybrid", "keyword") else []
         vector = self.vector(query, collection_ids) if mode in ("hybrid", "vector") else []
         fused = fuse(keyword, vector, fusion=fusion, weight=weight)[:k]

@@ -1,0 +1,163 @@
+"""The document commands: index, search, collections, eval (see assistant.cli)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+
+
+def add_document_commands(sub) -> None:
+    p = sub.add_parser("index", help="add files or folders to a collection and index them")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--ignore", action="append", default=[], help="glob of files to leave out (repeatable)")
+
+    p = sub.add_parser("search", help="search a collection (hybrid keyword + vector)")
+    p.add_argument("query")
+    p.add_argument("--collection", action="append")
+    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default="hybrid")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("collections", help="document collections")
+    ksub = p.add_subparsers(dest="collections_command", required=True)
+    ksub.add_parser("list")
+    for verb in ("remove", "reindex", "status"):
+        q = ksub.add_parser(verb)
+        q.add_argument("name")
+    q = ksub.add_parser("rename")
+    q.add_argument("name")
+    q.add_argument("new_name")
+
+    p = sub.add_parser("eval", help="measure retrieval and answers on a question set (e.g. ../shared/data/squad2-dev)")
+    p.add_argument("folder")
+    p.add_argument("--limit", type=int, help="only the first N questions (default: all)")
+    p.add_argument("--retrieval-only", action="store_true")
+    p.add_argument("--json", dest="json_path")
+    p.add_argument("--model")
+
+
+
+def where(source: dict) -> str:
+    text = source["path"] or "?"
+    if source.get("page"):
+        text += f", page {source['page']}"
+    elif source.get("line_start"):
+        text += f", lines {source['line_start']}-{source['line_end']}"
+    return text
+
+
+def _core():
+    from assistant.core import Core
+
+    return Core()
+
+
+def _kb(core):
+    from assistant.knowledge.base import KnowledgeBase
+
+    return KnowledgeBase(core)
+
+
+def cmd_index(args) -> int:
+    with _core() as core:
+        kb = _kb(core)
+        row = kb.collections.ensure(args.collection)
+        if args.ignore:
+            core.db["collections"].update(row["id"], {"ignore_globs": json.dumps(args.ignore)})
+        for path in args.paths:
+            kb.collections.add_source(args.collection, path)
+        return _run_index(kb, args.collection)
+
+
+def _run_index(kb, name: str) -> int:
+    last = [0.0]
+
+    def progress(p):
+        now = time.monotonic()
+        if p.phase != "indexing" or now - last[0] > 0.5:
+            last[0] = now
+            current = f" {p.current_file}" if p.current_file else ""
+            print(f"\r[{p.phase}] {p.files_done}/{p.files_total} files, {p.chunks} chunks, "
+                  f"{p.errors} skipped{current}"[:160].ljust(100), end="", file=sys.stderr, flush=True)
+
+    cancel = {"flag": False}
+
+    def on_sigint(_sig, _frame):
+        cancel["flag"] = True
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        report = kb.index(name, progress, lambda: cancel["flag"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print(file=sys.stderr)
+    print(f"{name}: {report.files} files: {report.indexed} indexed, {report.unchanged} unchanged, "
+          f"{report.reused} moved or duplicate, {report.removed} removed, {len(report.skipped)} skipped; "
+          f"{report.chunks_added} chunks added, {report.chunks_total} in total ({report.seconds:.1f}s)"
+          + (" [cancelled]" if report.cancelled else ""))
+    if report.skipped:
+        print("skipped:")
+        for path, reason in report.skipped:
+            print(f"  {path!r}: {reason}")
+    return 130 if report.cancelled else 0
+
+
+def cmd_search(args) -> int:
+    with _core() as core:
+        kb = _kb(core)
+        results = kb.search(args.query, args.collection, k=args.k, mode=args.mode)
+        if args.json:
+            print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+            return 0
+        for r in results:
+            s = r.scores
+            fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+            place = where({"path": r.path, "page": r.page, "line_start": r.line_start, "line_end": r.line_end})
+            print(f"#{r.rank} {place}  fused {fmt(s['fused'])}  keyword {fmt(s['keyword'])}  "
+                  f"vector {fmt(s['vector'])}")
+            print("   " + " ".join(r.text.split())[:300] + "\n")
+        if not results:
+            print("No results.", file=sys.stderr)
+    return 0
+
+
+def cmd_collections(args) -> int:
+    with _core() as core:
+        kb = _kb(core)
+        c = args.collections_command
+        if c == "list":
+            for row in kb.collections.list():
+                st = kb.collections.status(row["name"])
+                print(f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
+                      f"last indexed {st.last_indexed_at or 'never'}")
+        elif c == "remove":
+            kb.collections.remove(args.name)
+            kb.indexer.collect_garbage()
+            print(f"removed {args.name}")
+        elif c == "rename":
+            kb.collections.rename(args.name, args.new_name)
+        elif c == "reindex":
+            return _run_index(kb, args.name)
+        else:
+            st = kb.collections.status(args.name)
+            print(json.dumps(st.__dict__, indent=2))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from assistant.knowledge.evaluation import run_eval
+
+    with _core() as core:
+        return run_eval(core, args)
+
+
+
+DOCUMENT_COMMANDS = {
+    "index": cmd_index,
+    "search": cmd_search,
+    "collections": cmd_collections,
+    "eval": cmd_eval,
+}
