@@ -31,9 +31,31 @@ def no_display(environ=os.environ, platform: str = sys.platform) -> bool:
     return not any(environ.get(key) for key in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
+MISSING_XCB_HINT = """\
+assistant: Qt cannot open a window on this X display: the system library
+libxcb-cursor0 is missing (Qt 6.5+ needs it). On Debian or Ubuntu:
+    sudo apt-get install libxcb-cursor0
+Or use the command line: .venv/bin/assistant chat
+"""
+
+
+def missing_xcb(environ=os.environ, platform: str = sys.platform) -> bool:
+    """True when Qt would pick its X11 plugin and then abort for want of libxcb-cursor."""
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM") or not environ.get("DISPLAY"):
+        return False
+    if environ.get("WAYLAND_DISPLAY"):
+        return False
+    import ctypes.util
+
+    return ctypes.util.find_library("xcb-cursor") is None
+
+
 def main(argv: list[str] | None = None) -> int:
     if no_display():
         sys.stderr.write(NO_DISPLAY_HINT)
+        return NO_DISPLAY_EXIT
+    if missing_xcb():
+        sys.stderr.write(MISSING_XCB_HINT)
         return NO_DISPLAY_EXIT
     try:
         from assistant.ui.app import run

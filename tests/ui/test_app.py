@@ -108,3 +108,18 @@ def test_excepthook_shows_errors_and_keeps_the_window(qtbot, core, make_window):
         restore()
     assert window.isVisible()
     assert sys.excepthook is not None
+
+
+def test_a_display_without_qts_x11_library_gets_a_hint_not_an_abort(monkeypatch):
+    import ctypes.util
+
+    from assistant.__main__ import missing_xcb
+
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert missing_xcb({"DISPLAY": ":0"}, "linux") is True
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: f"lib{name}.so.0")
+    assert missing_xcb({"DISPLAY": ":0"}, "linux") is False
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert missing_xcb({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux") is False
+    assert missing_xcb({}, "linux") is False
+    assert missing_xcb({"DISPLAY": ":0"}, "darwin") is False
