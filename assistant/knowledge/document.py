@@ -12,7 +12,7 @@ class UnreadableFile(UserFacingError):
     """A file that cannot be indexed; the message is the reason the user sees."""
 
 
-@dataclass
+@dataclass(slots=True)  # a large CSV makes millions of these
 class Block:
     """One paragraph, heading, table row or CSV row of the extracted text.
 

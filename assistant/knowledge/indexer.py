@@ -177,7 +177,12 @@ class Indexer:
         try:
             stat = path.stat()
         except OSError as exc:
-            return self._skip(cid, path, None, f"The file cannot be read ({exc.strerror or exc}).", report)
+            reason = f"The file cannot be read ({exc.strerror or exc})."
+            try:
+                parse_file(path)  # it knows the user's words for a link loop, a dangling link...
+            except UnreadableFile as unreadable:
+                reason = unreadable.message
+            return self._skip(cid, path, None, reason, report)
         if (row and row["status"] == "indexed" and row["size_bytes"] == stat.st_size
                 and row["mtime_ns"] == stat.st_mtime_ns):
             report.unchanged += 1

@@ -1,0 +1,143 @@
+"""HTML: the visible text, with h1-h6 as headings and table rows as rows."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag, UnicodeDammit
+from bs4.element import PreformattedString, Script, Stylesheet, TemplateString
+
+from assistant.knowledge.document import ParsedDocument, UnreadableFile
+from assistant.knowledge.parsers.common import BINARY, EMPTY, Builder, ParseLimits, one_line
+from assistant.knowledge.parsers.text import looks_binary
+
+NO_TEXT = "The web page has no visible text (only markup, scripts or styles)."
+
+# Never shown to a reader (nav: menus repeat on every page and only add noise).
+_SKIP = {
+    "head", "script", "style", "noscript", "template", "nav", "svg", "iframe",
+    "object", "embed", "canvas", "select", "datalist", "button",
+}  # fmt: skip
+_BLOCK = {
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+    "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header",
+    "hr", "html", "legend", "li", "main", "ol", "p", "section", "summary", "table", "tbody",
+    "td", "tfoot", "th", "thead", "ul",
+}  # fmt: skip
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+# A row whose cells hold these is page layout, not data: read it as ordinary blocks.
+_LAYOUT = {"p", "div", "table", "ul", "ol", "pre", "blockquote", *_HEADINGS}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_NOT_TEXT = (PreformattedString, Script, Stylesheet, TemplateString)  # comments, doctype, CDATA, ...
+
+# A short page such as "index.html" is a page, not a file name bs4 should warn about.
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+
+
+def _hidden(tag: Tag) -> bool:
+    if tag.name in _SKIP or tag.has_attr("hidden"):
+        return True
+    if tag.get("type") == "hidden":
+        return True
+    style = tag.get("style")
+    return isinstance(style, str) and bool(_HIDDEN_STYLE.search(style))
+
+
+def _strings(node: Tag):
+    """The visible strings below node, in order (iterative: pages can nest deeply)."""
+    stack = list(reversed(node.contents))
+    while stack:
+        child = stack.pop()
+        if isinstance(child, NavigableString):
+            if not isinstance(child, _NOT_TEXT):
+                yield str(child)
+        elif isinstance(child, Tag) and not _hidden(child):
+            if child.name == "br":
+                yield "\n"
+            stack.extend(reversed(child.contents))
+
+
+def _text(node: Tag) -> str:
+    return "".join(_strings(node))
+
+
+def _data_cells(row: Tag) -> list[Tag] | None:
+    """The row's cells, or None when a cell holds blocks (a layout table): only direct children
+    are looked at, so nested tables stay linear."""
+    cells = row.find_all(["td", "th"], recursive=False)
+    for cell in cells:
+        if any(isinstance(child, Tag) and child.name in _LAYOUT for child in cell.children):
+            return None
+    return cells
+
+
+class _Inline:
+    """Inline text gathered until the next block boundary; <br> keeps a line break."""
+
+    def __init__(self, builder: Builder):
+        self.builder = builder
+        self.parts: list[str] = []
+
+    def flush(self) -> None:
+        if self.parts:
+            text = "".join(self.parts)
+            self.parts = []
+            lines = (" ".join(line.split()) for line in text.split("\n"))
+            self.builder.add("\n".join(line for line in lines if line))
+
+
+def _walk(body: Tag, builder: Builder) -> None:
+    inline = _Inline(builder)
+    stack: list[tuple[object, bool]] = [(body, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            inline.flush()
+            continue
+        if isinstance(node, NavigableString):
+            if not isinstance(node, _NOT_TEXT):
+                inline.parts.append(str(node))
+            continue
+        if not isinstance(node, Tag) or _hidden(node):
+            continue
+        name = node.name
+        if name in _HEADINGS:
+            inline.flush()
+            builder.heading(_HEADINGS[name], _text(node))
+        elif name == "pre":
+            inline.flush()
+            builder.add(_text(node), "code")
+        elif name == "tr" and (cells := _data_cells(node)) is not None:
+            inline.flush()
+            texts = [one_line(_text(cell)) for cell in cells]
+            if any(texts):
+                builder.add(" | ".join(texts), "table_row")
+        elif name == "br":
+            inline.parts.append("\n")
+        else:
+            if name in _BLOCK or name == "tr":
+                inline.flush()
+                stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.contents))
+    inline.flush()
+
+
+def parse_html(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
+    dammit = UnicodeDammit(data, is_html=True)  # BOM, then <meta charset>, then detection
+    markup = dammit.unicode_markup
+    if markup is None or looks_binary(markup):
+        raise UnreadableFile(BINARY)
+    if not markup.strip():
+        raise UnreadableFile(EMPTY)
+    soup = BeautifulSoup(markup, "lxml")
+    builder = Builder(path, "html", limits)
+    _walk(soup, builder)
+    metadata = {}
+    title = soup.find("title")
+    if isinstance(title, Tag) and one_line(title.get_text()):
+        metadata["title"] = one_line(title.get_text())
+    if not builder.blocks:
+        raise UnreadableFile(NO_TEXT)
+    return builder.build(encoding=dammit.original_encoding, metadata=metadata)

@@ -1,0 +1,137 @@
+"""Plain text: encoding detection and paragraphs split on blank lines."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import charset_normalizer
+
+from assistant.knowledge.document import ParsedDocument, UnreadableFile
+from assistant.knowledge.parsers.common import BINARY, EMPTY, Builder, ParseLimits
+
+# Longest BOM first: the UTF-32-LE BOM starts with the UTF-16-LE one.
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+# C0 controls other than tab, newline, vertical tab, form feed and carriage return.
+_BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_MAX_BINARY_SHARE = 0.01
+# Latin-script single-byte codepages. On short texts charset-normalizer often cannot tell
+# them apart and picks an exotic one ("Köln" -> "KŲln"); windows-1252 is by far the most
+# likely of them (HTML5 decodes latin-1 as windows-1252 too), so it wins any near tie.
+_LATIN_CODEPAGES = {
+    "latin_1", "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "cp775", "cp850", "cp852",
+    "cp858", "mac_latin2", "mac_roman", "mac_iceland", "mac_turkish",
+    *(f"iso8859_{n}" for n in (1, 2, 3, 4, 9, 10, 13, 14, 15, 16)),
+}  # fmt: skip
+_NEAR_TIE = 0.1
+
+
+def looks_binary(text: str) -> bool:
+    if not text:
+        return False
+    sample = text if len(text) <= 4_000_000 else text[:2_000_000] + text[-2_000_000:]
+    return len(_BINARY_CHARS.findall(sample)) > _MAX_BINARY_SHARE * len(sample)
+
+
+def _guess(data: bytes) -> tuple[str, str] | None:
+    """charset-normalizer's answer, or None when it has no confident one."""
+    try:
+        matches = charset_normalizer.from_bytes(data)
+        best = matches.best()
+    except (LookupError, ValueError, UnicodeError):  # its own bugs on odd input; treat as no answer
+        return None
+    if best is None:
+        return None
+    encoding = best.encoding
+    if encoding in _LATIN_CODEPAGES:
+        for match in matches:
+            if (
+                "cp1252" in match.could_be_from_charset
+                and match.chaos <= best.chaos + _NEAR_TIE
+                and match.coherence >= best.coherence - _NEAR_TIE
+            ):
+                encoding = "cp1252"
+                break
+    try:
+        return data.decode(encoding), encoding
+    except (UnicodeDecodeError, LookupError):
+        return str(best), best.encoding
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few broken bytes (a bad copy, a cut last character), read with U+FFFD for them."""
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    return text if non_ascii - broken >= 20 * broken else None
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """(text, encoding): a BOM, else UTF-8 (strict, then nearly), else charset-normalizer.
+
+    Binary data (many control characters whatever the encoding) is refused.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if looks_binary(text):
+                break
+            return (
+                text,
+                "utf-8-sig" if encoding == "utf-8-sig" else f"{encoding}-{'le' if data[0] == 0xFF else 'be'}",
+            )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if not looks_binary(text):
+            return text, "utf-8"
+    text = _mostly_utf8(data)
+    if text is not None and not looks_binary(text):
+        return text, "utf-8"
+    guess = _guess(data)
+    if guess is None or looks_binary(guess[0]):
+        raise UnreadableFile(BINARY)
+    return guess
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as editors number them: \\r\\n, \\r and \\n end a line; nothing else does."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def paragraphs(lines: list[str]) -> Iterator[tuple[int, int]]:
+    """(first, last) line indexes of each run of non-blank lines."""
+    first = None
+    for i, line in enumerate(lines):
+        if line.strip():
+            if first is None:
+                first = i
+        elif first is not None:
+            yield first, i - 1
+            first = None
+    if first is not None:
+        yield first, len(lines) - 1
+
+
+def parse_text(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
+    text, encoding = decode_text(data)
+    if not text.strip():
+        raise UnreadableFile(EMPTY)
+    lines = split_lines(text)
+    builder = Builder(path, "text", limits)
+    for first, last in paragraphs(lines):
+        builder.add("\n".join(lines[first : last + 1]), line_start=first + 1, line_end=last + 1)
+    return builder.build(encoding=encoding)

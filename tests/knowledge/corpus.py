@@ -1,0 +1,473 @@
+"""Builders for parser test files, written by code (no binary fixtures in the repository).
+
+`good_files(folder)` and `bad_files(folder)` return [(path, expected_reason_or_None)]:
+None means the file must parse; a string is a substring of the UnreadableFile reason.
+The indexing tests reuse them; `CASES` lists the bad files one by one, for parametrizing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import random
+import struct
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import docx
+
+from assistant.knowledge.document import ParsedDocument
+
+# ---------------------------------------------------------------- PDF, written by hand
+
+# Standard security handler (PDF 1.4, algorithms 3.2-3.4): revision 2, 40-bit RC4.
+_PASSWORD_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+_FILE_ID = bytes.fromhex("0123456789abcdef0123456789abcdef")
+
+
+def _rc4(key: bytes, data: bytes) -> bytes:
+    s = list(range(256))
+    j = 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) % 256
+        s[i], s[j] = s[j], s[i]
+    out = bytearray()
+    i = j = 0
+    for byte in data:
+        i = (i + 1) % 256
+        j = (j + s[i]) % 256
+        s[i], s[j] = s[j], s[i]
+        out.append(byte ^ s[(s[i] + s[j]) % 256])
+    return bytes(out)
+
+
+def _padded(password: str) -> bytes:
+    return (password.encode("latin-1") + _PASSWORD_PAD)[:32]
+
+
+def _security(user_password: str, owner_password: str) -> tuple[bytes, bytes, bytes]:
+    """(encryption key, /O, /U) for revision 2 with all permissions (/P -4)."""
+    owner = _rc4(hashlib.md5(_padded(owner_password)).digest()[:5], _padded(user_password))
+    key = hashlib.md5(_padded(user_password) + owner + struct.pack("<i", -4) + _FILE_ID).digest()[:5]
+    return key, owner, _rc4(key, _PASSWORD_PAD)
+
+
+def _escape(text: str) -> bytes:
+    raw = text.encode("cp1252")  # WinAnsiEncoding: é, ü and € all have a byte
+    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+
+def text_content(paragraphs: list[str], size: int = 12) -> bytes:
+    """A content stream: lines 14 pt apart, an empty line between paragraphs."""
+    out = [b"BT /F1 %d Tf %d TL 72 760 Td" % (size, size + 2)]
+    for paragraph in paragraphs:
+        for line in paragraph.split("\n"):
+            out.append(b"(" + _escape(line) + b") Tj T*")
+        out.append(b"T*")
+    out.append(b"ET")
+    return b"\n".join(out)
+
+
+DRAWING_ONLY = b"0 0 1 rg 100 100 200 200 re f"  # a page with ink but no text
+
+
+def pdf_bytes(
+    pages: list[list[str]] | None = None,
+    *,
+    contents: list[bytes] | None = None,
+    user_password: str | None = None,
+    owner_password: str = "owner",
+    title: str | None = None,
+) -> bytes:
+    """A valid PDF with one Helvetica text page per entry of `pages` (paragraphs per page).
+
+    With `user_password` the PDF is really encrypted (RC4, revision 2): pdfium
+    opens it only with that password (or none, when the password is "").
+    """
+    if contents is None:
+        contents = [text_content(p) for p in (pages or [])]
+    security = None if user_password is None else _security(user_password, owner_password)
+    objects: dict[int, bytes] = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    }
+    kids = []
+    number = 4
+    for stream in contents:
+        if security:
+            key = security[0]
+            object_key = hashlib.md5(key + number.to_bytes(3, "little") + b"\0\0").digest()[:10]
+            stream = _rc4(object_key, stream)
+        objects[number] = b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"
+        objects[number + 1] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % number
+        )
+        kids.append(b"%d 0 R" % (number + 1))
+        number += 2
+    objects[2] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % len(kids)
+    trailer = b"/Root 1 0 R /ID [<%s> <%s>]" % (_FILE_ID.hex().encode(), _FILE_ID.hex().encode())
+    if security:
+        _, owner, user = security
+        objects[number] = b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>" % (
+            owner.hex().encode(),
+            user.hex().encode(),
+        )
+        trailer += b" /Encrypt %d 0 R" % number
+        number += 1
+    if title is not None and not security:
+        objects[number] = b"<< /Title (" + _escape(title) + b") >>"
+        trailer += b" /Info %d 0 R" % number
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for n in sorted(objects):
+        offsets[n] = len(out)
+        out += b"%d 0 obj\n" % n + objects[n] + b"\nendobj\n"
+    xref = len(out)
+    size = max(objects) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for n in range(1, size):
+        out += b"%010d 00000 n \n" % offsets[n]
+    out += b"trailer\n<< /Size %d %s >>\nstartxref\n%d\n%%%%EOF\n" % (size, trailer, xref)
+    return bytes(out)
+
+
+PDF_PAGES = [
+    ["Lease agreement", "The tenant rents the flat on the first floor.\nThe rent is due monthly."],
+    ["Page two is about the deposit of 1500 €.", "Café, Müller and naïve stay intact."],
+    ["The last page: termination and notice periods."],
+]
+
+# ---------------------------------------------------------------- DOCX
+
+DOCX_TABLE = [["Name", "Room", "Rent"], ["Anna", "Kitchen", "400 €"], ["Jürgen", "Attic", "350 €"]]
+
+
+def docx_bytes() -> bytes:
+    """Title, headings on two levels, paragraphs and a table between paragraphs."""
+    document = docx.Document()
+    document.core_properties.title = "Lease"
+    document.add_heading("Lease", level=0)
+    document.add_paragraph("This lease is made between the landlord and the tenant.")
+    document.add_heading("14. Subletting", level=1)
+    document.add_paragraph("The tenant may not sublet without written consent.")
+    table = document.add_table(rows=len(DOCX_TABLE), cols=3)
+    for row, values in zip(table.rows, DOCX_TABLE, strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    document.add_paragraph("After the table.")
+    document.add_heading("14.1 Exceptions", level=2)
+    document.add_paragraph("Guests may stay for up to 14 days: é ü €.")
+    document.add_heading("15. Termination", level=1)
+    document.add_paragraph("Either party may end the lease with three months' notice.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def zip_bytes(entries: dict[str, bytes], *, level: int = 9) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def zip_bomb_docx(path: Path, megabytes: int) -> Path:
+    """A real DOCX plus `megabytes` MB of zeros as a media part: it packs into a few hundred KB."""
+    with zipfile.ZipFile(io.BytesIO(docx_bytes())) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+        with archive.open("word/media/zeros.bin", "w", force_zip64=True) as stream:
+            chunk = bytes(1_000_000)
+            for _ in range(megabytes):
+                stream.write(chunk)
+    return path
+
+
+# ---------------------------------------------------------------- text formats
+
+MARKDOWN = """\
+# Guide
+
+Intro paragraph with é ü €.
+
+## Install
+
+Run the installer.
+It takes a minute.
+
+```sh
+make setup
+
+make run
+```
+
+Setext title
+------------
+
+Under the setext heading.
+
+# Reference
+
+### Deep
+
+Last words.
+"""
+
+RST = """\
+=====
+Guide
+=====
+
+Intro paragraph.
+
+Install
+=======
+
+Run the installer.
+
+Options
+-------
+
+Some options.
+
+Usage
+=====
+
+Use it.
+"""
+
+HTML = """\
+<!DOCTYPE html>
+<html><head><meta charset="{charset}"><title>Handbook</title>
+<style>p {{ color: red }}</style><script>var hidden = "script text";</script></head>
+<body>
+<nav><a href="/">Home</a> <a href="/x">Menu entry</a></nav>
+<h1>Handbook</h1>
+<p>First paragraph with é ü €.</p>
+<div>Loose text in a div.</div>
+<h2>Rooms</h2>
+<table><tr><th>Room</th><th>Size</th></tr><tr><td>Kitchen</td><td>12 m²</td></tr></table>
+<ul><li>One item</li><li>Two items</li></ul>
+<pre>line 1
+    indented line 2</pre>
+<noscript>Enable JavaScript</noscript>
+<p hidden>Hidden paragraph</p>
+<h3>Details</h3>
+<p>Deep <b>bold</b> text.<br>After a break.</p>
+<h2>Contact</h2>
+<blockquote>Quoted text.</blockquote>
+<!-- a comment -->
+</body></html>
+"""
+
+CSV = 'name;city;note\nAnna;Köln;Café\nJürgen;Zürich;100 €\n\nLena;Wien;"two\nlines"\n'
+
+
+def _random_bytes(n: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(n)
+
+
+def good_files(folder: Path) -> list[tuple[Path, None]]:
+    """One valid file per supported suffix (and a few encodings)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "report.pdf": pdf_bytes(PDF_PAGES, title="Report"),
+        "lease.docx": docx_bytes(),
+        "notes.txt": "Hello\n\nGrüße € ü é\n".encode("cp1252"),
+        "notes-utf16.txt": "Hello\n\nGrüße € ü é\n".encode("utf-16"),
+        "guide.md": MARKDOWN.encode("utf-8-sig"),
+        "guide.markdown": MARKDOWN.encode(),
+        "guide.rst": RST.encode(),
+        "page.html": HTML.format(charset="utf-8").encode(),
+        "page.htm": HTML.format(charset="windows-1252").encode("cp1252"),
+        "table.csv": CSV.encode(),
+        "table.tsv": CSV.replace(";", "\t").encode("utf-16"),
+    }
+    out = []
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+        out.append((folder / name, None))
+    return out
+
+
+# ---------------------------------------------------------------- bad (and odd) files
+
+
+@dataclass(frozen=True)
+class Case:
+    """One file for parse_file: `make(path)` creates it; `reason` is what it must say (None: parses)."""
+
+    name: str
+    reason: str | None
+    make: Callable[[Path], object]
+    unavailable: Callable[[], str | None] = lambda: None  # why this case cannot be built here
+
+
+def _write(data: Callable[[], bytes]) -> Callable[[Path], object]:
+    return lambda path: path.write_bytes(data())
+
+
+def _sparse(path: Path) -> None:
+    with open(path, "wb") as stream:
+        stream.truncate(1 << 30)  # 1 GB of hole: no disk space used
+
+
+def _huge_field_csv(path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        stream.write("id,text,extra\n1,short,x\n2,ragged\n3,a,b,c,d,e\n")
+        stream.write('4,"' + "word " * 2_000_000 + '",end\n')  # one 10 MB field
+        stream.write("5,after the huge field,y\n")
+
+
+def _symlink_loop(path: Path) -> None:
+    other = path.with_name(path.name + ".other")
+    path.symlink_to(other)
+    other.symlink_to(path)
+
+
+def _locked(path: Path) -> None:
+    path.write_bytes(b"secret notes")
+    path.chmod(0)
+
+
+def _spreadsheet_in_disguise() -> bytes:
+    content_types = (
+        b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        b'<Default Extension="xml" ContentType="application/xml"/></Types>'
+    )
+    return zip_bytes({"[Content_Types].xml": content_types, "xl/workbook.xml": b"<workbook/>"})
+
+
+def _docx_with_blank_paragraphs() -> bytes:
+    document = docx.Document()
+    for _ in range(3):
+        document.add_paragraph("   ")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _unless(condition: bool, reason: str) -> Callable[[], str | None]:
+    return lambda: reason if condition else None
+
+
+DAMAGED_PDF = "damaged or not really a PDF"
+NOT_DOCX = "not really a Word document"
+BINARY = "binary or its text encoding cannot be recognised"
+EMPTY = "The file is empty."
+ODD_NAME = "Zeile eins\nÜber € – ñ.md"
+SUFFIXES = [".pdf", ".docx", ".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".csv", ".tsv"]
+
+CASES: list[Case] = [
+    Case("corrupt.pdf", DAMAGED_PDF, _write(lambda: b"%PDF-1.7\n" + _random_bytes(3000, 1))),
+    Case("truncated.pdf", DAMAGED_PDF, _write(lambda: pdf_bytes(PDF_PAGES)[:700])),
+    Case("random.pdf", DAMAGED_PDF, _write(lambda: _random_bytes(4096, 2))),
+    Case("encrypted.pdf", "password-protected", _write(lambda: pdf_bytes(PDF_PAGES, user_password="secret"))),
+    Case("scanned.pdf", "no text layer", _write(lambda: pdf_bytes(contents=[DRAWING_ONLY, DRAWING_ONLY]))),
+    Case("no-pages.pdf", "no pages", _write(lambda: pdf_bytes([]))),
+    Case("random.docx", NOT_DOCX, _write(lambda: _random_bytes(4096, 3))),
+    Case("plain-text.docx", NOT_DOCX, _write(lambda: b"Just some text, saved with the wrong name.\n")),
+    Case("other-zip.docx", NOT_DOCX, _write(lambda: zip_bytes({"hello.txt": b"hello"}))),
+    Case("spreadsheet.docx", NOT_DOCX, _write(_spreadsheet_in_disguise)),
+    Case("legacy.docx", "old .doc format", _write(lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))),
+    Case("blank-paragraphs.docx", EMPTY, _write(_docx_with_blank_paragraphs)),
+    Case("bomb-size.docx", "zip bomb", lambda path: zip_bomb_docx(path, 201)),
+    Case("bomb-ratio.docx", "zip bomb", lambda path: zip_bomb_docx(path, 30)),
+    *[Case(f"empty{suffix}", EMPTY, _write(lambda: b"")) for suffix in SUFFIXES],
+    Case("whitespace.md", EMPTY, _write(lambda: b"  \n\n\t \r\n   \n")),
+    Case("whitespace.csv", EMPTY, _write(lambda: b"\n\n ,  , \n")),
+    Case("random.txt", BINARY, _write(lambda: _random_bytes(4096, 4))),
+    Case("nuls.txt", BINARY, _write(lambda: b"text\x00\x00\x00with\x00\x00nul\x00bytes\x00\x00" * 50)),
+    Case("random.md", BINARY, _write(lambda: _random_bytes(2048, 5))),
+    Case("random.csv", BINARY, _write(lambda: _random_bytes(2048, 6))),
+    Case("random.html", BINARY, _write(lambda: _random_bytes(2048, 7))),
+    Case("program.exe", "(.exe) is not supported", _write(lambda: b"MZ\x90\x00" + _random_bytes(500, 8))),
+    Case("blob.bin", "(.bin) is not supported", _write(lambda: _random_bytes(500, 9))),
+    Case("archive.xyz", "(.xyz) is not supported", _write(lambda: b"hello")),
+    Case("Makefile", "(no extension) is not supported", _write(lambda: b"all:\n\techo hi\n")),
+    Case(
+        "scripts-only.html",
+        "no visible text",
+        _write(lambda: b"<html><head><style>p{}</style></head><body><script>x=1</script></body></html>"),
+    ),
+    Case("header-only.csv", "header row but no data rows", _write(lambda: b"a,b,c\n")),
+    Case("sparse-1GB.txt", "larger than the 100 MB limit", _sparse),
+    Case(ODD_NAME, None, _write(lambda: "# Titel\n\nInhalt mit ü.\n".encode())),
+    Case("huge-field.csv", None, _huge_field_csv),
+    Case("loop.txt", "symlink loop", _symlink_loop),
+    Case("dangling.pdf", "does not exist", lambda path: path.symlink_to(path.with_name("nowhere.pdf"))),
+    Case("missing.txt", "does not exist", lambda path: None),
+    Case("x.md", "folder, not a file", lambda path: path.mkdir()),
+    Case(
+        "x.txt",
+        "not a regular file",
+        lambda path: os.mkfifo(path),
+        _unless(not hasattr(os, "mkfifo"), "no FIFOs on this system"),
+    ),
+    Case(
+        "device.txt",
+        "not a regular file",
+        lambda path: path.symlink_to("/dev/zero"),
+        _unless(not os.path.exists("/dev/zero"), "no /dev/zero on this system"),
+    ),
+    Case(
+        "locked.txt",
+        "Permission denied",
+        _locked,
+        _unless(
+            hasattr(os, "geteuid") and os.geteuid() == 0,
+            "running as root, which reads files whatever their mode (test_permission_denied emulates it)",
+        ),
+    ),
+]
+
+
+def bad_files(folder: Path) -> list[tuple[Path, str | None]]:
+    """Broken, hostile and odd files, each paired with the reason parse_file must give.
+
+    A few odd but valid files are included (reason None): they must parse.
+    Cases that cannot be built here (no FIFOs, running as root) are left out.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for case in CASES:
+        if case.unavailable() is None:
+            path = folder / case.name
+            case.make(path)
+            out.append((path, case.reason))
+    return out
+
+
+# ---------------------------------------------------------------- checks
+
+
+def assert_valid_document(doc: ParsedDocument) -> None:
+    """The contract of ParsedDocument: ordered, stripped, non-overlapping blocks joined by blank lines."""
+    assert isinstance(doc, ParsedDocument)
+    assert doc.blocks, "a parsed document has at least one block"
+    assert doc.text.strip()
+    doc.text.encode("utf-8")  # no lone surrogates: storable in SQLite and JSON
+    assert doc.blocks[0].start == 0 and doc.blocks[-1].end == len(doc.text)
+    previous = None
+    for block in doc.blocks:
+        text = doc.text[block.start : block.end]
+        assert 0 <= block.start < block.end <= len(doc.text)
+        assert text == text.strip() and text
+        if previous is not None:
+            assert doc.text[previous.end : block.start] == "\n\n"
+        if block.kind == "heading":
+            assert block.level is not None and block.heading_path and block.heading_path[-1] == text
+        if block.page is not None:
+            assert doc.pages is not None and 1 <= block.page <= doc.pages
+            assert previous is None or previous.page is None or previous.page <= block.page
+        if block.line_start is not None:
+            assert 1 <= block.line_start <= block.line_end
+            assert previous is None or previous.line_end is None or previous.line_end < block.line_start
+        previous = block

@@ -1,0 +1,85 @@
+"""Answers over documents: sources in the prompt, citations, abstention, the CLI's JSON shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assistant.answer import NOT_FOUND, Retrieved, ask_documents, cited_numbers, is_abstention
+from assistant.chat import Finished
+from assistant.config import GenerationSettings
+from assistant.knowledge.base import KnowledgeBase
+from tests.conftest import QWEN
+
+LEASE = """# Lease agreement
+
+## 14. Subletting
+
+14.2 The tenant may not sublet the premises without the landlord's written consent.
+
+## 15. Rent
+
+15.1 The monthly rent is 1,250 euros, payable on the first day of each month.
+"""
+
+
+@pytest.fixture
+def office(core, tmp_path):
+    folder = tmp_path / "office"
+    folder.mkdir()
+    (folder / "lease.md").write_text(LEASE, encoding="utf-8")
+    kb = KnowledgeBase(core)
+    kb.collections.add_source("office", folder)
+    kb.index("office")
+    core.load_model(QWEN)
+    return kb
+
+
+SETTINGS = GenerationSettings(temperature=0.0, seed=0, max_tokens=60)
+
+
+def run(core, kb, question):
+    events = list(ask_documents(core, kb, question, ["office"], settings=SETTINGS))
+    retrieved = next(e for e in events if isinstance(e, Retrieved))
+    return retrieved, next(e for e in events if isinstance(e, Finished)).message
+
+
+def test_a_cited_answer_from_the_documents(core, office):
+    retrieved, message = run(core, office, "How much is the monthly rent?")
+    assert "1,250" in message.content or "1250" in message.content
+    assert retrieved.retrieval_ms > 0 and retrieved.in_prompt
+    in_prompt = [s for s in message.sources if s["in_prompt"]]
+    assert in_prompt and all(s["path"].endswith("lease.md") for s in in_prompt)
+    rent = next(s for s in in_prompt if "1,250" in s["text"])
+    assert rent["scores"]["fused"] > 0 and {"keyword", "vector", "fused"} <= set(rent["scores"])
+    assert message.details["prompt"].count("[1]") >= 1 and "Question: How much" in message.details["prompt"]
+    if cited_numbers(message.content, len(in_prompt)):
+        assert any(s["cited"] for s in message.sources)
+    # Re-opening the conversation shows the same sources.
+    again = core.conversations.messages(message.conversation_id)[-1]
+    assert again.sources == message.sources
+
+
+def test_no_relevant_passage_means_an_abstention_with_a_reason(core, office):
+    _, message = run(core, office, "What is the boiling point of liquid nitrogen in kelvin?")
+    assert message.details["abstained"] in ("retrieval", "model")
+    assert is_abstention(message.content) or message.content == NOT_FOUND
+    assert message.details["abstain_reason"]
+
+
+def test_cli_ask_with_a_collection_fills_sources(core, office):
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "--json", "--collection", "office",
+                             "--model", QWEN, "--seed", "0", "--temperature", "0", "Can the tenant sublet?"],
+                            capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["sources"], out
+    source = out["sources"][0]
+    assert {"path", "page", "start", "end", "text", "rank", "scores", "in_prompt", "cited"} <= set(source)
+    assert set(source["scores"]) == {"keyword", "vector", "fused"}
+    assert source["rank"] == 1 and source["in_prompt"] is True
+    assert "14.2" in " ".join(s["text"] for s in out["sources"] if s["in_prompt"])

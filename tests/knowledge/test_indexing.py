@@ -1,0 +1,158 @@
+"""Indexing with the real parsers, embedder, SQLite and chromadb."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from assistant.knowledge.base import KnowledgeBase
+from tests.knowledge.helpers import assert_consistent, snapshot, write_corpus
+
+
+@pytest.fixture
+def kb(core):
+    return KnowledgeBase(core)
+
+
+def test_index_search_and_incremental_updates(kb, tmp_path):
+    folder = tmp_path / "docs"
+    files = write_corpus(folder, files=6)
+    (folder / "notes.md").write_text("# Lease\n\nClause 14.2: the tenant may not sublet the premises "
+                                     "without written consent.\n", encoding="utf-8")
+    (folder / ".hidden.md").write_text("# secret\n\nnever indexed\n")
+    (folder / "node_modules").mkdir()
+    (folder / "node_modules" / "x.md").write_text("# build junk\n\nnever indexed\n")
+    kb.collections.add_source("office", folder)
+
+    first = kb.index("office")
+    assert (first.files, first.indexed, first.skipped) == (7, 7, [])
+    assert first.chunks_added == first.chunks_total > 7
+    assert_consistent(kb)
+
+    again = kb.index("office")
+    assert (again.unchanged, again.indexed, again.chunks_added) == (7, 0, 0)
+
+    files[0].write_text("# Changed\n\nCompletely new words about a supplier warranty claim.\n")
+    (folder / "doc001.md").rename(folder / "moved.md")
+    files[2].unlink()
+    third = kb.index("office")
+    assert third.indexed == 1 and third.reused == 1 and third.removed == 2  # moved = removed + reused
+    assert third.chunks_added == 1  # only the changed file was embedded again
+    assert_consistent(kb)
+    status = kb.collections.status("office")
+    assert status.indexed == 6 and status.chunks == third.chunks_total
+
+    hits = kb.search("Can the tenant sublet? clause 14.2", ["office"], k=3)
+    assert hits[0].path.endswith("notes.md") and "14.2" in hits[0].text
+    top = hits[0]
+    assert top.rank == 1 and top.scores["fused"] > 0
+    assert top.scores["keyword"] is not None and top.scores["vector"] is not None
+    assert top.heading == "Lease" and (top.line_start, top.line_end) == (1, 3)  # heading + its paragraph
+
+
+def test_collection_filter_and_removal(kb, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "cats.md").write_text("# Cats\n\nCats purr and sleep most of the day.\n")
+    (b / "dogs.md").write_text("# Dogs\n\nDogs bark at the postman.\n")
+    kb.collections.add_source("pets-a", a)
+    kb.collections.add_source("pets-b", b)
+    kb.index("pets-a")
+    kb.index("pets-b")
+    assert {r.path.rsplit("/", 1)[1] for r in kb.search("animals", ["pets-b"], k=5)} == {"dogs.md"}
+    assert len(kb.search("animals", None, k=5)) == 2
+    kb.collections.remove("pets-b")
+    kb.indexer.collect_garbage()
+    assert_consistent(kb)
+    assert [r.path.rsplit("/", 1)[1] for r in kb.search("bark", None, k=5)] == ["cats.md"]
+
+
+def test_bad_files_are_skipped_with_reasons_and_good_ones_indexed(kb, tmp_path):
+    from tests.knowledge.corpus import bad_files
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    cases = bad_files(folder)
+    # Its 10 MB field is 12,000 chunks of real embedding work: minutes here, and the
+    # parser tests already prove it parses. Everything else in the corpus stays.
+    (folder / "huge-field.csv").unlink()
+    good = write_corpus(folder / "good", files=3)
+    kb.collections.add_source("mixed", folder)
+    report = kb.index("mixed")
+    skipped = dict(report.skipped)
+    status = kb.collections.status("mixed")
+    for path, reason in cases:
+        if reason is None or path.is_dir() or not path.exists() and not path.is_symlink():
+            continue  # good files, and folders (never candidates: the walk descends into them)
+        if path.suffix.lower() not in {".pdf", ".docx", ".txt", ".md", ".markdown", ".rst", ".html", ".htm",
+                                       ".csv", ".tsv"}:
+            continue  # inside a folder, unsupported types are not candidates at all
+        assert str(path) in skipped, f"{path} was not skipped"
+        assert reason.lower() in skipped[str(path)].lower()
+    assert status.indexed >= len(good)
+    assert_consistent(kb)
+
+
+def _index_cmd(folder):
+    return [sys.executable, "-m", "assistant.cli", "index", str(folder), "--collection", "big"]
+
+
+def test_kill_during_indexing_then_resume_equals_a_clean_run(core, tmp_path, app_paths):
+    folder = tmp_path / "big"
+    write_corpus(folder, files=60, paragraphs=12, seed=5)
+    rng = random.Random(11)
+    db_path = app_paths.database
+    kill_points = []
+    for _attempt in range(5):
+        proc = subprocess.Popen(_index_cmd(folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Kill at a different moment each time: once some documents are committed, or mid-embedding.
+        target = rng.randint(1, 50)
+        deadline = time.monotonic() + 120
+        done = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                done = sqlite3.connect(db_path).execute(
+                    "select count(*) from documents where status = 'indexed'").fetchone()[0]
+            except sqlite3.OperationalError:
+                done = 0
+            if done >= target:
+                break
+            time.sleep(0.05)
+        time.sleep(rng.random() * 0.3)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            kill_points.append(done)
+    assert len(kill_points) >= 5, f"indexing finished before it could be killed: {kill_points}"
+
+    resumed = subprocess.run(_index_cmd(folder), capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    kb = KnowledgeBase(core)
+    assert_consistent(kb)
+    after_kills = snapshot(kb)
+
+    # A clean, uninterrupted run in a fresh home over the same files.
+    clean_home = tmp_path / "clean-home"
+    env = {**os.environ, "ASSISTANT_HOME": str(clean_home)}
+    from assistant.config import Paths
+    from assistant.core import Core
+
+    with Core(Paths(clean_home / "data", clean_home / "config", clean_home / "cache", clean_home / "logs"),
+              engine=core.engine) as clean_core:
+        for model in core.registry.all():
+            clean_core.registry.register(model)
+    clean = subprocess.run(_index_cmd(folder), capture_output=True, text=True, timeout=600, env=env)
+    assert clean.returncode == 0, clean.stderr
+    with Core(Paths(clean_home / "data", clean_home / "config", clean_home / "cache", clean_home / "logs"),
+              engine=core.engine) as clean_core:
+        clean_kb = KnowledgeBase(clean_core)
+        assert snapshot(clean_kb) == after_kills
+        assert len(after_kills["chunks"]) > 60

@@ -1,0 +1,493 @@
+"""Parsers: what each format yields, every way a file can be bad, and fuzzing."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import zipfile
+
+import pypdfium2 as pdfium
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.knowledge.parsers import SUPPORTED_SUFFIXES, ParseLimits, UnreadableFile, parse_file
+from assistant.knowledge.parsers import text as text_parser
+from tests.knowledge import corpus
+from tests.knowledge.corpus import (
+    CASES,
+    CSV,
+    DOCX_TABLE,
+    DRAWING_ONLY,
+    HTML,
+    MARKDOWN,
+    PDF_PAGES,
+    RST,
+    assert_valid_document,
+    docx_bytes,
+    pdf_bytes,
+    text_content,
+    zip_bytes,
+)
+
+
+def parse_bytes(tmp_path, name: str, data: bytes, limits: ParseLimits = ParseLimits()):  # noqa: B008
+    path = tmp_path / name
+    path.write_bytes(data)
+    doc = parse_file(path, limits)
+    assert_valid_document(doc)
+    return doc
+
+
+def outline(doc) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(b.kind, doc.block_text(b), b.heading_path) for b in doc.blocks]
+
+
+def reason(path, limits: ParseLimits = ParseLimits()) -> str:  # noqa: B008
+    with pytest.raises(UnreadableFile) as info:
+        parse_file(path, limits)
+    return str(info.value)
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def test_pdf_blocks_keep_their_page(tmp_path):
+    doc = parse_bytes(tmp_path, "report.pdf", pdf_bytes(PDF_PAGES, title="Quarterly report"))
+    assert doc.format == "pdf" and doc.pages == 3
+    assert doc.metadata["title"] == "Quarterly report"
+    assert [(b.page, doc.block_text(b)) for b in doc.blocks] == [
+        (1, "Lease agreement"),
+        (1, "The tenant rents the flat on the first floor.\nThe rent is due monthly."),
+        (2, "Page two is about the deposit of 1500 €."),
+        (2, "Café, Müller and naïve stay intact."),
+        (3, "The last page: termination and notice periods."),
+    ]
+
+
+def test_pdf_paragraphs_follow_line_spacing_and_font_size(tmp_path):
+    body = "\n".join(f"Line {n} of a long paragraph that keeps going" for n in range(1, 5))
+    heading = b"BT /F1 20 Tf 72 780 Td (Big heading) Tj ET\n"
+    page = heading + text_content([body, "A new paragraph after a gap.", "Third one."])
+    doc = parse_bytes(tmp_path, "layout.pdf", pdf_bytes(contents=[page]))
+    assert [doc.block_text(b) for b in doc.blocks] == [
+        "Big heading",
+        body,
+        "A new paragraph after a gap.",
+        "Third one.",
+    ]
+
+
+def test_pdf_pages_without_text_are_listed(tmp_path):
+    contents = [text_content(["Only page one has text."]), DRAWING_ONLY]
+    doc = parse_bytes(tmp_path, "half.pdf", pdf_bytes(contents=contents))
+    assert doc.pages == 2 and doc.metadata["pages_without_text"] == [2]
+
+
+def test_encrypted_pdf_is_really_encrypted(tmp_path):
+    data = pdf_bytes(PDF_PAGES, user_password="secret")
+    with pytest.raises(pdfium.PdfiumError):
+        pdfium.PdfDocument(data)
+    with pdfium.PdfDocument(data, password="secret") as pdf:  # the builder wrote real RC4
+        page = pdf[1]
+        textpage = page.get_textpage()
+        assert "1500 €" in textpage.get_text_range()
+        textpage.close()
+        page.close()
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(data)
+    assert reason(path) == "The PDF is password-protected."
+
+
+def test_pdf_with_only_an_owner_password_parses(tmp_path):
+    doc = parse_bytes(tmp_path, "owner.pdf", pdf_bytes(PDF_PAGES, user_password=""))
+    assert "Café, Müller and naïve stay intact." in doc.text
+
+
+def test_pdf_page_limit(tmp_path):
+    path = tmp_path / "long.pdf"
+    path.write_bytes(pdf_bytes(PDF_PAGES))
+    assert reason(path, ParseLimits(max_pages=2)) == "The PDF has 3 pages; the limit is 2."
+
+
+# ---------------------------------------------------------------- DOCX
+
+
+def test_docx_headings_paragraphs_and_table_in_order(tmp_path):
+    doc = parse_bytes(tmp_path, "lease.docx", docx_bytes())
+    lease, sub, exc = ("Lease",), ("Lease", "14. Subletting"), ("Lease", "14. Subletting", "14.1 Exceptions")
+    rows = [("table_row", " | ".join(row), sub) for row in DOCX_TABLE]
+    assert outline(doc) == [
+        ("heading", "Lease", lease),
+        ("paragraph", "This lease is made between the landlord and the tenant.", lease),
+        ("heading", "14. Subletting", sub),
+        ("paragraph", "The tenant may not sublet without written consent.", sub),
+        *rows,
+        ("paragraph", "After the table.", sub),
+        ("heading", "14.1 Exceptions", exc),
+        ("paragraph", "Guests may stay for up to 14 days: é ü €.", exc),
+        ("heading", "15. Termination", ("Lease", "15. Termination")),
+        (
+            "paragraph",
+            "Either party may end the lease with three months' notice.",
+            ("Lease", "15. Termination"),
+        ),
+    ]
+    assert [b.level for b in doc.blocks if b.kind == "heading"] == [0, 1, 2, 1]
+    assert doc.metadata["title"] == "Lease"
+
+
+def test_docx_expansion_limit_is_configurable(tmp_path):
+    path = tmp_path / "lease.docx"
+    path.write_bytes(docx_bytes())
+    assert "expands to more than 1 KB (a zip bomb?)" in reason(path, ParseLimits(max_uncompressed_bytes=1000))
+
+
+def test_docx_with_broken_xml(tmp_path):
+    with zipfile.ZipFile(io.BytesIO(docx_bytes())) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts["word/document.xml"] = parts["word/document.xml"][:300]
+    path = tmp_path / "broken.docx"
+    path.write_bytes(zip_bytes(parts))
+    assert reason(path) == "The DOCX is damaged or not really a Word document."
+
+
+# ---------------------------------------------------------------- text formats
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-be", "utf-32", "cp1252", "latin-1"]
+)
+def test_text_encodings(tmp_path, encoding):
+    sample = "Grüße aus Köln: das Café kostet 5 € und die Crème brûlée ist très bien.\n\nZweiter Absatz: ü é."
+    if encoding == "latin-1":
+        sample = sample.replace("€", "EUR")
+    data = sample.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    doc = parse_bytes(tmp_path, "notes.txt", data)
+    assert doc.text == sample
+    assert [(b.line_start, b.line_end) for b in doc.blocks] == [(1, 1), (3, 3)]
+    expected = {"utf-16": "utf-16-le", "utf-32": "utf-32-le", "latin-1": "cp1252"}.get(encoding, encoding)
+    assert doc.encoding == expected
+
+
+def test_text_paragraphs_and_line_numbers(tmp_path):
+    data = b"  first line\r\nsecond line  \r\n\r\n\r\n\tthird\rfourth\n\n\nlast"
+    doc = parse_bytes(tmp_path, "t.txt", data)
+    assert [(doc.block_text(b), b.line_start, b.line_end) for b in doc.blocks] == [
+        ("first line\nsecond line", 1, 2),
+        ("third\nfourth", 5, 6),
+        ("last", 9, 9),
+    ]
+
+
+def test_markdown_headings_code_and_lines(tmp_path):
+    doc = parse_bytes(tmp_path, "guide.md", MARKDOWN.encode("utf-8-sig"))
+    guide, install, setext = ("Guide",), ("Guide", "Install"), ("Guide", "Setext title")
+    assert [(k, t, p) for k, t, p in outline(doc)] == [
+        ("heading", "Guide", guide),
+        ("paragraph", "Intro paragraph with é ü €.", guide),
+        ("heading", "Install", install),
+        ("paragraph", "Run the installer.\nIt takes a minute.", install),
+        ("code", "```sh\nmake setup\n\nmake run\n```", install),
+        ("heading", "Setext title", setext),
+        ("paragraph", "Under the setext heading.", setext),
+        ("heading", "Reference", ("Reference",)),
+        ("heading", "Deep", ("Reference", "Deep")),
+        ("paragraph", "Last words.", ("Reference", "Deep")),
+    ]
+    assert [(b.line_start, b.line_end) for b in doc.blocks][4:6] == [(10, 14), (16, 17)]
+    assert [b.level for b in doc.blocks if b.kind == "heading"] == [1, 2, 2, 1, 3]
+    assert doc.encoding == "utf-8-sig"
+
+
+def test_markdown_edge_cases(tmp_path):
+    source = (
+        "---\ntitle: x\n---\n\nText\n\n***\n\n- one\n- two\n---\n\n"
+        "#not a heading\n\n## Closed ##\n\n~~~\nunclosed fence\n\n# inside\n"
+    )
+    doc = parse_bytes(tmp_path, "edge.markdown", source.encode())
+    assert [(k, t) for k, t, _ in outline(doc)] == [
+        ("paragraph", "---\ntitle: x\n---"),
+        ("paragraph", "Text"),
+        ("paragraph", "- one\n- two"),
+        ("paragraph", "#not a heading"),
+        ("heading", "Closed"),
+        ("code", "~~~\nunclosed fence\n\n# inside"),
+    ]
+
+
+def test_rst_levels_follow_first_appearance(tmp_path):
+    doc = parse_bytes(tmp_path, "guide.rst", RST.encode())
+    assert [(b.level, doc.block_text(b), b.heading_path) for b in doc.blocks if b.kind == "heading"] == [
+        (1, "Guide", ("Guide",)),
+        (2, "Install", ("Guide", "Install")),
+        (3, "Options", ("Guide", "Install", "Options")),
+        (2, "Usage", ("Guide", "Usage")),
+    ]
+    assert [(b.line_start, b.line_end) for b in doc.blocks][:3] == [(1, 3), (5, 5), (7, 8)]
+
+
+def test_rst_transitions_and_short_underlines_are_text(tmp_path):
+    source = "Title\n*****\n\nPara one.\n\n----------\n\nLong title text\n==\n\nEnd.\n"
+    doc = parse_bytes(tmp_path, "t.rst", source.encode())
+    assert [(k, t) for k, t, _ in outline(doc)] == [
+        ("heading", "Title"),
+        ("paragraph", "Para one."),
+        ("paragraph", "Long title text\n=="),
+        ("paragraph", "End."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("charset", "codec"), [("utf-8", "utf-8"), ("windows-1252", "cp1252"), ("utf-16", "utf-16")]
+)
+def test_html_visible_text_headings_and_rows(tmp_path, charset, codec):
+    doc = parse_bytes(tmp_path, "page.html", HTML.format(charset=charset).encode(codec))
+    rooms = ("Handbook", "Rooms")
+    assert outline(doc) == [
+        ("heading", "Handbook", ("Handbook",)),
+        ("paragraph", "First paragraph with é ü €.", ("Handbook",)),
+        ("paragraph", "Loose text in a div.", ("Handbook",)),
+        ("heading", "Rooms", rooms),
+        ("table_row", "Room | Size", rooms),
+        ("table_row", "Kitchen | 12 m²", rooms),
+        ("paragraph", "One item", rooms),
+        ("paragraph", "Two items", rooms),
+        ("code", "line 1\n    indented line 2", rooms),
+        ("heading", "Details", (*rooms, "Details")),
+        ("paragraph", "Deep bold text.\nAfter a break.", (*rooms, "Details")),
+        ("heading", "Contact", ("Handbook", "Contact")),
+        ("paragraph", "Quoted text.", ("Handbook", "Contact")),
+    ]
+    assert doc.metadata["title"] == "Handbook"
+    for hidden in ["script text", "Menu entry", "Enable JavaScript", "Hidden paragraph", "color", "comment"]:
+        assert hidden not in doc.text
+
+
+def test_html_layout_tables_are_read_as_blocks(tmp_path):
+    page = b"<table><tr><td><p>Column one</p><p>More</p></td><td><h2>Side</h2>Aside text</td></tr></table>"
+    doc = parse_bytes(tmp_path, "layout.htm", page)
+    assert [(k, t) for k, t, _ in outline(doc)] == [
+        ("paragraph", "Column one"),
+        ("paragraph", "More"),
+        ("heading", "Side"),
+        ("paragraph", "Aside text"),
+    ]
+
+
+def test_nearly_utf8_text_keeps_its_accents(tmp_path):
+    data = "Grüße aus Köln, schön! ".encode() * 10 + b"\xff broken byte"
+    doc = parse_bytes(tmp_path, "mostly.txt", data)
+    assert doc.encoding == "utf-8" and doc.text.startswith("Grüße aus Köln") and "\ufffd broken" in doc.text
+
+
+def test_csv_header_rows_and_lines(tmp_path):
+    doc = parse_bytes(tmp_path, "people.csv", CSV.encode("cp1252"))
+    assert doc.header == "name | city | note" and doc.metadata["delimiter"] == ";"
+    assert [(b.kind, doc.block_text(b), b.line_start, b.line_end) for b in doc.blocks] == [
+        ("csv_row", "Anna | Köln | Café", 2, 2),
+        ("csv_row", "Jürgen | Zürich | 100 €", 3, 3),
+        ("csv_row", "Lena | Wien | two lines", 5, 6),
+    ]
+
+
+def test_tsv_and_ragged_rows_with_a_huge_field(tmp_path):
+    doc = parse_bytes(tmp_path, "t.tsv", b"a\tb\n1\t2\t3\n4\n")
+    assert doc.header == "a | b" and [doc.block_text(b) for b in doc.blocks] == ["1 | 2 | 3", "4"]
+    path = tmp_path / "huge.csv"
+    next(c for c in CASES if c.name == "huge-field.csv").make(path)
+    doc = parse_file(path)
+    rows = [doc.block_text(b) for b in doc.blocks]
+    assert rows[:3] == ["1 | short | x", "2 | ragged", "3 | a | b | c | d | e"]
+    assert len(rows[3]) > 10_000_000 and rows[3].endswith("word | end")
+    assert rows[4] == "5 | after the huge field | y"
+
+
+# ---------------------------------------------------------------- bad files, limits, errors
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_bad_and_odd_files(tmp_path, case):
+    why_not = case.unavailable()
+    if why_not:
+        pytest.skip(why_not)
+    path = tmp_path / case.name
+    case.make(path)
+    if case.reason is None:
+        assert_valid_document(parse_file(path))
+    else:
+        assert case.reason in reason(path)
+
+
+def test_bad_files_builder_for_other_tests(tmp_path):
+    cases = corpus.bad_files(tmp_path / "bad") + corpus.good_files(tmp_path / "good")
+    assert sum(1 for _, why in cases if why) >= 25
+    assert {path.suffix for path, why in cases if why is None} >= SUPPORTED_SUFFIXES - {".markdown"}
+    for path, why in cases:
+        if why is None:
+            assert_valid_document(parse_file(path))
+        else:
+            assert why in reason(path), path.name
+
+
+def test_small_size_limit(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"x" * 2000)
+    assert reason(path, ParseLimits(max_file_bytes=1000)) == "The file is larger than the 1 KB limit."
+
+
+def test_block_limit(tmp_path):
+    path = tmp_path / "many.txt"
+    path.write_bytes(b"para\n\n" * 20)
+    assert "more than 10 paragraphs or rows" in reason(path, ParseLimits(max_blocks=10))
+
+
+def test_permission_denied(tmp_path, monkeypatch):
+    """Emulated, because the tests may run as root, which chmod 000 does not stop."""
+    path = tmp_path / "locked.md"
+    path.write_bytes(b"# secret")
+    real_open = os.open
+
+    def refusing_open(target, *args, **kwargs):
+        if os.fspath(target) == os.fspath(path):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(target))
+        return real_open(target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    assert reason(path) == "Permission denied: the file cannot be read."
+
+
+def test_library_failures_become_unreadable_file(tmp_path, monkeypatch):
+    from assistant.knowledge.parsers import docx as docx_parser
+    from assistant.knowledge.parsers import html as html_parser
+
+    def exploding(*args, **kwargs):
+        raise RuntimeError("unexpected\ninternal state.")
+
+    page = tmp_path / "page.html"
+    page.write_bytes(b"<p>hello</p>")
+    lease = tmp_path / "lease.docx"
+    lease.write_bytes(docx_bytes())
+    monkeypatch.setattr(html_parser, "BeautifulSoup", exploding)
+    monkeypatch.setattr(docx_parser.docx, "Document", exploding)
+    assert reason(page) == "The web page could not be read: unexpected internal state."
+    assert reason(lease) == "The DOCX is damaged or not really a Word document."
+
+
+def test_bugs_in_the_parsers_are_not_hidden(tmp_path, monkeypatch):
+    monkeypatch.setattr(text_parser, "decode_text", lambda data: (None, "utf-8"))
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"hello")
+    with pytest.raises(AttributeError):
+        parse_file(path)
+
+
+# ---------------------------------------------------------------- fuzzing
+
+SEEDS = {
+    ".pdf": pdf_bytes([["Fuzz page one.", "Second paragraph."], ["Page two."]]),
+    ".docx": docx_bytes(),
+    ".txt": "Plain text.\n\nGrüße €.\n".encode(),
+    ".md": MARKDOWN.encode(),
+    ".rst": RST.encode(),
+    ".html": HTML.format(charset="utf-8").encode(),
+    ".csv": CSV.encode(),
+    ".tsv": CSV.replace(";", "\t").encode(),
+}
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("fuzz")
+
+
+def parse_or_refuse(folder, suffix: str, data: bytes) -> None:
+    """The fuzz property: a valid document or UnreadableFile, nothing else."""
+    path = folder / f"fuzz{suffix}"
+    path.write_bytes(data)
+    try:
+        doc = parse_file(path)
+    except UnreadableFile as exc:
+        assert str(exc).strip()
+    else:
+        assert_valid_document(doc)
+
+
+def _mutate(seed: bytes, edits) -> bytes:
+    data = bytearray(seed)
+    for op, position, blob in edits:
+        at = position % (len(data) + 1)
+        if op == "flip" and at < len(data):
+            data[at] ^= blob[0] or 1
+        elif op == "insert":
+            data[at:at] = blob
+        elif op == "delete":
+            del data[at : at + 8 * len(blob)]
+        elif op == "overwrite":
+            data[at : at + len(blob)] = blob
+        elif op == "truncate":
+            del data[at:]
+        elif op == "duplicate":
+            data[at:at] = data[at : at + 16 * len(blob)]
+    return bytes(data)
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["flip", "insert", "delete", "overwrite", "truncate", "duplicate"]),
+        st.integers(0, 1 << 20),
+        st.binary(min_size=1, max_size=24),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@pytest.mark.parametrize("suffix", sorted(SEEDS))
+@FUZZ
+@given(data=st.binary(max_size=3000))
+def test_fuzz_random_bytes(fuzz_dir, suffix, data):
+    parse_or_refuse(fuzz_dir, suffix, data)
+
+
+@pytest.mark.parametrize("suffix", sorted(SEEDS))
+@FUZZ
+@given(edits=EDITS)
+def test_fuzz_mutated_valid_files(fuzz_dir, suffix, edits):
+    parse_or_refuse(fuzz_dir, suffix, _mutate(SEEDS[suffix], edits))
+
+
+with zipfile.ZipFile(io.BytesIO(SEEDS[".docx"])) as _seed:
+    DOCX_PARTS = {name: _seed.read(name) for name in _seed.namelist()}
+DOCX_XML_PARTS = sorted(name for name in DOCX_PARTS if name.endswith((".xml", ".rels")))
+
+
+@FUZZ
+@given(part=st.sampled_from(DOCX_XML_PARTS), edits=EDITS)
+def test_fuzz_docx_xml_parts(fuzz_dir, part, edits):
+    """Mutate the XML inside a well-formed zip, so that python-docx itself gets exercised."""
+    parts = dict(DOCX_PARTS)
+    parts[part] = _mutate(parts[part], edits)
+    parse_or_refuse(fuzz_dir, ".docx", zip_bytes(parts))
+
+
+MARKUP = st.text(
+    alphabet=st.one_of(st.sampled_from(list("#=-~`*:.|,;\"' \t\r\n<>/ab1é€")), st.characters()),
+    max_size=400,
+)
+
+
+@pytest.mark.parametrize("suffix", [".md", ".rst", ".txt", ".csv", ".tsv", ".html"])
+@FUZZ
+@given(text=MARKUP)
+def test_fuzz_markup_text(fuzz_dir, suffix, text):
+    parse_or_refuse(fuzz_dir, suffix, text.encode("utf-8", "surrogatepass"))
