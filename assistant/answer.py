@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.chat import Finished, Started, history_for_model, title_for
+from assistant.chat import Finished, Started, history_for_model, stream_answer, title_for
 from assistant.config import GenerationSettings
 from assistant.core import Core
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.chunker import count_tokens
 from assistant.knowledge.retriever import SearchResult
-from assistant.llm.protocol import Done, Error, Notice, Token
+from assistant.llm.protocol import Token
 
 NOT_FOUND = "I could not find this in your documents."
 CITATION_RE = re.compile(r"\[(\d{1,2})\]")
@@ -104,8 +104,9 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if conversation_id is None or store.get(conversation_id) is None:
         conversation_id = store.create(title=title_for(question), model=model.name)
     user_id = store.add_message(conversation_id, "user", question)
+    # The sources are stored from the first moment, so an interrupted answer keeps them.
     answer_id = store.add_message(conversation_id, "assistant", "", status="streaming", model=model.name,
-                                  settings=settings.to_dict())
+                                  settings=settings.to_dict(), sources=_source_rows(results, sources, []))
     yield Started(conversation_id, user_id, answer_id)
     yield Retrieved(results, [r.rank for r in sources], retrieval_ms)
 
@@ -126,26 +127,8 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     history = history_for_model(core, conversation_id, upto_id=user_id)
     history[0] = {"role": "system", "content": SYSTEM_PROMPT}
     messages = history + [{"role": "user", "content": build_question(question, sources)}]
-    parts: list[str] = []
-    final: dict = {}
-    prompt = ""
-    try:
-        for event in core.engine.generate(messages, settings):
-            if isinstance(event, Token):
-                parts.append(event.text)
-                yield event
-            elif isinstance(event, Notice):
-                yield event
-            elif isinstance(event, Done):
-                t = event.timings
-                prompt = event.prompt
-                final = {"status": "stopped" if event.reason == "cancelled" else "complete",
-                         "ttft_s": t.ttft_s, "tokens_per_s": t.tokens_per_s, "prompt_tokens": t.prompt_tokens,
-                         "completion_tokens": t.completion_tokens, "total_s": t.total_s}
-            elif isinstance(event, Error):
-                final = {"status": "error", "error": event.message}
-    finally:
-        text = "".join(parts)
+
+    def record(text: str, prompt: str) -> dict:
         cited = cited_numbers(text, len(sources))
         if is_abstention(text):
             details["abstained"] = "model"
@@ -154,10 +137,9 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         details["prompt_parts"] = {"system": count_tokens(SYSTEM_PROMPT),
                                    "sources": count_tokens("".join(r.text for r in sources)),
                                    "question": count_tokens(question)}
-        store.update_message(answer_id, content=text, sources=_source_rows(results, sources, cited),
-                             details=details, **(final or {"status": "stopped"}))
-        store.touch(conversation_id)
-    yield Finished(store.message(answer_id), prompt=prompt)
+        return {"sources": _source_rows(results, sources, cited), "details": details}
+
+    yield from stream_answer(core, conversation_id, answer_id, messages, settings, extra=record)
 
 
 def _source_rows(results: list[SearchResult], sources: list[SearchResult], cited: list[int]) -> list[dict]:

@@ -8,7 +8,7 @@ the next start marks it 'stopped'.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.config import GenerationSettings
@@ -79,8 +79,19 @@ def ask(core: Core, text: str, conversation_id: int | None = None,
 
 
 def _stream_answer(core: Core, conversation_id: int, answer_id: int, settings: GenerationSettings):
-    store = core.conversations
     messages = history_for_model(core, conversation_id, upto_id=answer_id)
+    yield from stream_answer(core, conversation_id, answer_id, messages, settings)
+
+
+def stream_answer(core: Core, conversation_id: int, answer_id: int, messages: list[dict],
+                  settings: GenerationSettings,
+                  extra: Callable[[str, str], dict] | None = None) -> Iterator[Token | Notice | Finished]:
+    """Stream `messages` through the engine into the stored answer `answer_id`.
+
+    The text is flushed while it grows, so a killed process keeps it. `extra(text, prompt)`
+    returns more columns to store with the final row (a document answer's sources).
+    """
+    store = core.conversations
     parts: list[str] = []
     last_flush = time.monotonic()
     final: dict = {}
@@ -110,7 +121,9 @@ def _stream_answer(core: Core, conversation_id: int, answer_id: int, settings: G
     finally:
         if not final:  # the consumer stopped listening (window closed, Ctrl-C)
             final = {"status": "stopped"}
-        store.update_message(answer_id, content="".join(parts), **final)
+        text = "".join(parts)
+        more = extra(text, prompt) if extra else {}
+        store.update_message(answer_id, content=text, **final, **more)
         store.touch(conversation_id)
     yield Finished(store.message(answer_id), prompt=prompt)
 

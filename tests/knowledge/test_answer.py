@@ -83,3 +83,19 @@ def test_cli_ask_with_a_collection_fills_sources(core, office):
     assert set(source["scores"]) == {"keyword", "vector", "fused"}
     assert source["rank"] == 1 and source["in_prompt"] is True
     assert "14.2" in " ".join(s["text"] for s in out["sources"] if s["in_prompt"])
+
+
+def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, office):
+    from assistant.llm.protocol import Token
+
+    settings = GenerationSettings(temperature=0.8, seed=1, max_tokens=300)
+    stream = ask_documents(core, office, "Explain the lease in detail, clause by clause.", ["office"],
+                           settings=settings)
+    for event in stream:
+        if isinstance(event, Token):
+            break
+    stream.close()  # the window closed, or Ctrl-C
+    (conversation,) = core.conversations.list()
+    answer = core.conversations.messages(conversation["id"])[-1]
+    assert answer.status == "stopped" and answer.content
+    assert any(s["in_prompt"] for s in answer.sources)
