@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("models", nargs="*", help="model names (default: every installed chat model)")
     q.add_argument("--repeats", type=int, default=3)
     q.add_argument("--json", dest="json_path", help="where to write the JSON (default bench/results/<date>-engine.json)")
+    q = bsub.add_parser("search", help="hybrid search latency p50/p95 over synthetic chunks")
+    q.add_argument("--chunks", type=int, action="append", help="corpus sizes (default 10000 and 100000)")
 
     p = sub.add_parser("conversations", help="saved conversations")
     csub = p.add_subparsers(dest="conversations_command", required=True)
@@ -275,6 +277,15 @@ def cmd_bench(args) -> int:
     import platform
     from pathlib import Path
 
+    if args.bench_command == "search":
+        from assistant.bench.search_latency import measure
+
+        for n in args.chunks or [10_000, 100_000]:
+            r = measure(n, report=lambda m: print(m, file=sys.stderr))
+            print(f"{r['chunks']:>7,} chunks: hybrid search p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms; "
+                  f"with the query embedding p50 {r['p50_with_embedding_ms']:.1f} ms, "
+                  f"p95 {r['p95_with_embedding_ms']:.1f} ms")
+        return 0
     from assistant.bench.engine_speed import format_table, measure_model
 
     with _core() as core:

@@ -1,0 +1,99 @@
+"""Hybrid search latency at scale (`assistant bench search`).
+
+Synthetic chunks (random words from a fixed vocabulary, random unit vectors)
+fill a throw-away app home, so the figure measures the stores and the fusion,
+not the corpus. Reported: p50/p95 excluding the query embedding (keyword +
+vector + fusion + hydration) and including it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from assistant.config import Paths
+from assistant.core import Core
+
+VOCAB_SIZE = 20_000
+WORDS_PER_CHUNK = 120
+QUERIES = 100
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(VOCAB_SIZE)]
+
+
+def _fill(core: Core, kb, n: int, rng: random.Random, report) -> list[str]:
+    vocab = _vocabulary(rng)
+    weights = [1 / (i + 1) for i in range(VOCAB_SIZE)]  # Zipf-like, as in real text
+    cid = kb.collections.ensure("bench")["id"]
+    dim = 384
+    batch = 5000
+    for start in range(0, n, batch):
+        count = min(batch, n - start)
+        digest = hashlib.sha256(f"bench-{start}".encode()).hexdigest()
+        rows, ids = [], []
+        for i in range(count):
+            words = rng.choices(vocab, weights=weights, k=WORDS_PER_CHUNK)
+            cid_ = f"{digest[:32]}-1-{i}"
+            ids.append(cid_)
+            rows.append({"id": cid_, "content_hash": digest, "ordinal": i, "text": " ".join(words),
+                         "heading": "", "start": 0, "end": 0, "page": 1, "page_end": 1, "line_start": None,
+                         "line_end": None, "embedded": 1})
+        with core.db.conn:
+            core.db["chunks"].insert_all(rows, pk="id")
+            core.db["documents"].insert({"collection_id": cid, "path": f"/bench/{start}.txt", "content_hash": digest,
+                                         "status": "indexed", "n_chunks": count})
+        vectors = np.random.default_rng(start).standard_normal((count, dim)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        kb.vectors().upsert(ids, vectors)
+        report(f"  {start + count:,} chunks stored")
+    return vocab
+
+
+def measure(n: int, report=print) -> dict:
+    from assistant.knowledge.base import KnowledgeBase
+
+    main = Core()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
+        root = Path(tmp)
+        core = Core(Paths(root / "data", root / "config", root / "cache", root / "logs").ensure(), engine=main.engine)
+        for model in main.registry.all():
+            core.registry.register(model)
+        kb = KnowledgeBase(core)
+        vocab = _fill(core, kb, n, rng, report)
+        kb.embedder().encode_query("warm up")
+        queries = [" ".join(rng.choices(vocab[:3000], k=rng.randint(3, 8))) for _ in range(QUERIES)]
+        kb.search(queries[0], k=8)  # warm caches
+        without, with_embedding = [], []
+        for q in queries:
+            t0 = time.perf_counter()
+            vector = kb.embedder().encode_query(q)
+            t1 = time.perf_counter()
+            keyword = kb.retriever.keyword(q)
+            vec = kb.retriever.vector(q, vector=vector)
+            from assistant.knowledge.retriever import fuse
+
+            fused = fuse(keyword, vec, fusion="weighted")[:8]
+            kb.retriever._hydrate([c for c, _ in fused], None)
+            t2 = time.perf_counter()
+            without.append((t2 - t1) * 1000)
+            with_embedding.append((t2 - t0) * 1000)
+        core.close()
+    main.close()
+
+    def pct(values, p):
+        return statistics.quantiles(values, n=100)[p - 1]
+
+    return {"chunks": n, "queries": QUERIES,
+            "p50_ms": statistics.median(without), "p95_ms": pct(without, 95),
+            "p50_with_embedding_ms": statistics.median(with_embedding),
+            "p95_with_embedding_ms": pct(with_embedding, 95)}
