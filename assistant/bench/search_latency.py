@@ -47,10 +47,9 @@ def _fill(core: Core, kb, n: int, rng: random.Random, report) -> list[str]:
             rows.append({"id": cid_, "content_hash": digest, "ordinal": i, "text": " ".join(words),
                          "heading": "", "start": 0, "end": 0, "page": 1, "page_end": 1, "line_start": None,
                          "line_end": None, "embedded": 1})
-        with core.db.conn:
-            core.db["chunks"].insert_all(rows, pk="id")
-            core.db["documents"].insert({"collection_id": cid, "path": f"/bench/{start}.txt", "content_hash": digest,
-                                         "status": "indexed", "n_chunks": count})
+        core.db["chunks"].insert_all(rows, pk="id")
+        core.db["documents"].insert({"collection_id": cid, "path": f"/bench/{start}.txt", "content_hash": digest,
+                                     "status": "indexed", "n_chunks": count})
         vectors = np.random.default_rng(start).standard_normal((count, dim)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         kb.vectors().upsert(ids, vectors)

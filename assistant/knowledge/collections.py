@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from assistant.errors import UserFacingError
+from assistant.store.db import insert_row, transaction
 from assistant.store.timeutil import now_iso
 
 
@@ -34,10 +35,8 @@ class Collections:
         if self.find(name) is not None:
             raise UserFacingError(f"A collection called {name!r} already exists.")
         stamp = now_iso()
-        with self.db.conn:
-            return self.db["collections"].insert({
-                "name": name, "created_at": stamp, "updated_at": stamp,
-                "ignore_globs": json.dumps(ignore_globs or [])}).last_pk
+        return insert_row(self.db, "collections", {"name": name, "created_at": stamp, "updated_at": stamp,
+                                                   "ignore_globs": json.dumps(ignore_globs or [])})
 
     def find(self, name: str) -> dict | None:
         rows = list(self.db["collections"].rows_where("name = ?", [name]))
@@ -60,32 +59,30 @@ class Collections:
         row = self.get(name)
         if self.find(new_name) is not None:
             raise UserFacingError(f"A collection called {new_name!r} already exists.")
-        with self.db.conn:
-            self.db["collections"].update(row["id"], {"name": new_name.strip(), "updated_at": now_iso()})
+        self.db["collections"].update(row["id"], {"name": new_name.strip(), "updated_at": now_iso()})
 
     def remove(self, name: str) -> None:
         """Forget the collection; its now-unreferenced chunks go at the next garbage collection."""
         row = self.get(name)
-        with self.db.conn:
-            self.db["documents"].delete_where("collection_id = ?", [row["id"]])
-            self.db["collection_sources"].delete_where("collection_id = ?", [row["id"]])
-            self.db["collections"].delete_where("id = ?", [row["id"]])
+        with transaction(self.db):
+            for sql in ("delete from documents where collection_id = ?",
+                        "delete from collection_sources where collection_id = ?",
+                        "delete from collections where id = ?"):
+                self.db.execute(sql, [row["id"]])
 
     def add_source(self, name: str, path: Path | str) -> None:
         row = self.ensure(name)
         resolved = str(Path(path).expanduser().absolute())
         if not Path(resolved).exists() and not Path(resolved).is_symlink():
             raise UserFacingError(f"{path} does not exist.")
-        with self.db.conn:
-            self.db.execute(
-                "insert or ignore into collection_sources (collection_id, path, added_at) values (?, ?, ?)",
-                [row["id"], resolved, now_iso()])
+        self.db.execute(
+            "insert or ignore into collection_sources (collection_id, path, added_at) values (?, ?, ?)",
+            [row["id"], resolved, now_iso()])
 
     def remove_source(self, name: str, path: Path | str) -> None:
         row = self.get(name)
-        with self.db.conn:
-            self.db["collection_sources"].delete_where(
-                "collection_id = ? and path = ?", [row["id"], str(Path(path).expanduser().absolute())])
+        self.db["collection_sources"].delete_where(
+            "collection_id = ? and path = ?", [row["id"], str(Path(path).expanduser().absolute())])
 
     def sources(self, name: str) -> list[Path]:
         row = self.get(name)

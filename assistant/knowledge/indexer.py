@@ -28,6 +28,7 @@ from assistant.knowledge.chunker import CHUNKER_VERSION, Chunk, ChunkConfig, chu
 from assistant.knowledge.collections import Collections
 from assistant.knowledge.discovery import discover
 from assistant.knowledge.document import UnreadableFile
+from assistant.store.db import transaction
 from assistant.store.timeutil import now_iso
 
 EMBED_BATCH_CHUNKS = 128  # chunks gathered across files before one embedding pass
@@ -110,7 +111,7 @@ class Indexer:
             "(select content_hash from documents where status = 'indexed' and content_hash is not null)")]
         if orphan_ids:
             vectors.delete(orphan_ids)
-            with self.db.conn:
+            with transaction(self.db):
                 self.db.conn.executemany("delete from chunks where id = ?", [(i,) for i in orphan_ids])
         known = {r[0] for r in self.db.execute("select id from chunks where embedded = 1")}
         stray = sorted(vectors.ids() - known)
@@ -154,15 +155,14 @@ class Indexer:
                 seen = {str(p) for p in files}
                 gone = [p for p in existing if p not in seen]
                 if gone:
-                    with self.db.conn:
+                    with transaction(self.db):
                         self.db.conn.executemany("delete from documents where collection_id = ? and path = ?",
-                                            [(cid, p) for p in gone])
+                                                 [(cid, p) for p in gone])
                     report.removed = len(gone)
                 emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped),
                                    "cleaning"))
                 self.collect_garbage()
-                with self.db.conn:
-                    self.db["collections"].update(cid, {"last_indexed_at": now_iso(), "updated_at": now_iso()})
+                self.db["collections"].update(cid, {"last_indexed_at": now_iso(), "updated_at": now_iso()})
             except Cancelled:
                 report.cancelled = True
         report.chunks_total = self.collections.status(name).chunks
@@ -233,9 +233,7 @@ class Indexer:
         return None
 
     def _upsert_doc(self, row: dict) -> None:
-        row = {k: v for k, v in row.items() if k != "id"}
-        with self.db.conn:
-            self._write_doc(row)
+        self._write_doc({k: v for k, v in row.items() if k != "id"})
 
     def _write_doc(self, row: dict) -> None:
         columns = ", ".join(row)
@@ -258,15 +256,14 @@ class Indexer:
                              "line_end": c.line_end, "embedded": 0})
         # Two files of one batch may share bytes: their chunks are the same rows.
         unique = list({r["id"]: r for r in rows}.values())
-        with self.db.conn:
-            self.db["chunks"].insert_all(unique, pk="id", replace=True)
+        self.db["chunks"].insert_all(unique, pk="id", replace=True)
         texts = [_embedding_text(r) for r in unique]
         try:
             vectors = self._embedder_factory().encode(texts, cancelled=cancelled)
         except InterruptedError as exc:
             raise Cancelled from exc
         self._vectors_factory().upsert([r["id"] for r in unique], vectors)
-        with self.db.conn:
+        with transaction(self.db):  # the commit point of every file in the batch
             self.db.conn.executemany("update chunks set embedded = 1 where id = ?", [(r["id"],) for r in unique])
             for item in pending:
                 self._write_doc({**item.doc_row, "indexed_at": now_iso()})

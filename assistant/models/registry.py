@@ -76,12 +76,10 @@ class ModelRegistry:
         model.installed_at = model.installed_at or stamp
         model.verified_at = stamp
         model.file_mtime_ns = model.path.stat().st_mtime_ns if model.path.is_file() else None
-        with self.db.conn:
-            self.db["models"].upsert(model.to_row(), pk="name")
+        self.db["models"].upsert(model.to_row(), pk="name")
 
     def remove(self, name: str) -> None:
-        with self.db.conn:
-            self.db["models"].delete_where("name = ?", [name])
+        self.db["models"].delete_where("name = ?", [name])
 
     def all(self, kind: str | None = None) -> list[InstalledModel]:
         where, args = ("kind = ?", [kind]) if kind else (None, None)

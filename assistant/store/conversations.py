@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
+from assistant.store.db import insert_row, transaction
 from assistant.store.timeutil import now_iso
 
 STATUSES = ("streaming", "complete", "stopped", "error")
@@ -62,11 +63,8 @@ class Conversations:
     # conversations -------------------------------------------------------
     def create(self, title: str | None = None, model: str | None = None) -> int:
         stamp = now_iso()
-        with self.db.conn:
-            table = self.db["conversations"].insert(
-                {"title": title or "New conversation", "model": model, "created_at": stamp, "updated_at": stamp}
-            )
-        return table.last_pk
+        return insert_row(self.db, "conversations", {"title": title or "New conversation", "model": model,
+                                                     "created_at": stamp, "updated_at": stamp})
 
     def get(self, conversation_id: int) -> dict | None:
         try:
@@ -78,16 +76,15 @@ class Conversations:
         return list(self.db["conversations"].rows_where(order_by="updated_at desc, id desc"))
 
     def rename(self, conversation_id: int, title: str) -> None:
-        with self.db.conn:
-            self.db["conversations"].update(conversation_id, {"title": title.strip() or "Untitled"})
+        self.db["conversations"].update(conversation_id, {"title": title.strip() or "Untitled"})
 
     def delete(self, conversation_id: int) -> None:
-        with self.db.conn:
-            self.db["messages"].delete_where("conversation_id = ?", [conversation_id])
-            self.db["conversations"].delete_where("id = ?", [conversation_id])
+        with transaction(self.db):
+            self.db.execute("delete from messages where conversation_id = ?", [conversation_id])
+            self.db.execute("delete from conversations where id = ?", [conversation_id])
 
-    def touch(self, conversation_id: int, **fields: Any) -> None:
-        self.db["conversations"].update(conversation_id, {"updated_at": now_iso(), **fields})
+    def touch(self, conversation_id: int) -> None:
+        self.db.execute("update conversations set updated_at = ? where id = ?", [now_iso(), conversation_id])
 
     # messages ------------------------------------------------------------
     def add_message(self, conversation_id: int, role: str, content: str, *, status: str = "complete",
@@ -104,16 +101,15 @@ class Conversations:
             "updated_at": stamp,
             **_encode(fields),
         }
-        with self.db.conn:
-            pk = self.db["messages"].insert(row).last_pk
+        with transaction(self.db):
+            pk = insert_row(self.db, "messages", row)
             self.touch(conversation_id)
         return pk
 
     def update_message(self, message_id: int, **fields: Any) -> None:
         if "status" in fields and fields["status"] not in STATUSES:
             raise ValueError(f"unknown status {fields['status']!r}")
-        with self.db.conn:
-            self.db["messages"].update(message_id, {**_encode(fields), "updated_at": now_iso()})
+        self.db["messages"].update(message_id, {**_encode(fields), "updated_at": now_iso()})
 
     def message(self, message_id: int) -> Message:
         return Message.from_row(self.db["messages"].get(message_id))
@@ -143,12 +139,11 @@ class Conversations:
 
     def recover_interrupted(self) -> int:
         """Answers left 'streaming' by a killed process keep their text and become 'stopped'."""
-        with self.db.conn:
-            cursor = self.db.execute(
-                "update messages set status = 'stopped', error = 'interrupted: the app closed mid-answer', "
-                "updated_at = ? where status = 'streaming'",
-                [now_iso()],
-            )
+        cursor = self.db.execute(
+            "update messages set status = 'stopped', error = 'interrupted: the app closed mid-answer', "
+            "updated_at = ? where status = 'streaming'",
+            [now_iso()],
+        )
         return cursor.rowcount
 
 

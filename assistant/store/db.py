@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -33,3 +34,31 @@ def open_database(path: Path | str) -> sqlite_utils.Database:
             hint="Move it aside to start fresh; your models are kept.",
         ) from exc
     return db
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database):
+    """All statements inside commit together or not at all (BEGIN IMMEDIATE ... COMMIT).
+
+    The connection runs in autocommit mode, so this is the only way to group
+    writes. Use raw `db.execute` inside: sqlite-utils' table methods commit on
+    their own. A nested call joins the transaction already open.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> int:
+    """INSERT one row with plain SQL (usable inside `transaction`); returns its rowid."""
+    columns = ", ".join(f"[{c}]" for c in row)
+    marks = ", ".join("?" for _ in row)
+    return db.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values())).lastrowid

@@ -88,3 +88,18 @@ def test_two_connections_write_without_locking_errors(tmp_path):
         (a if i % 2 else b).add_message(cid, "user", f"message {i}")
     assert len(a.messages(cid)) == 50
     assert sqlite3.connect(path).execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_failed_transaction_leaves_nothing_behind(tmp_path):
+    from assistant.store.db import insert_row, transaction
+
+    db = open_database(tmp_path / "a.db")
+    store = Conversations(db)
+    cid = store.create("kept")
+    with pytest.raises(RuntimeError):
+        with transaction(db):
+            insert_row(db, "messages", {"conversation_id": cid, "role": "user", "content": "half", "status": "complete"})
+            db.execute("update conversations set title = 'changed' where id = ?", [cid])
+            raise RuntimeError("the disk filled up")
+    assert store.get(cid)["title"] == "kept" and store.messages(cid) == []
+    assert store.search("half") == []
