@@ -95,6 +95,10 @@ class GenerationSettings:
         cores = physical_cores()
         return (self.n_threads or cores, self.n_threads_batch or self.n_threads or cores)
 
+    def load_key(self) -> tuple:
+        """What a model is loaded with; sampling knobs change per answer and need no reload."""
+        return (self.n_ctx, self.threads(), self.n_batch, self.flash_attn)
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

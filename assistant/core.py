@@ -48,7 +48,7 @@ class Core:
             path = self.registry.check(model)
             loaded = self.engine.loaded
             if (loaded is not None and self.model is not None and self.model.name == model.name
-                    and self.engine.loaded_settings == settings):
+                    and self.engine.loaded_settings.load_key() == settings.load_key()):
                 return loaded
             self.model = None
             loaded = self.engine.load(path, settings)

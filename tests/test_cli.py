@@ -92,3 +92,14 @@ def test_a_process_killed_mid_answer_leaves_the_database_intact(core, app_paths)
     user, answer = store.messages(conversation["id"])
     assert user.content.startswith("Write a very long story")
     assert answer.status == "stopped" and answer.content.startswith(partial[:40])
+
+
+def test_changing_sampling_settings_does_not_reload_the_model(smol_core):
+    from assistant.config import GenerationSettings
+
+    before = smol_core.engine.loaded
+    hotter = GenerationSettings(**{**smol_core.settings.generation.to_dict(), "temperature": 1.3, "top_k": 5})
+    assert smol_core.load_model(None, hotter) is before  # same model, same load parameters
+    bigger = GenerationSettings(**{**hotter.to_dict(), "n_ctx": 1024})
+    assert smol_core.load_model(None, bigger) is not before
+    assert smol_core.engine.loaded.n_ctx == 1024

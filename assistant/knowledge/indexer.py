@@ -204,8 +204,9 @@ class Indexer:
             self._upsert_doc({**row, **base})  # touched, not changed
             report.unchanged += 1
             return None
-        if digest and self._embedded_count(digest):
-            n = self._embedded_count(digest)
+        reusable = self._embedded_count(digest) if digest else 0
+        if reusable:
+            n = reusable
             self._upsert_doc({**base, "status": "indexed", "error": None, "n_chunks": n,
                               "indexed_at": now_iso(), "format": (row or {}).get("format") or path.suffix[1:]})
             report.reused += 1
