@@ -99,3 +99,14 @@ def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, offi
     answer = core.conversations.messages(conversation["id"])[-1]
     assert answer.status == "stopped" and answer.content
     assert any(s["in_prompt"] for s in answer.sources)
+
+
+def test_a_number_no_source_mentions_is_grounds_to_abstain(core, office):
+    from assistant.answer import unsupported_numbers
+
+    sources = office.search("rent lease", ["office"], k=3)
+    assert unsupported_numbers("Is the rent 1,250 euros under clause 15.1?", sources) == []
+    assert unsupported_numbers("What changed in the rent in 1998?", sources) == ["1998"]
+    _, message = run(core, office, "What was the monthly rent in 1998?")
+    assert message.details["abstained"] == "retrieval"
+    assert "1998" in message.details["abstain_reason"] and message.content == NOT_FOUND
