@@ -20,10 +20,8 @@ from pathlib import Path
 
 from assistant.config import Paths
 from assistant.errors import ModelUnavailable
+from assistant.models.catalog import CATALOG_FILE, RESOURCES  # noqa: F401 (re-exported)
 from assistant.models.registry import HASH_CHUNK, InstalledModel, ModelRegistry, sha256_file
-
-RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
-CATALOG_FILE = RESOURCES / "catalog.json"
 
 Progress = Callable[[str, int, int], None]  # (model name, bytes done, bytes total)
 
