@@ -31,6 +31,14 @@ class CatalogEntry:
     description: str
     starter: dict | None = None
     extra: dict = field(default_factory=dict)
+    # Architecture facts from the base model's config.json, for the memory estimate
+    # (KV cache = 2 * layers * kv_heads * head_dim * bytes per element, per token).
+    base_model: str | None = None
+    layers: int | None = None
+    kv_heads: int | None = None
+    head_dim: int | None = None
+    # Only when the exact byte count is unknown: the rounded size the model page states.
+    size_gb_approx: float | None = None
 
     @property
     def is_starter(self) -> bool:
@@ -39,6 +47,27 @@ class CatalogEntry:
     @property
     def downloadable(self) -> bool:
         return bool(self.repo_id and self.filename and self.kind == "chat")
+
+    @property
+    def download_url(self) -> str | None:
+        if not self.downloadable:
+            return None
+        return f"https://huggingface.co/{self.repo_id}/resolve/main/{self.filename}"
+
+    @property
+    def approx_size_bytes(self) -> int | None:
+        """Exact size when known, else the page's rounded size; None when neither is known."""
+        if self.size_bytes is not None:
+            return self.size_bytes
+        if self.size_gb_approx is not None:
+            return int(self.size_gb_approx * 1e9)
+        return None
+
+    def kv_bytes_per_token(self, bytes_per_element: float = 2.0) -> int | None:
+        """KV-cache bytes one token of context costs (keys and values, every layer); None if unknown."""
+        if not (self.layers and self.kv_heads and self.head_dim):
+            return None
+        return int(2 * self.layers * self.kv_heads * self.head_dim * bytes_per_element)
 
 
 _KNOWN = set(CatalogEntry.__dataclass_fields__) - {"extra"}
