@@ -12,6 +12,8 @@ import ipaddress
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -102,3 +104,73 @@ def take_attempts() -> list[str]:
         attempts = list(_attempts)
         _attempts.clear()
     return attempts
+
+
+def guard_installed() -> bool:
+    """Whether this process refuses every connection that is not loopback."""
+    return _installed and _enabled
+
+
+# The offline switch is lifted only inside an operation the user started, such as a
+# download. The audit guard above is never lifted: it is the user's (or the test
+# suite's) explicit "nothing but loopback", and a download cannot overrule that.
+_operations: list[str] = []
+_listeners: list[Callable[[list[str]], None]] = []
+_hub_offline_before: bool | None = None
+
+
+@contextmanager
+def network_allowed_for(reason: str) -> Iterator[None]:
+    """Let huggingface_hub reach the network for the duration of one user-started operation.
+
+    huggingface_hub reads HF_HUB_OFFLINE once, at import, into its `constants`
+    module; its maintainers' advice for changing it at run time is to set
+    `huggingface_hub.constants.HF_HUB_OFFLINE` (huggingface/transformers#42308).
+    The environment variable itself is left alone so child processes started
+    meanwhile (the engine) stay offline. Nested and concurrent operations are
+    counted; the switch goes back to what it was when the last one ends.
+    """
+    from huggingface_hub import constants
+
+    global _hub_offline_before
+    with _lock:
+        if not _operations:
+            _hub_offline_before = constants.HF_HUB_OFFLINE
+            constants.HF_HUB_OFFLINE = False
+        _operations.append(reason)
+        snapshot = list(_operations)
+    _notify(snapshot)
+    try:
+        yield
+    finally:
+        with _lock:
+            _operations.remove(reason)
+            if not _operations:
+                constants.HF_HUB_OFFLINE = bool(_hub_offline_before)
+            snapshot = list(_operations)
+        _notify(snapshot)
+
+
+def network_operations() -> list[str]:
+    """The operations allowed on the network right now (the status bar shows "Downloading…")."""
+    with _lock:
+        return list(_operations)
+
+
+def add_network_listener(listener: Callable[[list[str]], None]) -> None:
+    """Call `listener(operations)` each time one starts or ends; it runs on the operation's thread."""
+    with _lock:
+        _listeners.append(listener)
+
+
+def remove_network_listener(listener: Callable[[list[str]], None]) -> None:
+    with _lock:
+        if listener in _listeners:
+            _listeners.remove(listener)
+
+
+def _notify(snapshot: list[str]) -> None:
+    with _lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        listener(snapshot)

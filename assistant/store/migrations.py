@@ -136,3 +136,30 @@ def m004_knowledge(db):
 def m005_message_details(db):
     # JSON: what the interpretability panel shows (prompt, retrieval timings, abstention).
     db["messages"].add_column("details", str)
+
+
+@migrations()
+def m007_downloads(db):
+    # One row per model being (or last) downloaded, written before the first byte, so a
+    # download outlives a killed app: the next start finds it "pending" and resumes it
+    # from the bytes already in partial_path.
+    db["downloads"].create(
+        {
+            "name": str,
+            "display_name": str,
+            "repo_id": str,
+            "revision": str,
+            "filename": str,
+            "expected_size": int,
+            "expected_sha256": str,
+            "partial_path": str,
+            "bytes_done": int,
+            "state": str,  # pending | done | failed | cancelled
+            "error": str,
+            "entry": str,  # JSON of the catalog entry, to resume a model the catalog no longer lists
+            "started_at": str,
+            "updated_at": str,
+        },
+        pk="name",
+    )
+    db["downloads"].create_index(["state"])
