@@ -3,7 +3,7 @@
     assistant setup [--repair]
     assistant ask "question" [--model NAME] [--conversation ID] [--json]
     assistant chat [--conversation ID] [--model NAME]
-    assistant models list
+    assistant models list | catalog | download | import | delete | info | bench | recommend
     assistant conversations list | search TEXT | show ID
 
 Errors go to stderr with a non-zero exit code.
@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from assistant.chat import Finished, ask
 from assistant.cli_documents import DOCUMENT_COMMANDS, add_document_commands, where
+from assistant.cli_models import add_model_commands, cmd_models
 from assistant.config import GenerationSettings
 from assistant.errors import UserFacingError
 from assistant.llm.protocol import Notice, Token
@@ -63,12 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conversation", type=int)
     _add_generation_args(p)
 
-    p = sub.add_parser("models", help="installed models")
-    msub = p.add_subparsers(dest="models_command", required=True)
-    q = msub.add_parser("list")
-    q.add_argument("--json", action="store_true")
-    q = msub.add_parser("verify", help="re-hash installed models")
-    q.add_argument("name", nargs="?")
+    add_model_commands(sub)
 
     p = sub.add_parser("bench", help="measure speed on this machine (prints a table, writes JSON)")
     bsub = p.add_subparsers(dest="bench_command", required=True)
@@ -246,32 +242,6 @@ def cmd_chat(args) -> int:
             print(f"{suffix}\n  ({rate}, first token {m.ttft_s or 0:.2f}s)", file=sys.stderr)
 
 
-def cmd_models(args) -> int:
-    with _core() as core:
-        if args.models_command == "verify":
-            from assistant.models.starter import verify_installed
-
-            names = [args.name] if args.name else [m.name for m in core.registry.all()]
-            bad = 0
-            for name in names:
-                ok = verify_installed(core.registry, core.registry.resolve(name, kind=None).name)
-                bad += not ok
-                print(f"{'ok ' if ok else 'BAD'} {name}")
-            return 1 if bad else 0
-        models = core.registry.all()
-        if args.json:
-            print(json.dumps([m.to_row() for m in models], indent=2))
-            return 0
-        rows = [("NAME", "KIND", "FILE", "SIZE", "QUANT", "PARAMS", "CONTEXT")]
-        for m in models:
-            rows.append((m.name, m.kind, m.path.name, f"{m.size_bytes / 1e6:,.0f} MB", m.quantization or "-",
-                         _human_params(m.parameters), f"{m.context_length:,}" if m.context_length else "-"))
-        _print_table(rows)
-        if not models:
-            print("No models installed. Run `assistant setup`.", file=sys.stderr)
-    return 0
-
-
 def cmd_bench(args) -> int:
     import datetime
     import platform
@@ -320,18 +290,6 @@ def cmd_conversations(args) -> int:
                 status = "" if m.status == "complete" else f" [{m.status}]"
                 print(f"{m.role}{status}> {m.content}\n")
     return 0
-
-
-def _human_params(n: int | None) -> str:
-    if not n:
-        return "-"
-    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
-
-
-def _print_table(rows: list[tuple]) -> None:
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
 COMMANDS = {

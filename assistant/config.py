@@ -113,6 +113,10 @@ class Settings:
     default_model: str = DEFAULT_MODEL
     system_prompt: str = "You are a helpful, concise assistant running privately on the user's computer."
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    # What "fast enough" means when recommending a model: generation speed, and time to first
+    # token on a ~1,000-token document question (3 sources + a question).
+    target_tokens_per_s: float = 10.0
+    target_ttft_s: float = 5.0
 
     @classmethod
     def load(cls, where: Paths | None = None) -> Settings:
@@ -129,6 +133,8 @@ class Settings:
             default_model=raw.get("default_model", DEFAULT_MODEL),
             system_prompt=raw.get("system_prompt", cls.system_prompt),
             generation=generation,
+            target_tokens_per_s=float(raw.get("target_tokens_per_s", cls.target_tokens_per_s)),
+            target_ttft_s=float(raw.get("target_ttft_s", cls.target_ttft_s)),
         )
 
     def save(self, where: Paths | None = None) -> None:

@@ -96,6 +96,13 @@ class EngineClient:
             return None
         return self._conn.recv()
 
+    @property
+    def pid(self) -> int | None:
+        """The engine child's process id, for its memory figures; None when no child runs."""
+        if self._process is not None and self._process.is_alive():
+            return self._process.pid
+        return None
+
     # API ---------------------------------------------------------------------
     def load(self, model_path: Path | str, settings: GenerationSettings | None = None) -> Loaded:
         """Load a model, replacing any loaded one. Raises ModelUnavailable / EngineError."""

@@ -139,6 +139,37 @@ def m005_message_details(db):
 
 
 @migrations()
+def m006_model_speed(db):
+    # One row per measurement (history kept); the newest per model is the one shown. Rows outlive
+    # the model: they still calibrate estimates for models not downloaded.
+    db["model_speed"].create(
+        {
+            "id": int,
+            "model": str,
+            "measured_at": str,
+            "app_version": str,
+            "n_threads": int,
+            "n_threads_batch": int,
+            "n_ctx": int,
+            "n_batch": int,
+            "flash_attn": int,
+            "file_size": int,
+            "parameters": int,
+            "quantization": str,
+            "prompt_tokens": int,
+            "gen_tokens": int,
+            "pp_tokens_per_s": float,
+            "gen_tokens_per_s": float,
+            "ttft_s": float,
+            "load_s": float,
+            "peak_rss_bytes": int,
+        },
+        pk="id",
+    )
+    db["model_speed"].create_index(["model", "measured_at"])
+
+
+@migrations()
 def m007_downloads(db):
     # One row per model being (or last) downloaded, written before the first byte, so a
     # download outlives a killed app: the next start finds it "pending" and resumes it
