@@ -122,8 +122,8 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     yield Started(conversation_id, user_id, answer_id)
     yield Retrieved(results, [r.rank for r in sources], retrieval_ms)
 
-    details = {"retrieval_ms": retrieval_ms, "collections": collections or [], "best_vector_score": best_vector,
-               "abstained": None}
+    details = {"question": question, "retrieval_ms": retrieval_ms, "collections": collections or [],
+               "best_vector_score": best_vector, "abstained": None}
     missing = unsupported_numbers(question, sources) if confident else []
     if not confident or missing:
         details["abstained"] = "retrieval"
@@ -142,15 +142,19 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     history[0] = {"role": "system", "content": SYSTEM_PROMPT}
     messages = history + [{"role": "user", "content": build_question(question, sources)}]
 
-    def record(text: str, prompt: str) -> dict:
+    def record(text: str, prompt: str, timings=None) -> dict:
         cited = cited_numbers(text, len(sources))
         if is_abstention(text):
             details["abstained"] = "model"
             details["abstain_reason"] = "The model said the sources do not contain the answer."
         details["prompt"] = prompt
         details["prompt_parts"] = {"system": count_tokens(SYSTEM_PROMPT),
+                                   "history": sum(count_tokens(m["content"]) for m in history[1:]),
                                    "sources": count_tokens("".join(r.text for r in sources)),
                                    "question": count_tokens(question)}
+        if timings is not None:  # the rest of the engine's timings are columns of the message
+            details["prompt_s"] = timings.prompt_s
+            details["cached_tokens"] = timings.cached_tokens
         return {"sources": _source_rows(results, sources, cited), "details": details}
 
     yield from stream_answer(core, conversation_id, answer_id, messages, settings, extra=record)
@@ -164,6 +168,6 @@ def _source_rows(results: list[SearchResult], sources: list[SearchResult], cited
         n = number.get(r.chunk_id)
         rows.append({"path": r.path, "page": r.page, "page_end": r.page_end, "start": r.start, "end": r.end,
                      "line_start": r.line_start, "line_end": r.line_end, "heading": r.heading, "text": r.text,
-                     "rank": r.rank, "scores": r.scores, "in_prompt": n is not None, "number": n,
+                     "rank": r.rank, "scores": r.scores, "ranks": r.ranks, "in_prompt": n is not None, "number": n,
                      "cited": n in cited if n is not None else False, "chunk_id": r.chunk_id})
     return rows

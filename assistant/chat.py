@@ -85,17 +85,19 @@ def _stream_answer(core: Core, conversation_id: int, answer_id: int, settings: G
 
 def stream_answer(core: Core, conversation_id: int, answer_id: int, messages: list[dict],
                   settings: GenerationSettings,
-                  extra: Callable[[str, str], dict] | None = None) -> Iterator[Token | Notice | Finished]:
+                  extra: Callable[..., dict] | None = None) -> Iterator[Token | Notice | Finished]:
     """Stream `messages` through the engine into the stored answer `answer_id`.
 
-    The text is flushed while it grows, so a killed process keeps it. `extra(text, prompt)`
-    returns more columns to store with the final row (a document answer's sources).
+    The text is flushed while it grows, so a killed process keeps it. `extra(text, prompt, timings)`
+    returns more columns to store with the final row (a document answer's sources); `timings` is
+    the engine's Timings, or None when the answer did not finish.
     """
     store = core.conversations
     parts: list[str] = []
     last_flush = time.monotonic()
     final: dict = {}
     prompt = ""
+    timings = None
     try:
         for event in core.engine.generate(messages, settings):
             if isinstance(event, Token):
@@ -107,7 +109,7 @@ def stream_answer(core: Core, conversation_id: int, answer_id: int, messages: li
             elif isinstance(event, Notice):
                 yield event
             elif isinstance(event, Done):
-                t = event.timings
+                t = timings = event.timings
                 prompt = event.prompt
                 final = {
                     "status": "stopped" if event.reason == "cancelled" else "complete",
@@ -122,7 +124,7 @@ def stream_answer(core: Core, conversation_id: int, answer_id: int, messages: li
         if not final:  # the consumer stopped listening (window closed, Ctrl-C)
             final = {"status": "stopped"}
         text = "".join(parts)
-        more = extra(text, prompt) if extra else {}
+        more = extra(text, prompt, timings) if extra else {}
         store.update_message(answer_id, content=text, **final, **more)
         store.touch(conversation_id)
     yield Finished(store.message(answer_id), prompt=prompt)

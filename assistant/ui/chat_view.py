@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QTextDocument
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,22 +25,58 @@ _BODY_STYLE = re.compile(r"<body [^>]*>")
 EMPTY_HINT = "Ask anything. Everything stays on this computer."
 
 
-def markdown_html(text: str) -> str:
-    """An answer's Markdown as rich text whose code blocks wrap instead of widening the window."""
+# Citations: [n] outside code, not a Markdown link's text. They pass through the Markdown
+# conversion as private-use markers, which become links in the HTML.
+CITATION_RE = re.compile(r"\[(\d{1,2})\](?!\()")
+CITE_SCHEME = "cite:"
+_CODE_RE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`", re.DOTALL)
+_MARKER_RE = re.compile(r"\ue000(\d+)\ue001")
+_LINK = ('<a href="' + CITE_SCHEME + '{n}" style="color:#2563eb; text-decoration:none; font-weight:600;">'
+         "[{n}]</a>")
+
+
+def _mark_citations(text: str, count: int) -> str:
+    def mark(part: str) -> str:
+        return CITATION_RE.sub(lambda m: f"\ue000{m.group(1)}\ue001" if 1 <= int(m.group(1)) <= count
+                               else m.group(0), part)
+
+    out, cursor = [], 0
+    for code in _CODE_RE.finditer(text):
+        out += [mark(text[cursor:code.start()]), code.group(0)]
+        cursor = code.end()
+    out.append(mark(text[cursor:]))
+    return "".join(out)
+
+
+def markdown_html(text: str, citations: int = 0) -> str:
+    """An answer's Markdown as rich text whose code blocks wrap instead of widening the window.
+    Citation markers [1]..[citations] become `cite:n` links."""
     doc = QTextDocument()
-    doc.setMarkdown(text)
+    doc.setMarkdown(_mark_citations(text, citations) if citations else text)
     html = doc.toHtml().replace('<pre style="', '<pre style=" white-space:pre-wrap;')
+    html = _MARKER_RE.sub(lambda m: _LINK.format(n=m.group(1)), html)
     return _BODY_STYLE.sub("<body>", html, count=1)  # keep the label's own font
+
+
+def cited_sources(message: Message) -> int:
+    """How many numbered sources the answer's prompt had (its citations run 1..this)."""
+    return sum(1 for row in message.sources or [] if row.get("in_prompt"))
 
 
 class MessageBubble(QFrame):
     """One message: its text, and for an answer a line with model, speed and how it ended."""
 
+    citation_clicked = Signal(int)  # the n of a clicked [n]
+    pressed = Signal()  # a click anywhere on the bubble
+
     def __init__(self, role: str, text: str = "", meta: str = "", *, streaming: bool = False,
-                 status: str = "complete", parent: QWidget | None = None):
+                 status: str = "complete", message_id: int | None = None, citations: int = 0,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.role = role
         self.status = status
+        self.message_id = message_id
+        self.citations = citations
         self._text = text
         self._streaming = streaming
         self.setObjectName("userBubble" if role == "user" else "answerBubble")
@@ -55,7 +91,11 @@ class MessageBubble(QFrame):
         self.body.setWordWrap(True)
         self.body.setTextFormat(Qt.TextFormat.PlainText if role == "user" else Qt.TextFormat.RichText)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard
+                                          | Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.body.setOpenExternalLinks(False)
+        self.body.linkActivated.connect(self._on_link)
+        self.body.installEventFilter(self)
         self.body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.notes = QLabel()
         self.notes.setObjectName("bubbleNotes")
@@ -89,8 +129,11 @@ class MessageBubble(QFrame):
         self.notes.setText(f"{current}\n{note}" if current else note)
         self.notes.show()
 
-    def finish(self, text: str, meta: str, status: str) -> None:
+    def finish(self, text: str, meta: str, status: str, *, message_id: int | None = None,
+               citations: int = 0) -> None:
         self._text = text
+        self.message_id = message_id if message_id is not None else self.message_id
+        self.citations = citations
         self._streaming = False
         self.status = status
         self.setProperty("status", status)
@@ -106,13 +149,32 @@ class MessageBubble(QFrame):
             text = (text + CURSOR) if text else "…"
         elif not text and self.role == "assistant":
             text = "(no text)"
-        self.body.setText(text if self.role == "user" else markdown_html(text))
+        citations = 0 if self._streaming else self.citations
+        self.body.setText(text if self.role == "user" else markdown_html(text, citations))
+
+    @Slot(str)
+    def _on_link(self, href: str) -> None:
+        if href.startswith(CITE_SCHEME) and href[len(CITE_SCHEME):].isdigit():
+            self.citation_clicked.emit(int(href[len(CITE_SCHEME):]))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        # The body label takes the clicks on the text (to select it); a press there still
+        # counts as a click on the bubble.
+        if watched is self.body and event.type() == QEvent.Type.MouseButtonPress:
+            self.pressed.emit()
+        return super().eventFilter(watched, event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        self.pressed.emit()
+        super().mousePressEvent(event)
 
 
 class ChatView(QScrollArea):
     """The shown conversation. The last answer can grow while it streams."""
 
     answer_text_changed = Signal(str)  # the live answer's whole text, after each batch
+    citation_clicked = Signal(int, int)  # (answer message id, n) for a click on [n] in an answer
+    answer_selected = Signal(int)  # the message id of an answer the user clicked
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -166,7 +228,8 @@ class ChatView(QScrollArea):
             if m.role not in ("user", "assistant"):
                 continue
             meta = meta_for(m) if m.role == "assistant" else ""
-            self._add(MessageBubble(m.role, m.content, meta, status=m.status))
+            self._add(MessageBubble(m.role, m.content, meta, status=m.status, message_id=m.id,
+                                    citations=cited_sources(m) if m.role == "assistant" else 0))
         self._stick_to_bottom = True
 
     def add_user(self, text: str) -> MessageBubble:
@@ -190,14 +253,29 @@ class ChatView(QScrollArea):
     def finish_answer(self, message: Message, meta: str) -> None:
         if self._live is None:
             return
-        self._live.finish(message.content, meta, message.status)
+        self._live.finish(message.content, meta, message.status, message_id=message.id,
+                          citations=cited_sources(message))
         self._live = None
 
+    def bubble_for(self, message_id: int) -> MessageBubble | None:
+        return next((b for b in self._bubbles if b.message_id == message_id), None)
+
     def _add(self, bubble: MessageBubble) -> MessageBubble:
+        if bubble.role == "assistant":
+            bubble.citation_clicked.connect(lambda n, b=bubble: self._on_citation(b, n))
+            bubble.pressed.connect(lambda b=bubble: self._on_pressed(b))
         self._empty.hide()
         self._layout.insertWidget(self._layout.count() - 1, bubble)  # above the stretch
         self._bubbles.append(bubble)
         return bubble
+
+    def _on_citation(self, bubble: MessageBubble, number: int) -> None:
+        if bubble.message_id is not None:
+            self.citation_clicked.emit(bubble.message_id, number)
+
+    def _on_pressed(self, bubble: MessageBubble) -> None:
+        if bubble.message_id is not None:
+            self.answer_selected.emit(bubble.message_id)
 
     # keep the newest text in view, unless the user scrolled up to read ----------
     @Slot(int, int)

@@ -1,0 +1,156 @@
+"""Finding a retrieved passage again: in its file as it is now, and in a PDF page's text.
+
+A source row records the chunk's character offsets into the text the parser
+extracted at indexing time, and its chunk id starts with the file's content
+hash. So reopening a file first checks the hash: unchanged bytes parse to the
+same text and the offsets hold; changed bytes mean the passage is searched for
+instead, and the user is told the file changed.
+
+PDF viewers number their own characters (pdfium adds line breaks, drops
+hyphens), so a passage is matched there on letters and digits only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.knowledge.document import UnreadableFile
+from assistant.knowledge.indexer import file_hash
+
+GONE = "The file is no longer at {path}. It was moved or deleted after it was indexed."
+CHANGED = "The file changed after it was indexed; the passage is shown where it is found now."
+CHANGED_NOT_FOUND = ("The file changed after it was indexed and the passage is no longer in it. "
+                     "Re-index the collection to update the sources.")
+MIN_SPILL = 12  # letters a page must share with a passage's start to count as holding part of it
+_HASH_RE = re.compile(r"^([0-9a-f]{32})-")
+_NON_ALNUM_START = re.compile(r"^[\W_]+")
+_NON_ALNUM_END = re.compile(r"[\W_]+$")
+
+
+@dataclass
+class Reopened:
+    path: Path
+    kind: str  # pdf | text
+    problem: str | None = None  # why the passage cannot be shown at all (a sentence)
+    changed: bool = False  # the file's bytes differ from the indexed ones
+    note: str | None = None  # something to say while still showing the passage
+    text: str = ""  # non-PDF: the extracted text now
+    start: int | None = None  # the passage's span in `text`, when found
+    end: int | None = None
+
+
+def indexed_hash(chunk_id: str | None) -> str | None:
+    """The prefix of the file's SHA-256 that the chunk id was built from (see indexer.chunk_id)."""
+    match = _HASH_RE.match(chunk_id or "")
+    return match.group(1) if match else None
+
+
+def reopen(row: dict) -> Reopened:
+    """Check and (for non-PDF files) re-extract the file a source row came from. Never raises
+    for a problem the user can have: a missing, unreadable or changed file is described."""
+    from assistant.knowledge.parsers import parse_file
+
+    path = Path(row.get("path") or "")
+    kind = "pdf" if path.suffix.lower() == ".pdf" else "text"
+    out = Reopened(path=path, kind=kind)
+    if not row.get("path") or not path.is_file():
+        out.problem = GONE.format(path=path)
+        return out
+    try:
+        expected = indexed_hash(row.get("chunk_id"))
+        out.changed = expected is not None and not file_hash(path).startswith(expected)
+    except OSError as exc:
+        out.problem = f"The file cannot be read: {exc.strerror or exc}."
+        return out
+    if out.changed:
+        out.note = CHANGED
+    if kind == "pdf":
+        return out  # the viewer reads the pages itself
+    try:
+        doc = parse_file(path)
+    except UnreadableFile as exc:
+        out.problem = str(exc)
+        return out
+    out.text = doc.text
+    span = _recorded_span(doc.text, row) if not out.changed else None
+    if span is None:
+        span = find_passage(doc.text, _body(row))
+    if span is None:
+        out.note = CHANGED_NOT_FOUND
+    else:
+        out.start, out.end = span
+    return out
+
+
+def _body(row: dict) -> str:
+    return row.get("text") or ""
+
+
+def _recorded_span(text: str, row: dict) -> tuple[int, int] | None:
+    start, end = row.get("start"), row.get("end")
+    if start is None or end is None or not 0 <= start < end <= len(text):
+        return None
+    # A CSV chunk's text is its header line plus the span, so compare the end.
+    return (start, end) if _body(row).endswith(text[start:end]) else None
+
+
+def _letters(text: str) -> tuple[str, list[int]]:
+    """`text` reduced to lowercase letters and digits, with each one's index in `text`."""
+    keep = [(c, i) for i, c in enumerate(text.lower()) if c.isalnum()]
+    return "".join(c for c, _ in keep), [i for _, i in keep]
+
+
+def find_passage(haystack: str, passage: str) -> tuple[int, int] | None:
+    """The (start, end) span of `passage` in `haystack`, ignoring spacing, punctuation and case."""
+    hay, where = _letters(haystack)
+    needle, _ = _letters(passage)
+    if not needle:
+        return None
+    at = hay.find(needle)
+    if at < 0:
+        return None
+    start, end = where[at], where[at + len(needle) - 1] + 1
+    # Take back the passage's own leading and trailing punctuation where the text has it too.
+    lead = passage[:len(passage) - len(_NON_ALNUM_START.sub("", passage))]
+    trail = passage[len(_NON_ALNUM_END.sub("", passage)):]
+    if lead and haystack[max(start - len(lead), 0):start] == lead:
+        start -= len(lead)
+    if trail and haystack[end:end + len(trail)] == trail:
+        end += len(trail)
+    return start, end
+
+
+def passage_on_pages(pages: list[str], passage: str) -> list[tuple[int, int, int]]:
+    """Where a passage lies on consecutive pages: (index into `pages`, start, end) per page.
+
+    The passage starts on the first page that holds its beginning and may run
+    on to the next ones (a chunk that straddles a page break)."""
+    needle, _ = _letters(passage)
+    spans: list[tuple[int, int, int]] = []
+    for index, page in enumerate(pages):
+        if not needle:
+            break
+        hay, where = _letters(page)
+        length = _longest_prefix_in(needle, hay)
+        if length < min(len(needle), MIN_SPILL):
+            if spans:
+                break  # the passage stopped part-way: show what was found
+            continue
+        at = hay.find(needle[:length])
+        spans.append((index, where[at], where[at + length - 1] + 1))
+        needle = needle[length:]
+    return spans
+
+
+def _longest_prefix_in(needle: str, hay: str) -> int:
+    """Length of the longest prefix of `needle` found in `hay` (prefix presence is monotone)."""
+    lo, hi = 0, len(needle)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if needle[:mid] in hay:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

@@ -1,0 +1,112 @@
+"""Text the sources panel shows, as plain functions (no Qt, so tests need no widget)."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from assistant.knowledge.highlight import term_spans
+from assistant.store.conversations import Message
+
+PART_NAMES = (("system", "System prompt"), ("history", "Earlier conversation"), ("sources", "Sources"),
+              ("question", "Question"))
+MARK_STYLE = "background-color:#fde68a; color:#111827;"
+_LINE_BREAK_RE = re.compile(r"(?<!\n)\n(?!\n)")
+
+
+def source_place(row: dict) -> str:
+    """Where in its file a source is: page(s), else line(s)."""
+    page, page_end = row.get("page"), row.get("page_end")
+    if page:
+        return f"page {page}" if page_end in (None, page) else f"pages {page}–{page_end}"
+    first, last = row.get("line_start"), row.get("line_end")
+    if first:
+        return f"line {first}" if last in (None, first) else f"lines {first}–{last}"
+    return ""
+
+
+def source_title(row: dict) -> str:
+    name = Path(row.get("path") or "?").name
+    place = source_place(row)
+    return f"{name} · {place}" if place else name
+
+
+def _score(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def score_line(row: dict) -> str:
+    """The fused score, then each retriever's score with the rank it gave (– when it missed)."""
+    scores, ranks = row.get("scores") or {}, row.get("ranks") or {}
+    parts = [f"fused {_score(scores.get('fused'))}"]
+    for name in ("keyword", "vector"):
+        text = f"{name} {_score(scores.get(name))}"
+        if ranks.get(name):
+            text += f" (#{ranks[name]})"
+        parts.append(text)
+    return "  ·  ".join(parts)
+
+
+def highlighted_html(text: str, terms: list[str], limit: int | None = None) -> str:
+    """`text` as escaped rich text with the question's terms marked; cut at `limit` characters.
+    Line breaks inside a paragraph (a PDF's lines) become spaces, so the excerpt wraps evenly."""
+    text = _LINE_BREAK_RE.sub(" ", text)
+    shown = text if limit is None or len(text) <= limit else text[:limit].rstrip() + "…"
+    out, cursor = [], 0
+    for start, end in term_spans(shown, terms):
+        out.append(html.escape(shown[cursor:start]))
+        out.append(f'<span style="{MARK_STYLE}">{html.escape(shown[start:end])}</span>')
+        cursor = end
+    out.append(html.escape(shown[cursor:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+def timing_line(message: Message) -> str:
+    """Retrieval, prompt processing, first token and generation speed: whatever was recorded."""
+    details = message.details or {}
+    parts = []
+    if details.get("retrieval_ms") is not None:
+        parts.append(f"retrieval {details['retrieval_ms']:.0f} ms")
+    if details.get("prompt_s") is not None:
+        text = f"prompt {details['prompt_s']:.2f} s"
+        if message.prompt_tokens:
+            text += f" ({message.prompt_tokens} tokens"
+            text += f", {details['cached_tokens']} cached)" if details.get("cached_tokens") else ")"
+        parts.append(text)
+    if message.ttft_s is not None:
+        parts.append(f"first token {message.ttft_s:.2f} s")
+    if message.tokens_per_s:
+        parts.append(f"{message.tokens_per_s:.1f} tokens/s")
+    if message.total_s:
+        parts.append(f"total {message.total_s:.2f} s")
+    return "  ·  ".join(parts)
+
+
+def abstain_text(details: dict | None) -> str:
+    """Why the assistant did not answer, or '' when it did."""
+    details = details or {}
+    kind = details.get("abstained")
+    if not kind:
+        return ""
+    reason = details.get("abstain_reason") or ""
+    if kind == "retrieval":
+        return f"No answer: the model was not asked, because no source is good enough. {reason}".strip()
+    if kind == "model":
+        return f"No answer: the model could not find it in the sources. {reason}".strip()
+    return f"No answer. {reason}".strip()
+
+
+def prompt_parts(details: dict | None) -> list[tuple[str, int]]:
+    """(label, token count) per part of the prompt, in prompt order, for the parts recorded."""
+    recorded = (details or {}).get("prompt_parts") or {}
+    return [(label, int(recorded[key])) for key, label in PART_NAMES if recorded.get(key) is not None]
+
+
+def panel_summary(message: Message) -> str:
+    rows = message.sources or []
+    used = sum(1 for r in rows if r.get("in_prompt"))
+    cited = sum(1 for r in rows if r.get("cited"))
+    if not rows:
+        return "This answer used no documents."
+    return f"{len(rows)} passages retrieved · {used} in the prompt · {cited} cited"

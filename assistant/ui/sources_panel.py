@@ -1,0 +1,383 @@
+"""The interpretability panel: for one answer, every retrieved passage and why it was there.
+
+Passages are listed in rank order with their file, page or lines, fused and
+per-retriever scores, and badges for "went into the prompt as [n]" and "cited
+by the answer". Each excerpt has the question's words marked. A passage opens
+in the app's viewer (PDF at its page, text at its lines) or in the system's
+viewer. Above the list: why the assistant abstained, if it did, the timings,
+and the exact prompt.
+
+    panel = SourcesPanel()
+    panel.show_message(message)          # a stored Message; None clears the panel
+    panel.select_citation(2)             # the source the answer calls [2]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QMouseEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.knowledge.highlight import question_terms
+from assistant.store.conversations import Message
+from assistant.ui.prompt_dialog import PromptDialog
+from assistant.ui.source_format import (
+    abstain_text,
+    highlighted_html,
+    panel_summary,
+    score_line,
+    source_title,
+    timing_line,
+)
+from assistant.ui.source_viewer import SourceViewer
+
+EXCERPT_CHARS = 700
+NOTHING_SHOWN = "Choose an answer to see the passages it was built from."
+NO_DOCUMENTS = "This answer did not use your documents."
+
+PANEL_STYLE = """
+#sourcesPanel { background: #f9fafb; }
+#panelTitle { font-size: 14px; font-weight: 600; color: #111827; }
+#panelQuestion { color: #374151; font-style: italic; }
+#panelSummary, #panelTimings { color: #4b5563; font-size: 11px; }
+#panelAbstain { background: #fef3c7; border: 1px solid #f59e0b; border-radius: 6px; padding: 6px;
+                color: #78350f; }
+#panelEmpty { color: #6b7280; padding: 24px; }
+#sourcesScroll, #sourcesList { background: transparent; }
+#sourceCard { background: #ffffff; border: 1px solid #e5e7eb; border-radius: 8px; }
+#sourceCard[selected="true"] { border: 1px solid #2563eb; background: #eff6ff; }
+#sourceRank { color: #6b7280; font-weight: 600; }
+#sourceTitle { font-weight: 600; color: #111827; }
+#sourceHeading, #sourceScores { color: #6b7280; font-size: 11px; }
+#sourceExcerpt { color: #1f2937; font-size: 12px; }
+#badgeInPrompt { background: #dcfce7; color: #166534; border-radius: 4px; padding: 1px 5px; font-size: 11px; }
+#badgeCited { background: #dbeafe; color: #1e40af; border-radius: 4px; padding: 1px 5px; font-size: 11px;
+              font-weight: 600; }
+#badgeUnused { background: #f3f4f6; color: #6b7280; border-radius: 4px; padding: 1px 5px; font-size: 11px; }
+#viewerNote { background: #fef3c7; color: #78350f; padding: 4px; border-radius: 4px; }
+"""
+
+
+def _label(text: str, name: str, *, wrap: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(wrap)
+    return label
+
+
+class SourceCard(QFrame):
+    """One retrieved passage. A click selects it; Open shows it in the app's viewer."""
+
+    clicked = Signal(int)  # the passage's rank
+    open_clicked = Signal(int)
+    system_clicked = Signal(int)
+
+    def __init__(self, row: dict, terms: list[str], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.row = row
+        self.rank = int(row.get("rank") or 0)
+        self.setObjectName("sourceCard")
+        self.setProperty("selected", False)
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        top.addWidget(_label(f"#{self.rank}", "sourceRank"))
+        self.title = _label(source_title(row), "sourceTitle")
+        self.title.setToolTip(row.get("path") or "")
+        top.addWidget(self.title, 1)
+        self.badge_labels: list[QLabel] = []
+        if row.get("in_prompt"):
+            self._badge(top, f"[{row.get('number')}] in prompt", "badgeInPrompt",
+                        "This passage went into the prompt under this number.")
+        else:
+            self._badge(top, "not in prompt", "badgeUnused", "Retrieved, but not given to the model.")
+        if row.get("cited"):
+            self._badge(top, "cited", "badgeCited", "The answer cites this passage.")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        if row.get("heading"):
+            layout.addWidget(_label(row["heading"], "sourceHeading", wrap=True))
+        self.scores = _label(score_line(row), "sourceScores", wrap=True)
+        layout.addWidget(self.scores)
+        self.excerpt = _label("", "sourceExcerpt", wrap=True)
+        self.excerpt.setTextFormat(Qt.TextFormat.RichText)
+        self.excerpt.setText(highlighted_html(row.get("text") or "", terms, EXCERPT_CHARS))
+        layout.addWidget(self.excerpt)
+        buttons = QHBoxLayout()
+        self.open_button = QPushButton("Open")
+        self.open_button.setObjectName("openSourceButton")
+        self.open_button.setToolTip("Show the passage in its document")
+        self.open_button.clicked.connect(lambda: self.open_clicked.emit(self.rank))
+        self.system_button = QPushButton("Open in the system viewer")
+        self.system_button.setObjectName("cardSystemButton")
+        self.system_button.clicked.connect(lambda: self.system_clicked.emit(self.rank))
+        if not Path(row.get("path") or "").is_file():
+            self.system_button.setEnabled(False)
+            self.system_button.setToolTip("The file is no longer there.")
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.system_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+    def _badge(self, layout: QHBoxLayout, text: str, name: str, tip: str) -> None:
+        badge = _label(text, name)
+        badge.setToolTip(tip)
+        layout.addWidget(badge)
+        self.badge_labels.append(badge)
+
+    def badges(self) -> list[str]:
+        return [b.text() for b in self.badge_labels]
+
+    @property
+    def selected(self) -> bool:
+        return bool(self.property("selected"))
+
+    def set_selected(self, on: bool) -> None:
+        self.setProperty("selected", on)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.updateGeometry()  # a style may change the frame's width, and wrapped text needs relayout
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(self.rank)
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.open_clicked.emit(self.rank)
+        super().mouseDoubleClickEvent(event)
+
+
+class SourcesPanel(QWidget):
+    """Put it in a dock beside the chat; feed it the selected answer with `show_message`."""
+
+    source_selected = Signal(dict)  # a source row, when one is selected (click or citation)
+    open_requested = Signal(dict)  # a source row the user opened; the panel shows it in `viewer`
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("sourcesPanel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setStyleSheet(PANEL_STYLE)
+        self.setMinimumWidth(300)
+        # Replaced in tests: launching the desktop's viewer is not something a test does.
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
+        self._message: Message | None = None
+        self._question = ""
+        self._cards: list[SourceCard] = []
+        self._selected: SourceCard | None = None
+        self._viewer: SourceViewer | None = None
+        self.prompt_dialog: PromptDialog | None = None
+        self._build()
+        self.show_message(None)
+
+    def _build(self) -> None:
+        self.title = _label("Sources", "panelTitle")
+        self.question_label = _label("", "panelQuestion", wrap=True)
+        self.summary = _label("", "panelSummary", wrap=True)
+        self.abstain_label = _label("", "panelAbstain", wrap=True)
+        self.timings = _label("", "panelTimings", wrap=True)
+        self.prompt_button = QPushButton("Show prompt")
+        self.prompt_button.setObjectName("showPromptButton")
+        self.prompt_button.clicked.connect(self.show_prompt)
+        self.empty = _label(NOTHING_SHOWN, "panelEmpty", wrap=True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self._list = QWidget()
+        self._list.setObjectName("sourcesList")
+        self._list_layout = QVBoxLayout(self._list)
+        self._list_layout.setContentsMargins(0, 0, 4, 0)
+        self._list_layout.setSpacing(8)
+        self._list_layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("sourcesScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self._list)
+        self.scroll.viewport().setAutoFillBackground(False)
+        # Wrapped excerpts settle their heights over a few layout passes; keep the selected card
+        # in view until they have.
+        self.scroll.verticalScrollBar().rangeChanged.connect(self._keep_selected_visible)
+        self._follow_selected = False
+
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.prompt_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        layout.addLayout(header)
+        for widget in (self.question_label, self.summary, self.timings, self.abstain_label, self.empty):
+            layout.addWidget(widget)
+        layout.addWidget(self.scroll, 1)
+
+    # showing an answer ------------------------------------------------------------------
+    def show_message(self, message: Message | None, question: str | None = None) -> None:
+        """Show `message`'s sources and details (None: nothing). `question` defaults to the one
+        recorded with the answer."""
+        self._message = message
+        self._clear_cards()
+        details = (message.details or {}) if message else {}
+        self._question = question or details.get("question") or _question_from_prompt(details.get("prompt"))
+        rows = sorted((message.sources or []) if message else [], key=lambda r: r.get("rank") or 0)
+        self.question_label.setText(f"“{self._question}”" if self._question else "")
+        self.question_label.setVisible(bool(self._question))
+        self.summary.setText(panel_summary(message) if message and rows else "")
+        self.summary.setVisible(bool(message and rows))
+        why = abstain_text(details)
+        self.abstain_label.setText(why)
+        self.abstain_label.setVisible(bool(why))
+        timing = timing_line(message) if message else ""
+        self.timings.setText(timing)
+        self.timings.setVisible(bool(timing))
+        self.prompt_button.setEnabled(bool(details.get("prompt")))
+        self.prompt_button.setToolTip("" if details.get("prompt") else "The model was not asked for this answer.")
+        self.prompt_button.setVisible(message is not None)
+        self.empty.setText(NOTHING_SHOWN if message is None else NO_DOCUMENTS)
+        self.empty.setVisible(not rows)
+        terms = question_terms(self._question)
+        for row in rows:
+            card = SourceCard(row, terms)
+            card.clicked.connect(self.select_rank)
+            card.open_clicked.connect(self._open_rank)
+            card.system_clicked.connect(self._system_rank)
+            self._list_layout.insertWidget(self._list_layout.count() - 1, card)
+            self._cards.append(card)
+
+    def follow(self, chat_view, load_message: Callable[[int], Message | None]) -> None:
+        """Show the answer the user clicks in `chat_view` (a ChatView), and select the source of a
+        clicked [n]. `load_message(id)` reads a stored Message (core.conversations.message)."""
+        chat_view.answer_selected.connect(lambda message_id: self.show_answer(message_id, load_message))
+        chat_view.citation_clicked.connect(
+            lambda message_id, number: self.show_answer(message_id, load_message, number))
+
+    def show_answer(self, message_id: int, load_message: Callable[[int], Message | None],
+                    citation: int | None = None) -> None:
+        """Show the stored answer `message_id` (unless it is shown already), then select [citation]."""
+        if self._message is None or self._message.id != message_id:
+            self.show_message(load_message(message_id))
+        if citation is not None:
+            self.select_citation(citation)
+
+    @Slot()
+    def _keep_selected_visible(self) -> None:
+        if self._follow_selected and self._selected is not None:
+            self.scroll.ensureWidgetVisible(self._selected, 0, 8)
+
+    def _clear_cards(self) -> None:
+        self._follow_selected = False
+        for card in self._cards:
+            self._list_layout.removeWidget(card)
+            card.deleteLater()
+        self._cards.clear()
+        self._selected = None
+
+    # selecting --------------------------------------------------------------------------
+    @Slot(int)
+    def select_rank(self, rank: int) -> bool:
+        card = next((c for c in self._cards if c.rank == rank), None)
+        if card is None:
+            return False
+        if self._selected is not None and self._selected is not card:
+            self._selected.set_selected(False)
+        self._selected = card
+        card.set_selected(True)
+        self._follow_selected = True
+        self.scroll.ensureWidgetVisible(card, 0, 8)
+        self.source_selected.emit(card.row)
+        return True
+
+    @Slot(int)
+    def select_citation(self, number: int) -> bool:
+        """Select the source the answer calls [number]; False when there is none."""
+        card = next((c for c in self._cards if c.row.get("in_prompt") and c.row.get("number") == number), None)
+        return self.select_rank(card.rank) if card is not None else False
+
+    # opening ----------------------------------------------------------------------------
+    @Slot(int)
+    def _open_rank(self, rank: int) -> None:
+        if self.select_rank(rank):
+            self.open_source(self._selected.row)
+
+    @Slot(int)
+    def _system_rank(self, rank: int) -> None:
+        card = next((c for c in self._cards if c.rank == rank), None)
+        if card is not None:
+            self.open_in_system_viewer(card.row)
+
+    def open_source(self, row: dict) -> SourceViewer:
+        """Show `row` in the app's viewer (a window of its own, reused)."""
+        self.open_requested.emit(row)
+        viewer = self.viewer()
+        viewer.open_source(row, self._question)
+        viewer.show()
+        viewer.raise_()
+        return viewer
+
+    def open_in_system_viewer(self, row: dict) -> QUrl:
+        """Hand the source's file to the desktop's viewer; returns the URL it was given."""
+        url = QUrl.fromLocalFile(row.get("path") or "")
+        if row.get("path"):
+            self.open_url(url)
+        return url
+
+    def viewer(self) -> SourceViewer:
+        if self._viewer is None:
+            self._viewer = SourceViewer(self)
+            self._viewer.open_url = lambda url: self.open_url(url)
+            self._viewer.setStyleSheet(PANEL_STYLE)
+        return self._viewer
+
+    @Slot()
+    def show_prompt(self) -> PromptDialog | None:
+        if self._message is None:
+            return None
+        if self.prompt_dialog is not None:
+            self.prompt_dialog.close()
+            self.prompt_dialog.deleteLater()
+        self.prompt_dialog = PromptDialog(self._message, self)
+        self.prompt_dialog.show()
+        return self.prompt_dialog
+
+    # reading (the window and tests) -------------------------------------------------------
+    def message(self) -> Message | None:
+        return self._message
+
+    def question(self) -> str:
+        return self._question
+
+    def cards(self) -> list[SourceCard]:
+        return list(self._cards)
+
+    def selected(self) -> dict | None:
+        return self._selected.row if self._selected is not None else None
+
+    def shutdown(self) -> None:
+        """End the viewer's worker thread (call when the window closes). Idempotent."""
+        if self._viewer is not None:
+            self._viewer.shutdown()
+
+
+def _question_from_prompt(prompt: str | None) -> str:
+    """Answers recorded before the question was stored: the prompt ends with it."""
+    if not prompt:
+        return ""
+    at = prompt.rfind("Question: ")
+    if at < 0:
+        return ""
+    return prompt[at + len("Question: "):].split("\n", 1)[0].strip()

@@ -1,0 +1,182 @@
+"""Opening a retrieved source from the panel: a PDF at its page with the passage marked, a text
+file with the passage selected, and a file that changed or is gone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtCore import QRect, Qt, QUrl
+
+from assistant.knowledge.base import KnowledgeBase
+from assistant.knowledge.passages import CHANGED
+from assistant.store.conversations import Message
+from assistant.ui.source_viewer import SourceViewer
+from assistant.ui.sources_panel import SourcesPanel
+from tests.ui import answers
+from tests.ui.answers import notes_markdown
+
+answered = answers.answered  # the session fixture: real answers over real documents
+
+LOAD_MS = 30_000
+
+
+def letters(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).lower()
+
+
+@pytest.fixture
+def panel(qtbot):
+    panel = SourcesPanel()
+    qtbot.addWidget(panel)
+    opened: list[QUrl] = []
+    panel.open_url = lambda url: opened.append(url) or True
+    panel.opened_urls = opened
+    panel.resize(420, 800)
+    panel.show()
+    yield panel
+    if panel._viewer is not None:
+        panel._viewer.close()
+    panel.shutdown()
+
+
+def open_card(qtbot, panel: SourcesPanel, row: dict) -> SourceViewer:
+    card = next(c for c in panel.cards() if c.rank == row["rank"])
+    viewer = panel.viewer()
+    with qtbot.waitSignal(viewer.loaded, timeout=LOAD_MS) as loaded, \
+            qtbot.waitSignal(panel.open_requested, timeout=LOAD_MS) as requested:
+        qtbot.mouseClick(card.open_button, Qt.MouseButton.LeftButton)
+    assert requested.args == [row]
+    assert loaded.args == [viewer.mode]
+    assert panel.selected() == row
+    return viewer
+
+
+def test_a_pdf_source_opens_at_its_page_with_the_passage_marked(qtbot, panel, answered):
+    message = answered.deposit
+    row = answered.source(message, ".pdf")
+    assert row["page"] == 2 and "security deposit" in row["text"]
+    panel.show_message(message)
+    viewer = open_card(qtbot, panel, row)
+    assert viewer.isVisible() and viewer.mode == "pdf"
+    assert viewer.note_text() == ""  # unchanged file: nothing to warn about
+    view = viewer.pdf_view
+    assert view.current_page() == row["page"] - 1
+    assert viewer.page_label.text() == "Page 2 of 3"
+    marks = view.marks(row["page"] - 1)
+    assert marks and all(r.width() > 0 and r.height() > 0 for r in marks)
+    # The marked characters are the passage: all of it on its page, the rest on the next one.
+    assert letters(view.marked_text()) == letters(row["text"])
+    assert "securitydeposit" in letters(view.pdf.getSelectionAtIndex(row["page"] - 1, 0, 10_000).text())
+    # The question's words ("security", "deposit") are marked more strongly, inside the passage.
+    words = view.term_marks(row["page"] - 1)
+    assert len(words) >= 2
+    assert all(any(m.contains(w.center()) for m in marks) for w in words)
+
+    # On screen: the first marked line, mapped into the viewport, has the page's text under it
+    # (dark pixels) and the mark's yellow over it; i.e. the overlay sits on the passage.
+    first = min(marks, key=lambda r: r.top())
+    area = view.to_viewport(first).toAlignedRect() & QRect(0, 0, view.viewport().width(), view.viewport().height())
+    assert not area.isEmpty()
+
+    def painted() -> bool:
+        image = view.viewport().grab().toImage()
+        pixels = [image.pixelColor(x, y) for x in range(area.left(), area.right(), 2)
+                  for y in range(area.top(), area.bottom())]
+        dark = any(c.lightness() < 90 for c in pixels)
+        yellow = any(c.red() > 200 and c.green() > 200 and c.blue() < 190 for c in pixels)
+        return dark and yellow
+
+    qtbot.waitUntil(painted, timeout=LOAD_MS)
+    viewer.grab().save("/tmp/source_viewer_pdf.png")
+
+    # Paging on shows the rest of the passage on the next page; no marks on the other pages.
+    qtbot.mouseClick(viewer.next_button, Qt.MouseButton.LeftButton)
+    assert view.current_page() == row["page"] and view.marks(row["page"])
+    assert view.marks(0) == []
+
+
+def test_a_text_source_is_scrolled_to_and_selected(qtbot, panel, answered):
+    message = answered.rent
+    row = answered.source(message, ".md")
+    assert row["line_start"] > 40 and "1,250" in row["text"]
+    panel.show_message(message)
+    viewer = open_card(qtbot, panel, row)
+    assert viewer.mode == "text"
+    assert viewer.selected_text() == row["text"]
+    text_view = viewer.text_view
+    assert text_view.toPlainText() == notes_markdown().rstrip("\n") or row["text"] in text_view.toPlainText()
+    # Scrolled: the passage is far down the file, and its cursor is inside the visible area.
+    assert text_view.verticalScrollBar().value() > 0
+    assert text_view.viewport().rect().contains(text_view.cursorRect().center())
+    # The passage stays marked when the user's own selection moves elsewhere.
+    marked = [s.cursor.selectedText().replace("\u2029", "\n") for s in text_view.extraSelections()]
+    assert marked == [row["text"]]
+    viewer.grab().save("/tmp/source_viewer_text.png")
+
+
+def test_open_in_the_system_viewer_hands_over_the_file_url(qtbot, panel, answered):
+    message = answered.deposit
+    row = answered.source(message, ".pdf")
+    panel.show_message(message)
+    card = next(c for c in panel.cards() if c.rank == row["rank"])
+    qtbot.mouseClick(card.system_button, Qt.MouseButton.LeftButton)
+    expected = QUrl.fromLocalFile(str(answered.folder / "handbook.pdf"))
+    assert panel.opened_urls == [expected]
+    assert expected.toLocalFile() == row["path"]
+
+    viewer = open_card(qtbot, panel, row)
+    qtbot.mouseClick(viewer.system_button, Qt.MouseButton.LeftButton)
+    assert panel.opened_urls == [expected, expected]
+
+
+@pytest.fixture
+def notes_kb(core, tmp_path):
+    """A real index of one text file (no model needed: the rows come from a search)."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "notes.md").write_text(notes_markdown(), encoding="utf-8")
+    kb = KnowledgeBase(core)
+    kb.collections.add_source("notes", folder)
+    kb.index("notes")
+    return folder / "notes.md", kb
+
+
+def rent_row(kb) -> dict:
+    results = kb.search("monthly rent", ["notes"], k=3)
+    return next(r.to_dict() for r in results if "1,250" in r.text)
+
+
+def test_a_deleted_file_is_explained_not_a_crash(qtbot, panel, notes_kb):
+    path, kb = notes_kb
+    row = {**rent_row(kb), "in_prompt": True, "number": 1, "cited": True}
+    path.unlink()
+    message = Message(id=1, conversation_id=1, role="assistant", content="It is 1,250 euros [1].",
+                      status="complete", sources=[row], details={"question": "How much is the monthly rent?"})
+    panel.show_message(message)
+    card = panel.cards()[0]
+    assert not card.system_button.isEnabled()  # nothing to hand to the system viewer
+    viewer = panel.viewer()
+    with qtbot.waitSignal(viewer.loaded, timeout=LOAD_MS) as loaded:
+        qtbot.mouseDClick(card, Qt.MouseButton.LeftButton)  # a double click opens, like Open
+    assert loaded.args == ["problem"]
+    assert viewer.problem() == f"The file is no longer at {path}. It was moved or deleted after it was indexed."
+    assert viewer.stack.currentWidget() is viewer.problem_label
+    assert not viewer.system_button.isEnabled()
+    assert panel.opened_urls == []
+
+
+def test_a_changed_file_says_so_and_still_finds_the_passage(qtbot, notes_kb):
+    path, kb = notes_kb
+    row = rent_row(kb)
+    path.write_text("# Added later\n\nA paragraph written after indexing.\n\n" + notes_markdown(), encoding="utf-8")
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    with qtbot.waitSignal(viewer.loaded, timeout=LOAD_MS) as loaded:
+        viewer.open_source(row, "How much is the monthly rent?")
+    assert loaded.args == ["text"]
+    assert viewer.note_text() == CHANGED
+    assert viewer.selected_text() == row["text"]
+    # The recorded offsets are stale; the selection is where the passage is now.
+    assert viewer.text_view.textCursor().selectionStart() > row["start"]
+    viewer.shutdown()
