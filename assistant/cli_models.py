@@ -3,7 +3,7 @@
     assistant models list [--json] | verify [NAME] | catalog [--json]
     assistant models download NAME | import PATH [--reference] [--name NAME]
     assistant models delete NAME [--yes] | info NAME [--json]
-    assistant models bench NAME [--prompt-tokens N] [--gen-tokens N]
+    assistant models bench NAME [--prompt-tokens N] [--gen-tokens N] [--repeats N]
     assistant models estimate [NAME] [--check]
     assistant models recommend [--tokens-per-s X] [--ttft-s Y] [--save] [--json]
 """
@@ -45,6 +45,7 @@ def add_model_commands(sub) -> None:
     q.add_argument("name")
     q.add_argument("--prompt-tokens", type=int, default=None, help="prompt length (default 1000)")
     q.add_argument("--gen-tokens", type=int, default=None, help="tokens to generate (default 96)")
+    q.add_argument("--repeats", type=int, default=1, help="ask N times and keep the fastest (a busy machine)")
     q = msub.add_parser("estimate", help="estimated speed of a model not measured; --check: leave-one-out")
     q.add_argument("name", nargs="?")
     q.add_argument("--check", action="store_true", help="estimate each measured model from the others")
@@ -273,15 +274,17 @@ def _info(core, args) -> int:
         ("parameters", f"{human_params(info.parameters)} ({info.parameters:,})" if info.parameters else "-"),
         ("quantization", info.quantization or "-"),
         ("context length", f"{info.context_length:,}" if info.context_length else "-"),
-        ("layers", info.layers or "-"), ("kv heads x head dim", f"{info.kv_heads} x {info.head_dim}"),
-        ("chat template", "yes" if info.has_chat_template else "no"),
     ]
+    if info.kind == "chat":
+        rows += [("layers", info.layers or "-"), ("kv heads x head dim", f"{info.kv_heads} x {info.head_dim}"),
+                 ("chat template", "yes" if info.has_chat_template else "no")]
     if info.fit:
         e = info.fit.estimate
         rows.append(("memory", f"{info.fit.verdict}: {info.fit.reason}"))
         rows.append(("memory needed", f"weights {human_bytes(e.weights)} + context {human_bytes(e.kv_cache)} "
                                       f"({e.n_ctx:,} tokens) + runtime {human_bytes(e.overhead)}"))
-    rows.append(("speed", info.speed.label() if info.speed else "not measured (assistant models bench NAME)"))
+    if info.kind == "chat":
+        rows.append(("speed", info.speed.label() if info.speed else "not measured (assistant models bench NAME)"))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key.ljust(width)}  {value}")
@@ -302,7 +305,8 @@ def _bench(core, args) -> int:
     with _ctrl_c_sets(cancel):
         try:
             m = measure_model(core, args.name, progress=progress, cancel=cancel,
-                              prompt_tokens=args.prompt_tokens or PROMPT_TOKENS, gen_tokens=args.gen_tokens or GEN_TOKENS)
+                              prompt_tokens=args.prompt_tokens or PROMPT_TOKENS, gen_tokens=args.gen_tokens or GEN_TOKENS,
+                              repeats=args.repeats)
         except MeasurementCancelled:
             print("measurement cancelled; nothing was stored", file=sys.stderr)
             return 130

@@ -21,9 +21,35 @@ REFERENCE_PROMPT_TOKENS = 1000  # time to first token is quoted for a ~1,000-tok
 
 
 @dataclass
+class TimeLaw:
+    """Seconds per token = overhead_s + per_unit_s x size (bytes of weights, or parameters)."""
+
+    overhead_s: float
+    per_unit_s: float
+
+    def rate(self, size: float) -> float:
+        return 1 / (self.overhead_s + self.per_unit_s * size)
+
+
+def fit_law(points: list[tuple[float, float]], affine: bool = True) -> TimeLaw:
+    """Fit on (size, tokens/s) points: a line through the seconds per token when two sizes or more
+    allow one with a non-negative overhead, else the ratio law (overhead 0, slope = geometric mean)."""
+    ratio = TimeLaw(0.0, math.exp(sum(math.log(1 / (rate * size)) for size, rate in points) / len(points)))
+    if not affine or len({size for size, _ in points}) < 2:
+        return ratio
+    xs, ts = [size for size, _ in points], [1 / rate for _, rate in points]
+    mx, mt = sum(xs) / len(xs), sum(ts) / len(ts)
+    slope = sum((x - mx) * (t - mt) for x, t in zip(xs, ts, strict=True)) / sum((x - mx) ** 2 for x in xs)
+    overhead = mt - slope * mx
+    if slope <= 0 or overhead < 0:
+        return ratio
+    return TimeLaw(overhead, slope)
+
+
+@dataclass
 class Calibration:
-    k_gen: float  # tokens/s x bytes of weights
-    k_pp: float  # tokens/s x parameters
+    gen: TimeLaw  # against bytes of weights
+    pp: TimeLaw  # against parameters
     models: list[str]
 
     @property
@@ -55,21 +81,21 @@ class SpeedFigure:
         return asdict(self)
 
 
-def calibrate(measurements: list[SpeedMeasurement]) -> Calibration | None:
+def calibrate(measurements: list[SpeedMeasurement], affine: bool = True) -> Calibration | None:
     usable = [m for m in measurements if m.gen_tokens_per_s and m.pp_tokens_per_s and m.file_size and m.parameters]
     if not usable:
         return None
-    k_gen = math.exp(sum(math.log(m.gen_tokens_per_s * m.file_size) for m in usable) / len(usable))
-    k_pp = math.exp(sum(math.log(m.pp_tokens_per_s * m.parameters) for m in usable) / len(usable))
-    return Calibration(k_gen=k_gen, k_pp=k_pp, models=[m.model for m in usable])
+    return Calibration(gen=fit_law([(m.file_size, m.gen_tokens_per_s) for m in usable], affine),
+                       pp=fit_law([(m.parameters, m.pp_tokens_per_s) for m in usable], affine),
+                       models=[m.model for m in usable])
 
 
 def estimate_speed(facts: ModelFacts, calibration: Calibration) -> SpeedFigure | None:
     weights, parameters = facts.weight_bytes(), facts.parameter_count()
     if not weights or not parameters:
         return None
-    gen = calibration.k_gen / weights
-    pp = calibration.k_pp / parameters
+    gen = calibration.gen.rate(weights)
+    pp = calibration.pp.rate(parameters)
     # The first token follows the whole prompt plus one generation step.
     ttft = REFERENCE_PROMPT_TOKENS / pp + 1 / gen
     return SpeedFigure(gen_tokens_per_s=gen, pp_tokens_per_s=pp, ttft_s=ttft, measured=False,
@@ -122,11 +148,11 @@ class LeaveOneOut:
                 f"{REFERENCE_PROMPT_TOKENS:,} tokens {e.ttft_s:.1f} vs {m.ttft_s:.1f}s ({self.error('ttft_s'):+.0%})")
 
 
-def leave_one_out(measurements: dict[str, SpeedMeasurement], name: str) -> LeaveOneOut | None:
+def leave_one_out(measurements: dict[str, SpeedMeasurement], name: str, affine: bool = True) -> LeaveOneOut | None:
     """Estimate `name` from every other measured model and compare with its own measurement."""
     target = measurements.get(name)
     others = [m for n, m in measurements.items() if n != name]
-    calibration = calibrate(others)
+    calibration = calibrate(others, affine)
     if target is None or calibration is None:
         return None
     facts = ModelFacts(name=name, display_name=name, installed=True, size_bytes=target.file_size,

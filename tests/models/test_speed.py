@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from assistant.models.catalog import CatalogEntry
-from assistant.models.estimate import SpeedBook, calibrate, estimate_speed, leave_one_out
+from assistant.models.estimate import SpeedBook, calibrate, estimate_speed, fit_law, leave_one_out
 from assistant.models.facts import ModelFacts, facts_from_installed
 from assistant.models.fit import estimate_memory
 from assistant.models.recommend import candidates, recommend
@@ -27,7 +27,7 @@ def row(model, gen, pp, size, params, **more) -> SpeedMeasurement:
 
 def test_bench_stores_a_plausible_measurement(core):
     events = []
-    m = measure_model(core, SMOL, progress=events.append, prompt_tokens=200, gen_tokens=12)
+    m = measure_model(core, SMOL, progress=events.append, prompt_tokens=200, gen_tokens=12, repeats=2)
     stored = SpeedStore(core.db).latest(SMOL)
     assert stored is not None and stored.id == m.id
     assert dataclasses.replace(stored, measured_at=None) == dataclasses.replace(m, measured_at=None)
@@ -43,6 +43,7 @@ def test_bench_stores_a_plausible_measurement(core):
     phases = [e.phase for e in events]
     assert phases[0] == "loading" and phases[-1] == "saved" and "generating" in phases
     assert [e.fraction for e in events] == sorted(e.fraction for e in events)
+    assert sum("(2 of 2)" in e.message for e in events) == 1  # asked twice, the fastest kept
 
 
 def test_a_cancelled_bench_stores_nothing_and_frees_the_core_engine(core):
@@ -96,7 +97,9 @@ def test_estimates_are_calibrated_from_stored_rows(core):
     store.save(row("b", gen=32, pp=400, size=500_000_000, params=500_000_000))
     book = SpeedBook.load(core.db)
     assert book.calibration.count == 2
-    assert book.calibration.k_gen == pytest.approx(1.6e10) and book.calibration.k_pp == pytest.approx(2e11)
+    assert book.calibration.gen.overhead_s == pytest.approx(0, abs=1e-12)
+    assert book.calibration.gen.per_unit_s == pytest.approx(1 / 1.6e10)
+    assert book.calibration.pp.per_unit_s == pytest.approx(1 / 2e11)
     facts = ModelFacts(name="c", display_name="C", installed=False, size_bytes=1_000_000_000,
                        parameters=2_000_000_000, quantization="Q4_K_M")
     figure = book.figure(facts)
@@ -109,6 +112,23 @@ def test_estimates_are_calibrated_from_stored_rows(core):
     # A newer measurement replaces the older one.
     store.save(row("a", gen=80, pp=1000, size=100_000_000, params=100_000_000))
     assert SpeedBook.load(core.db).figure(dataclasses.replace(facts, name="a")).gen_tokens_per_s == 80
+
+
+def test_a_fixed_per_token_cost_is_fitted_when_two_sizes_allow_it():
+    # 4 ms per token whatever the size, plus the weights read at 20 GB/s.
+    def law(size):
+        return 1 / (0.004 + size / 2e10)
+
+    fitted = fit_law([(1e8, law(1e8)), (5e8, law(5e8)), (1e9, law(1e9))])
+    assert fitted.overhead_s == pytest.approx(0.004) and fitted.per_unit_s == pytest.approx(1 / 2e10)
+    assert fitted.rate(5e9) == pytest.approx(law(5e9))
+    ratio = fit_law([(1e8, law(1e8)), (1e9, law(1e9))], affine=False)
+    assert ratio.overhead_s == 0 and ratio.rate(5e9) < law(5e9)  # without the overhead it is pessimistic
+    # A bigger model measured faster than a smaller one (noise) gives no sensible line: back to the ratio law.
+    noisy = fit_law([(1e8, 100.0), (1e9, 120.0)])
+    assert noisy.overhead_s == 0 and noisy.per_unit_s == pytest.approx(((1 / 1e10) * (1 / 1.2e11)) ** 0.5)
+    one = fit_law([(1e8, 100.0)])
+    assert one.rate(1e9) == pytest.approx(10)
 
 
 def test_leave_one_out_reports_the_estimate_error():
