@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from assistant.errors import ModelUnavailable
 from assistant.knowledge.collections import Collections
@@ -21,13 +22,28 @@ class KnowledgeBase:
         self.indexer = Indexer(core.db, self.vectors, self.embedder, default_lock_path(core.paths.data))
         self.retriever = Retriever(core.db, self.vectors, self.embedder)
 
+    @classmethod
+    def over(cls, db, paths, embedder: Embedder | None = None) -> KnowledgeBase:
+        """A knowledge base on a given connection, without a Core (and its engine).
+
+        The indexer groups writes with BEGIN IMMEDIATE on its connection, so a
+        background thread that indexes must have a connection of its own: a
+        transaction opened on a shared one would swallow the other thread's writes.
+        """
+        from assistant.models.registry import ModelRegistry
+
+        return cls(SimpleNamespace(db=db, paths=paths, registry=ModelRegistry(db)), embedder)
+
     def embedder(self) -> Embedder:
         if self._embedder is None:
             model = self.core.registry.get(DEFAULT_EMBEDDER)
             if model is None:
                 raise ModelUnavailable("The embedding model is not installed.",
                                        hint="Run `assistant setup` to install it.")
-            self._embedder = Embedder(model.path, name=model.name)
+            settings = getattr(self.core, "settings", None)
+            self._embedder = Embedder(model.path, name=model.name,
+                                      backend=getattr(settings, "embedding_backend", "torch"),
+                                      cache=self.core.paths.cache / "embedders")
         return self._embedder
 
     def vectors(self):

@@ -119,6 +119,11 @@ class Indexer:
             vectors.delete(stray)
         return len(orphan_ids) + len(stray)
 
+    def collect_garbage_exclusive(self) -> int:
+        """collect_garbage outside a run (after a collection is removed), waiting for any indexer."""
+        with self._exclusive():
+            return self.collect_garbage()
+
     # indexing -----------------------------------------------------------------------
     def index(self, name: str, progress: Callable[[IndexProgress], None] | None = None,
               cancelled: Callable[[], bool] | None = None) -> IndexReport:
@@ -165,6 +170,9 @@ class Indexer:
                 self.db["collections"].update(cid, {"last_indexed_at": now_iso(), "updated_at": now_iso()})
             except Cancelled:
                 report.cancelled = True
+                # Chunks of the batch being embedded are written but not committed: a
+                # cancel (unlike a kill) can tidy them now, so the stores agree at once.
+                self.collect_garbage()
         report.chunks_total = self.collections.status(name).chunks
         report.seconds = time.perf_counter() - started
         emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped), "done"))

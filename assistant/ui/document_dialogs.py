@@ -1,0 +1,34 @@
+"""The documents page's dialogs, as plain functions: a test replaces them on the page
+(page.confirm = ..., page.ask_text = ...) or drives the real ones."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDir
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+
+def confirm(parent: QWidget, title: str, text: str, action: str) -> bool:
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Cancel, parent)
+    ok = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is ok
+
+
+def ask_text(parent: QWidget, title: str, label: str, text: str) -> str | None:
+    value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal, text)
+    return value if ok else None
+
+
+def choose_folder(parent: QWidget) -> list[str]:
+    folder = QFileDialog.getExistingDirectory(parent, "Add a folder", QDir.homePath())
+    return [folder] if folder else []
+
+
+def choose_files(parent: QWidget) -> list[str]:
+    from assistant.knowledge.parsers import SUPPORTED_SUFFIXES
+
+    patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
+    files, _filter = QFileDialog.getOpenFileNames(parent, "Add files", QDir.homePath(),
+                                                  f"Documents ({patterns});;All files (*)")
+    return files
