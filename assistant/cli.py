@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from assistant.chat import Finished, ask
 from assistant.cli_documents import DOCUMENT_COMMANDS, add_document_commands, where
@@ -74,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", dest="json_path", help="where to write the JSON (default bench/results/<date>-engine.json)")
     q = bsub.add_parser("search", help="hybrid search latency p50/p95 over synthetic chunks")
     q.add_argument("--chunks", type=int, action="append", help="corpus sizes (default 10000 and 100000)")
+    q = bsub.add_parser("indexing", help="chunks/s of the whole indexing pipeline vs the bare encoder, per backend")
+    q.add_argument("--backend", action="append", choices=["torch", "onnx", "onnx-int8"],
+                   help="embedding backends to measure (default: all three)")
+    q.add_argument("--seed-text", type=Path, help="a folder of .md/.txt whose paragraphs make up the documents")
+    q.add_argument("--pdfs", type=int, default=60)
+    q.add_argument("--docx", type=int, default=30)
+    q.add_argument("--markdown", type=int, default=30)
+    q.add_argument("--json", dest="json_path")
 
     p = sub.add_parser("conversations", help="saved conversations")
     csub = p.add_subparsers(dest="conversations_command", required=True)
@@ -255,6 +264,16 @@ def cmd_bench(args) -> int:
             print(f"{r['chunks']:>7,} chunks: hybrid search p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms; "
                   f"with the query embedding p50 {r['p50_with_embedding_ms']:.1f} ms, "
                   f"p95 {r['p95_with_embedding_ms']:.1f} ms")
+        return 0
+    if args.bench_command == "indexing":
+        from assistant.bench import indexing_speed
+
+        target = Path(args.json_path or f"bench/results/{datetime.date.today().isoformat()}-indexing.json")
+        with _core() as core:
+            result = indexing_speed.run(core, args.backend or ["torch", "onnx", "onnx-int8"], args.seed_text,
+                                        target, args.pdfs, args.docx, args.markdown)
+        print(indexing_speed.format_table(result))
+        print(f"written to {target}", file=sys.stderr)
         return 0
     from assistant.bench.engine_speed import format_table, measure_model
 

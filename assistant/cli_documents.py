@@ -37,6 +37,7 @@ def add_document_commands(sub) -> None:
     p.add_argument("--retrieval-only", action="store_true")
     p.add_argument("--json", dest="json_path")
     p.add_argument("--model")
+    p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], help="embedding backend (default: settings)")
 
 
 

@@ -117,6 +117,8 @@ class Settings:
     # token on a ~1,000-token document question (3 sources + a question).
     target_tokens_per_s: float = 10.0
     target_ttft_s: float = 5.0
+    # "torch" (sentence-transformers), "onnx" or "onnx-int8" (onnxruntime): see knowledge/embedder.py.
+    embedding_backend: str = "torch"
 
     @classmethod
     def load(cls, where: Paths | None = None) -> Settings:
@@ -135,6 +137,7 @@ class Settings:
             generation=generation,
             target_tokens_per_s=float(raw.get("target_tokens_per_s", cls.target_tokens_per_s)),
             target_ttft_s=float(raw.get("target_ttft_s", cls.target_ttft_s)),
+            embedding_backend=str(raw.get("embedding_backend", cls.embedding_backend)),
         )
 
     def save(self, where: Paths | None = None) -> None:

@@ -7,6 +7,7 @@ user's own collections and conversations are untouched.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -42,7 +43,7 @@ def _scratch_core(core: Core, root: Path) -> Core:
     scratch = Core(paths, engine=core.engine)
     for model in core.registry.all():
         scratch.registry.register(model)
-    scratch.settings = core.settings
+    scratch.settings = copy.deepcopy(core.settings)
     return scratch
 
 
@@ -53,6 +54,8 @@ def run_eval(core: Core, args) -> int:
     questions = load_questions(folder, args.limit)
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         scratch = _scratch_core(core, Path(tmp))
+        if getattr(args, "backend", None):
+            scratch.settings.embedding_backend = args.backend
         kb = KnowledgeBase(scratch)
         kb.collections.add_source("eval", folder / "docs")
         report = kb.index("eval")

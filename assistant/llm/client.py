@@ -209,6 +209,19 @@ class EngineClient:
             self._conn.send({"op": "count", "messages": messages})
             return self._conn.recv()["n"]
 
+    def score(self, messages: list[dict], continuation: str) -> list[float]:
+        """Per-token log-probabilities of `continuation` as the reply to `messages` (see worker.score)."""
+        with self._lock:
+            if self.loaded is None:
+                raise EngineError("No model is loaded.")
+            self._next_id += 1  # a fresh id: the child's abort callback treats older ones as cancelled
+            self._conn.send({"op": "score", "id": self._next_id, "messages": messages,
+                             "continuation": continuation})
+            reply = self._conn.recv()
+        if isinstance(reply, Error):
+            raise EngineError(reply.message)
+        return reply["logprobs"]
+
     def unload(self) -> None:
         with self._lock:
             if self._process is not None and self._process.is_alive() and self.loaded is not None:

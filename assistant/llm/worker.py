@@ -56,6 +56,9 @@ class Worker:
                     self.load(command)
                 elif op == "generate":
                     self.generate(command)
+                elif op == "score":
+                    self.current_id = command["id"]
+                    self.send({"op": "score", "logprobs": self.score(command["messages"], command["continuation"])})
                 elif op == "count":
                     self.send({"op": "count", "n": self.count_tokens(command["messages"])})
                 elif op == "unload":
@@ -158,6 +161,26 @@ class Worker:
     def count_tokens(self, messages: list[dict]) -> int:
         return len(self.render(messages)[1])
 
+    def score(self, messages: list[dict], continuation: str) -> list[float]:
+        """Log-probability of each token of `continuation` as the start of the model's reply.
+
+        Teacher-forced, one token at a time after the prompt (whose prefix the KV cache
+        usually still holds from the answer just generated), so it costs about as much
+        as generating that many tokens.
+        """
+        if self.llm is None:
+            raise RuntimeError("no model is loaded")
+        _, prompt = self.render(messages)
+        following = self.llm.tokenize(continuation.encode("utf-8"), add_bos=False, special=False)
+        cached = _common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), prompt)
+        self.llm.n_tokens = min(cached, len(prompt) - 1)  # re-run the last prompt token for its logits
+        self.llm.eval(prompt[self.llm.n_tokens:])
+        out = []
+        for token in following:
+            out.append(_logprob(self.llm, token))
+            self.llm.eval([token])
+        return out
+
     def generate(self, command: dict) -> None:
         self.current_id = command["id"]
         if self.llm is None:
@@ -251,6 +274,14 @@ class Worker:
             prompt=prompt,
             dropped_messages=dropped,
         ))
+
+
+def _logprob(llm, token: int) -> float:
+    import numpy as np
+
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+    top = float(logits.max())
+    return float(logits[token] - top - np.log(np.exp(logits - top).sum()))
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

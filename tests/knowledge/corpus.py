@@ -19,6 +19,7 @@ from pathlib import Path
 
 import docx
 
+from assistant.bench.synthetic_docs import assemble_pdf
 from assistant.knowledge.document import ParsedDocument
 
 # ---------------------------------------------------------------- PDF, written by hand
@@ -121,18 +122,7 @@ def pdf_bytes(
     if title is not None and not security:
         objects[number] = b"<< /Title (" + _escape(title) + b") >>"
         trailer += b" /Info %d 0 R" % number
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = {}
-    for n in sorted(objects):
-        offsets[n] = len(out)
-        out += b"%d 0 obj\n" % n + objects[n] + b"\nendobj\n"
-    xref = len(out)
-    size = max(objects) + 1
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for n in range(1, size):
-        out += b"%010d 00000 n \n" % offsets[n]
-    out += b"trailer\n<< /Size %d %s >>\nstartxref\n%d\n%%%%EOF\n" % (size, trailer, xref)
-    return bytes(out)
+    return assemble_pdf(objects, trailer)
 
 
 PDF_PAGES = [

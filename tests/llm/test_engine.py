@@ -210,3 +210,16 @@ def test_leaving_a_stream_early_keeps_the_engine_ready(shared_engine, smol_path)
     assert shared_engine.loaded is not None
     text, _, done = ask(shared_engine, "Say hi.")
     assert isinstance(done, Done) and done.timings.prompt_tokens > 0
+
+
+def test_score_gives_the_true_continuation_the_higher_probability(smol_core):
+    engine = smol_core.engine
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    right = engine.score(messages, "The capital of France is Paris.")
+    wrong = engine.score(messages, "The capital of France is Berlin.")
+    assert len(right) == len(wrong) >= 6 and all(lp <= 0 for lp in right)
+    assert right[:5] == pytest.approx(wrong[:5], abs=1e-3)  # same prefix, same probabilities
+    assert sum(right) > sum(wrong) + 3
+    # generating afterwards still works (the KV cache was left consistent)
+    events = list(engine.generate(messages, GenerationSettings(max_tokens=8, temperature=0, seed=1)))
+    assert isinstance(events[-1], Done) and events[-1].text

@@ -1,0 +1,141 @@
+"""The embedding model run by onnxruntime instead of torch.
+
+The sentence-transformers folder is exported once (transformer, mean pooling and
+normalisation in one graph) into the app's cache, optionally quantised to int8.
+After that, encoding needs only onnxruntime and `tokenizers`: no torch import,
+which is most of the 7 s a first search used to cost.
+
+sentence-transformers' own ONNX backend needs `optimum`, whose releases pin an
+older huggingface-hub than the one the downloads use, so the export is done here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from assistant.config import physical_cores
+
+log = logging.getLogger("assistant.knowledge")
+
+EXPORT_VERSION = 2
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _max_seq_length(folder: Path) -> int:
+    config = folder / "sentence_bert_config.json"
+    if config.is_file():
+        return int(json.loads(config.read_text()).get("max_seq_length") or 256)
+    return 256
+
+
+def export_onnx(folder: Path, target: Path) -> Path:
+    """Write `target` (model.onnx): token ids in, unit-length sentence vectors out."""
+    import torch
+    from transformers import AutoModel
+
+    # Eager attention traces without shape-dependent branches (sdpa records them as constants).
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
+
+    class Sentence(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+    sample = torch.ones(2, 8, dtype=torch.long)
+    axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS}
+    axes["embedding"] = {0: "batch"}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    with torch.no_grad():
+        torch.onnx.export(Sentence(model), (sample, sample, torch.zeros_like(sample)), str(partial),
+                          input_names=list(INPUTS), output_names=["embedding"], dynamic_axes=axes,
+                          opset_version=17, dynamo=False)
+    os.replace(partial, target)
+    return target
+
+
+def quantize_int8(source: Path, target: Path) -> Path:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    partial = target.with_suffix(".partial")
+    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8)
+    os.replace(partial, target)
+    return target
+
+
+class OnnxEncoder:
+    """Encodes like SentenceTransformer.encode(normalize_embeddings=True), through onnxruntime."""
+
+    def __init__(self, folder: Path, cache: Path, quantized: bool = False):
+        self.folder = Path(folder)
+        self.cache = Path(cache)
+        self.quantized = quantized
+        self.max_seq_length = _max_seq_length(self.folder)
+        self._session = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def model_path(self) -> Path:
+        name = "model-int8.onnx" if self.quantized else "model.onnx"
+        return self.cache / f"v{EXPORT_VERSION}" / name
+
+    def _prepare(self) -> Path:
+        path = self.model_path()
+        if path.is_file():
+            return path
+        plain = self.cache / f"v{EXPORT_VERSION}" / "model.onnx"
+        if not plain.is_file():
+            log.info("exporting the embedding model to ONNX (once) into %s", plain.parent)
+            export_onnx(self.folder, plain)
+        if self.quantized:
+            quantize_int8(plain, path)
+        return path
+
+    def _load(self):
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                tokenizer.enable_truncation(self.max_seq_length)
+                tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = physical_cores()
+                options.inter_op_num_threads = 1
+                self._session = ort.InferenceSession(str(self._prepare()), options,
+                                                     providers=["CPUExecutionProvider"])
+                self._tokenizer = tokenizer
+        return self._session, self._tokenizer
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        session, tokenizer = self._load()
+        out = []
+        # Sorting by length keeps padding small inside each batch, as sentence-transformers does.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for i in range(0, len(texts), batch_size):
+            batch = [texts[j] for j in order[i:i + batch_size]]
+            encoded = tokenizer.encode_batch(batch)
+            feed = {"input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+                    "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                    "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64)}
+            out.append(session.run(["embedding"], feed)[0])
+        if not out:
+            return np.zeros((0, 384), dtype=np.float32)
+        vectors = np.concatenate(out).astype(np.float32, copy=False)
+        result = np.empty_like(vectors)
+        result[order] = vectors
+        return result

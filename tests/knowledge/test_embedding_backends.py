@@ -1,0 +1,80 @@
+"""The ONNX backends give the same vectors as sentence-transformers (int8: close), and index the same way."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from assistant.bench.synthetic_docs import seed_paragraphs, write_folder
+from assistant.knowledge.base import KnowledgeBase
+from assistant.knowledge.embedder import DEFAULT_EMBEDDER, Embedder
+from tests.knowledge.helpers import assert_consistent
+
+TEXTS = ["The tenant pays the rent on the first day of each month.",
+         "Patient records are kept for ten years.",
+         "Quarterly figures are reconciled against bank statements before the board meets. " * 30,  # > 256 tokens
+         "Kurz."]
+
+
+@pytest.fixture(scope="module")
+def embedder_folder(starter_registry):
+    return starter_registry.get(DEFAULT_EMBEDDER).path
+
+
+@pytest.fixture(scope="module")
+def export_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("embedders")
+
+
+def test_onnx_matches_torch_and_int8_stays_close(embedder_folder, export_cache):
+    reference = Embedder(embedder_folder).encode(TEXTS)
+    onnx = Embedder(embedder_folder, backend="onnx", cache=export_cache)
+    vectors = onnx.encode(TEXTS)
+    assert vectors.shape == reference.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert (vectors * reference).sum(1).min() > 0.9999  # same model, same truncation, same pooling
+    assert list(export_cache.rglob("model.onnx"))
+
+    int8 = Embedder(embedder_folder, backend="onnx-int8", cache=export_cache).encode(TEXTS)
+    cosine = (int8 * reference).sum(1)
+    assert cosine.min() > 0.8, cosine
+    # the nearest text to each text is still itself
+    assert (np.argmax(int8 @ reference.T, axis=1) == np.arange(4)).all()
+
+
+def test_onnx_backend_keeps_torch_out_of_search(core, tmp_path, export_cache, embedder_folder):
+    """Searching with the ONNX backend never imports torch: the first search after start is cheap."""
+    import subprocess
+
+    Embedder(embedder_folder, backend="onnx", cache=export_cache).encode(["export once"])
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from assistant.knowledge.embedder import Embedder\n"
+        f"e = Embedder(Path({str(embedder_folder)!r}), backend='onnx', cache=Path({str(export_cache)!r}))\n"
+        "v = e.encode_query('rent due date')\n"
+        "print(v.shape[0], 'torch' in sys.modules, 'sentence_transformers' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["384", "False", "False"]
+
+
+def test_settings_choose_the_backend(core):
+    core.settings.embedding_backend = "onnx-int8"
+    embedder = KnowledgeBase(core).embedder()
+    assert (embedder.backend, embedder.cache) == ("onnx-int8", core.paths.cache / "embedders")
+
+
+def test_index_with_onnx_backend_is_consistent(core, tmp_path, export_cache, embedder_folder):
+    folder = tmp_path / "docs"
+    write_folder(folder, seed_paragraphs(None), pdfs=2, docx=1, markdown=1, pdf_pages=2, words=300)
+    kb = KnowledgeBase(core, embedder=Embedder(embedder_folder, backend="onnx", cache=export_cache))
+    kb.collections.add_source("office", folder)
+    done = kb.index("office")
+    assert done.indexed == 4 and not done.skipped
+    assert kb.embedder().backend == "onnx"
+    assert_consistent(kb)
+    hits = kb.search("monthly rent payment", ["office"], k=3)
+    assert hits and "rent" in hits[0].text.lower()
