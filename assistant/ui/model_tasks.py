@@ -1,0 +1,295 @@
+"""Model downloads, imports and speed measurements, each on its own background thread.
+
+None of them may wait behind the engine's single worker (an answer can take a
+minute) or hold it up (a download takes many). Each kind gets a JobLane: a
+queue served by one thread, so downloads queue behind each other rather than
+split the line, and two measurements never compete for the CPU. A lane's
+thread opens its own database connection (see assistant.models.jobs). The
+threads are daemons: one stuck in a network read or a model load cannot keep
+the app from closing; a download cut off that way is resumed next time.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from assistant import offline
+from assistant.models.catalog import CatalogEntry
+from assistant.models.jobs import (
+    CANCELLED,
+    JobContext,
+    describe_job_error,
+    run_bench,
+    run_download,
+    run_import,
+)
+
+log = logging.getLogger("assistant.ui")
+
+THREAD_PREFIX = "assistant-models-"
+PROGRESS_MS = 100  # the UI takes the latest progress this often: never flooded, never stale
+SHUTDOWN_TIMEOUT_S = 10.0
+
+
+@dataclass
+class JobOutcome:
+    """How one job ended: its result, or the sentence saying why not."""
+
+    kind: str  # download | import | bench
+    key: str  # the model's name; for an import, the file's path
+    result: object = None  # InstalledModel (download, import) | SpeedMeasurement (bench)
+    error: str | None = None  # for a cancel: what was kept, if anything
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.cancelled
+
+
+@dataclass
+class _Job:
+    key: str
+    work: Callable  # work(ctx, report, cancel) -> result
+    settings: object
+    cancel: threading.Event
+
+
+class JobLane(QObject):
+    """One queue, one thread. Every signal arrives on the UI thread."""
+
+    submitted = Signal(str)  # key: queued (from any view sharing this lane)
+    started = Signal(str)  # key
+    progress = Signal(str, object)  # (key, its latest progress event)
+    finished = Signal(object)  # JobOutcome, also for a queued job cancelled before it began
+    active_changed = Signal(bool)  # True when work is queued or running, False when all is done
+
+    _deliver = Signal(object)  # a zero-argument callable to run on the UI thread
+
+    def __init__(self, kind: str, paths, parent: QObject | None = None):
+        super().__init__(parent)
+        self.kind = kind
+        self._paths = paths
+        self._lock = threading.Condition()
+        self._jobs: deque[_Job] = deque()
+        self._running: _Job | None = None
+        self._thread: threading.Thread | None = None
+        self._closing = threading.Event()
+        self._pending = 0  # submitted and not yet reported back (UI thread only)
+        self._latest: tuple[str, object] | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(PROGRESS_MS)
+        self._poll.timeout.connect(self._flush_progress)
+        self._deliver.connect(self._run_delivered, Qt.ConnectionType.QueuedConnection)
+
+    # asked from the UI thread -------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        return self._pending > 0
+
+    def running(self) -> str | None:
+        with self._lock:
+            return self._running.key if self._running else None
+
+    def queued(self) -> list[str]:
+        with self._lock:
+            return [j.key for j in self._jobs]
+
+    def is_busy(self, key: str) -> bool:
+        return key == self.running() or key in self.queued()
+
+    def submit(self, key: str, work: Callable, settings=None) -> bool:
+        """Queue `work(ctx, report, cancel)`. False if `key` is already queued or running, or closing."""
+        if self._closing.is_set() or self.is_busy(key):
+            return False
+        self._pending += 1
+        if self._pending == 1:
+            self._poll.start()
+            self.active_changed.emit(True)
+        with self._lock:
+            self._jobs.append(_Job(key, work, settings, threading.Event()))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=THREAD_PREFIX + self.kind, daemon=True)
+                self._thread.start()
+            self._lock.notify_all()
+        self.submitted.emit(key)
+        return True
+
+    def cancel(self, key: str) -> None:
+        """Stop `key`'s job: a queued one is dropped, a running one stops at its next check."""
+        dropped = []
+        with self._lock:
+            for job in list(self._jobs):
+                if job.key == key:
+                    self._jobs.remove(job)
+                    dropped.append(job)
+            if self._running is not None and self._running.key == key:
+                self._running.cancel.set()
+        for job in dropped:
+            self._report(JobOutcome(self.kind, job.key, cancelled=True))
+
+    def close(self) -> None:
+        """Cancel everything; the thread ends after its current job. Idempotent."""
+        self._closing.set()
+        with self._lock:
+            self._jobs.clear()
+            if self._running is not None:
+                self._running.cancel.set()
+            self._lock.notify_all()
+        was_active, self._pending = self._pending > 0, 0
+        self._poll.stop()
+        if was_active:
+            self.active_changed.emit(False)
+
+    def join(self, timeout: float) -> bool:
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(max(0.0, timeout))
+        if thread.is_alive():
+            log.warning("the %s thread did not stop within %.0f s", self.kind, timeout)
+            return False
+        return True
+
+    def shutdown(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> bool:
+        self.close()
+        return self.join(timeout)
+
+    def _report(self, outcome: JobOutcome) -> None:
+        """On the UI thread: one job is over."""
+        self._pending = max(0, self._pending - 1)
+        self._flush_progress()  # a job's last progress comes before its outcome
+        self.finished.emit(outcome)
+        if self._pending == 0:
+            self._poll.stop()
+            self.active_changed.emit(False)
+
+    @Slot()
+    def _flush_progress(self) -> None:
+        with self._lock:
+            latest, self._latest = self._latest, None
+        if latest is not None:
+            self.progress.emit(*latest)
+
+    @Slot(object)
+    def _run_delivered(self, callback) -> None:
+        if not self._closing.is_set():
+            callback()
+
+    def _post(self, callback) -> None:
+        if not self._closing.is_set():
+            self._deliver.emit(callback)
+
+    # on the lane's thread -----------------------------------------------------------
+    def _next(self) -> _Job | None:
+        with self._lock:
+            self._running = None
+            while not self._jobs and not self._closing.is_set():
+                self._lock.wait()
+            if self._closing.is_set():
+                return None
+            self._running = self._jobs.popleft()
+            return self._running
+
+    def _loop(self) -> None:
+        db = None
+        try:
+            while (job := self._next()) is not None:
+                try:
+                    if db is None:
+                        from assistant.store.db import open_database
+
+                        db = open_database(self._paths.database)
+                    outcome = self._run(job, JobContext(self._paths, db, job.settings, self._closing))
+                except CANCELLED as exc:
+                    outcome = JobOutcome(self.kind, job.key, error=str(exc) or None, cancelled=True)
+                except BaseException as exc:  # noqa: BLE001 - the job failed; the thread lives on
+                    outcome = JobOutcome(self.kind, job.key, error=describe_job_error(self.kind, job.key, exc))
+                with self._lock:
+                    self._running = None  # before the report: the UI then sees the job as over
+                self._post(partial(self._report, outcome))
+        finally:
+            with self._lock:
+                self._running = None
+            if db is not None:
+                db.conn.close()
+
+    def _run(self, job: _Job, ctx: JobContext) -> JobOutcome:
+        self._post(partial(self.started.emit, job.key))
+
+        def report(event: object) -> None:
+            with self._lock:
+                self._latest = (job.key, event)
+
+        return JobOutcome(self.kind, job.key, result=job.work(ctx, report, job.cancel))
+
+
+class ModelTasks(QObject):
+    """The models page's and the selector's background work; share one between them."""
+
+    network_changed = Signal(list)  # the operations now allowed on the network ([] when none), on the UI thread
+    _deliver = Signal(object)
+
+    def __init__(self, core, parent: QObject | None = None):
+        super().__init__(parent)
+        self.core = core
+        self.downloads = JobLane("download", core.paths, self)
+        self.imports = JobLane("import", core.paths, self)
+        self.benches = JobLane("bench", core.paths, self)
+        self.bench_options: dict = {}  # passed to measure_model (tests measure a shorter question)
+        self._closed = False
+        self._deliver.connect(self._run_delivered, Qt.ConnectionType.QueuedConnection)
+        offline.add_network_listener(self._on_network)
+
+    @property
+    def lanes(self) -> tuple[JobLane, JobLane, JobLane]:
+        return self.downloads, self.imports, self.benches
+
+    def _settings(self):
+        # A copy: the job must not see the UI thread change settings halfway through.
+        return copy.deepcopy(self.core.settings)
+
+    def download(self, entry: CatalogEntry) -> bool:
+        return self.downloads.submit(entry.name, partial(run_download, entry=entry), self._settings())
+
+    def import_file(self, path: str | Path) -> bool:
+        path = Path(path)
+        return self.imports.submit(str(path), partial(run_import, path=path), self._settings())
+
+    def bench(self, name: str) -> bool:
+        return self.benches.submit(name, partial(run_bench, name=name, **self.bench_options), self._settings())
+
+    def shutdown(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> bool:
+        """Cancel every job and wait up to `timeout` s in all for the threads. True if all ended.
+
+        A download stopped this way stays pending, so the next start offers to resume it.
+        """
+        if not self._closed:
+            self._closed = True
+            offline.remove_network_listener(self._on_network)
+        for lane in self.lanes:
+            lane.close()
+        deadline = time.monotonic() + timeout
+        return all([lane.join(deadline - time.monotonic()) for lane in self.lanes])
+
+    def _on_network(self, operations: list[str]) -> None:
+        # Runs on the download's thread, inside offline.network_allowed_for: never raise into it.
+        try:
+            if not self._closed:
+                self._deliver.emit(partial(self.network_changed.emit, list(operations)))
+        except RuntimeError:  # the Qt object is gone already
+            pass
+
+    @Slot(object)
+    def _run_delivered(self, callback) -> None:
+        if not self._closed:
+            callback()
