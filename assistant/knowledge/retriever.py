@@ -9,10 +9,14 @@ is there to compare against (see `assistant eval`).
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 RRF_K = 60
 CANDIDATES = 50
+MAX_KEYWORD_POOL = 1_000_000
+PRUNE_FROM_CHUNKS = 20_000
+COMMON_SHARE = 0.05
 
 # Words that carry no topic: dropped from the keyword query so BM25 ranks on content.
 STOPWORDS = frozenset("""
@@ -48,13 +52,15 @@ class SearchResult:
                 "ranks": self.ranks}
 
 
-def keyword_query(text: str) -> str | None:
+def keyword_query(text: str, too_common=None) -> str | None:
     terms = [t for t in re.findall(r"\w+", text.lower()) if t not in STOPWORDS]
     if not terms:
         terms = re.findall(r"\w+", text.lower())
     if not terms:
         return None
     unique = list(dict.fromkeys(terms))
+    if too_common is not None:
+        unique = too_common(unique)
     return " OR ".join(f'"{t}"' for t in unique)
 
 
@@ -70,32 +76,96 @@ class Retriever:
         self.db = db
         self._vectors_factory = vectors_factory
         self._embedder_factory = embedder_factory
+        self._vocab_ready = False
+        self._count, self._counted_at = 0, -1e9
 
     def keyword(self, query: str, collection_ids: list[int] | None = None, n: int = CANDIDATES):
-        """(chunk id, bm25 score: higher is better) pairs, best first."""
-        fts = keyword_query(query)
+        """(chunk id, bm25 score: higher is better) pairs, best first.
+
+        FTS5 ranks its matches alone first (a tight loop inside SQLite); only the best
+        few are then checked against documents and collections. Checking every match
+        made a common-word query over 100,000 chunks take ~80 ms instead of ~10.
+        """
+        fts = keyword_query(query, self._too_common)
         if fts is None:
             return []
         extra, args = _doc_filter(collection_ids)
-        sql = f"""
-            select c.id, -bm25(chunks_fts, 1.0, 0.5) as score
-            from chunks_fts join chunks c on c.rowid = chunks_fts.rowid
-            where chunks_fts match ? and c.embedded = 1 and exists (
-                select 1 from documents d where d.content_hash = c.content_hash and d.status = 'indexed'{extra})
-            order by bm25(chunks_fts, 1.0, 0.5) limit ?
+        pool = n * (8 if collection_ids else 2)
+        while True:
+            sql = f"""
+                with top as (
+                    select rowid, bm25(chunks_fts, 1.0, 0.5) as s from chunks_fts
+                    where chunks_fts match ? order by s limit ?)
+                select c.id, -top.s from top join chunks c on c.rowid = top.rowid
+                where c.embedded = 1 and exists (
+                    select 1 from documents d where d.content_hash = c.content_hash and d.status = 'indexed'{extra})
+                order by top.s limit ?
+            """
+            rows = [(r[0], r[1]) for r in self.db.execute(sql, [fts, pool, *args, n])]
+            if len(rows) >= n or pool >= MAX_KEYWORD_POOL:
+                return rows
+            # Too few survived the filter (a small collection among large ones): widen.
+            matched = self.db.execute("select count(*) from chunks_fts where chunks_fts match ?", [fts]).fetchone()[0]
+            if matched <= pool:
+                return rows
+            pool *= 8
+
+    def _too_common(self, terms: list[str]) -> list[str]:
+        """Drop terms found in more than 5% of a large index (kept: the two rarest, at least).
+
+        BM25 scores every chunk that holds any query term, so one very common word makes
+        a query over 100,000 chunks score most of them, while its weight in the ranking is
+        small (its inverse document frequency is near zero). Small indexes keep every term.
         """
-        return [(r[0], r[1]) for r in self.db.execute(sql, [fts, *args, n])]
+        if len(terms) < 2:
+            return terms
+        total = self._chunk_count()
+        if total < PRUNE_FROM_CHUNKS:
+            return terms
+        if not self._vocab_ready:
+            self.db.execute("create virtual table if not exists temp.chunks_vocab using fts5vocab(main, chunks_fts, row)")
+            self._vocab_ready = True
+
+        def df(term: str) -> int:
+            forms = {term, term[:-1] if term.endswith("s") else term, re.sub(r"(ing|ed|es)$", "", term)}
+            found = [self.db.execute("select doc from temp.chunks_vocab where term = ?", [f]).fetchone()
+                     for f in forms]
+            return max((r[0] for r in found if r), default=0)
+
+        counted = sorted(((df(t), i, t) for i, t in enumerate(terms)))
+        keep = {t for n, _, t in counted if n <= total * COMMON_SHARE} | {t for _, _, t in counted[:2]}
+        return [t for t in terms if t in keep]
+
+    def _chunk_count(self) -> int:
+        now = time.monotonic()
+        if now - self._counted_at > 30:
+            self._count = self.db.execute("select count(*) from chunks").fetchone()[0]
+            self._counted_at = now
+        return self._count
 
     def vector(self, query: str, collection_ids: list[int] | None = None, n: int = CANDIDATES, vector=None):
         """(chunk id, cosine similarity) pairs, best first."""
         vector = self._embedder_factory().encode_query(query) if vector is None else vector
-        only = None
-        if collection_ids:
-            extra, args = _doc_filter(collection_ids)
-            only = [r[0] for r in self.db.execute(
-                f"select c.id from chunks c join documents d on d.content_hash = c.content_hash "
-                f"where d.status = 'indexed' and c.embedded = 1{extra}", args)]
-        return self._vectors_factory().query(vector, n, only_ids=only)
+        store = self._vectors_factory()
+        if not collection_ids:
+            return store.query(vector, n)
+        # Ask chroma for more than needed without a filter and keep those in the collections;
+        # handing chroma every id of a large collection as a filter costs more than the search.
+        extra, args = _doc_filter(collection_ids)
+        wide = store.query(vector, n * 4)
+        if wide:
+            marks = ",".join("?" for _ in wide)
+            allowed = {r[0] for r in self.db.execute(
+                f"select c.id from chunks c where c.id in ({marks}) and c.embedded = 1 and exists (select 1 "
+                f"from documents d where d.content_hash = c.content_hash and d.status = 'indexed'{extra})",
+                [cid for cid, _ in wide] + args)}
+            kept = [(cid, score) for cid, score in wide if cid in allowed]
+            if len(kept) >= n or len(wide) < n * 4:
+                return kept[:n]
+        only = [r[0] for r in self.db.execute(
+            f"select c.id from chunks c join documents d on d.content_hash = c.content_hash "
+            f"where d.status = 'indexed' and c.embedded = 1{extra}", args)]
+        return store.query(vector, n, only_ids=only)
 
     def search(self, query: str, k: int = 8, collection_ids: list[int] | None = None, mode: str = "hybrid",
                fusion: str = "weighted", weight: float = 0.5) -> list[SearchResult]:
