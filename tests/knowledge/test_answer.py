@@ -110,3 +110,33 @@ def test_a_number_no_source_mentions_is_grounds_to_abstain(core, office):
     _, message = run(core, office, "What was the monthly rent in 1998?")
     assert message.details["abstained"] == "retrieval"
     assert "1998" in message.details["abstain_reason"] and message.content == NOT_FOUND
+
+
+def test_bare_citation_is_recognised():
+    from assistant.answer import bare_citation
+
+    assert bare_citation("[2]", 3) == 2
+    assert bare_citation("[1] (lease.md, Lease agreement > 15. Rent).", 3) == 1
+    assert bare_citation("The rent is 1,250 euros [1].", 3) is None
+    assert bare_citation("[7]", 3) is None  # not a source of this prompt
+    assert bare_citation(NOT_FOUND, 3) is None
+
+
+def test_an_answer_that_is_only_a_citation_is_asked_again_with_that_source(core, office):
+    """The second pass the model gets when it names a source but says nothing."""
+    from assistant.answer import RetrievalSettings, _repair, choose_sources
+
+    question = "How much is the monthly rent?"
+    sources = choose_sources(office.search(question, ["office"], k=8), RetrievalSettings())
+    number = next(i for i, s in enumerate(sources, start=1) if "1,250" in s.text)
+    store = core.conversations
+    cid = store.create(title="t", model=QWEN)
+    store.add_message(cid, "user", question)
+    answer_id = store.add_message(cid, "assistant", f"[{number}]", status="complete", model=QWEN)
+    details = {"question": question}
+    events = list(_repair(core, cid, answer_id, question, sources, [number], SETTINGS, details))
+    message = next(e for e in events if isinstance(e, Finished)).message
+    assert "1,250" in message.content and f"[{number}]" in message.content
+    assert message.details["repaired_from"] == f"[{number}]"
+    assert f"[{number}] (lease.md" in message.details["repair_prompt"]
+    assert store.message(answer_id).content == message.content
