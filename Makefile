@@ -8,12 +8,14 @@ PIP    := $(BIN)/pip
 STAMP  := $(VENV)/.deps-installed
 CONSTRAINTS := packaging/constraints.txt
 
-.PHONY: run test setup models models-large lint screenshot clean-venv help
+.PHONY: run test setup models models-large lint screenshot bench eval clean-venv help
 
 help:
 	@echo "make run    - set everything up, then open the app with the default model"
 	@echo "make test   - set everything up, then run the whole test suite offscreen"
 	@echo "make models-large - add the optional Qwen2.5-Coder-1.5B starter model (~1.1 GB)"
+	@echo "make bench  - measure engine, indexing and search speed on this machine"
+	@echo "make eval   - measure retrieval and answer quality on ../shared/data/squad2-dev"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +48,16 @@ lint: setup
 test: setup
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Speed on this machine, each figure beside its yardstick (JSON in bench/results/).
+bench: models
+	$(BIN)/assistant bench engine
+	$(BIN)/assistant bench indexing
+	$(BIN)/assistant bench search
+
+# Retrieval and answer quality on the SQuAD 2.0 sample (slow: about half an hour with the default model).
+eval: models
+	$(BIN)/assistant eval ../shared/data/squad2-dev --json bench/results/eval.json
 
 clean-venv:
 	rm -rf $(VENV)
