@@ -23,7 +23,7 @@ from assistant.config import physical_cores
 
 log = logging.getLogger("assistant.knowledge")
 
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -71,7 +71,8 @@ def quantize_int8(source: Path, target: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     partial = target.with_suffix(".partial")
-    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8)
+    # Per-channel scales: one scale per weight matrix lost 1.0 point of recall@3 on squad2-dev.
+    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True)
     os.replace(partial, target)
     return target
 
