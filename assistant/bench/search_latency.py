@@ -57,7 +57,7 @@ def _fill(core: Core, kb, n: int, rng: random.Random, report) -> list[str]:
     return vocab
 
 
-def measure(n: int, report=print) -> dict:
+def measure(n: int, report=print, backend: str = "torch") -> dict:
     from assistant.knowledge.base import KnowledgeBase
 
     main = Core()
@@ -67,6 +67,7 @@ def measure(n: int, report=print) -> dict:
         core = Core(Paths(root / "data", root / "config", root / "cache", root / "logs").ensure(), engine=main.engine)
         for model in main.registry.all():
             core.registry.register(model)
+        core.settings.embedding_backend = backend
         kb = KnowledgeBase(core)
         vocab = _fill(core, kb, n, rng, report)
         kb.embedder().encode_query("warm up")
@@ -92,7 +93,7 @@ def measure(n: int, report=print) -> dict:
     def pct(values, p):
         return statistics.quantiles(values, n=100)[p - 1]
 
-    return {"chunks": n, "queries": QUERIES,
+    return {"chunks": n, "queries": QUERIES, "backend": backend,
             "p50_ms": statistics.median(without), "p95_ms": pct(without, 95),
             "p50_with_embedding_ms": statistics.median(with_embedding),
             "p95_with_embedding_ms": pct(with_embedding, 95)}
