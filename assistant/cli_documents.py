@@ -35,6 +35,7 @@ def add_document_commands(sub) -> None:
     p.add_argument("folder")
     p.add_argument("--limit", type=int, help="only the first N questions (default: all)")
     p.add_argument("--retrieval-only", action="store_true")
+    p.add_argument("--every", type=int, default=1, help="every Nth question only (a quicker, smaller sample)")
     p.add_argument("--json", dest="json_path")
     p.add_argument("--model")
     p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], help="embedding backend (default: settings)")

@@ -51,7 +51,7 @@ def run_eval(core: Core, args) -> int:
     from assistant.knowledge.base import KnowledgeBase
 
     folder = Path(args.folder)
-    questions = load_questions(folder, args.limit)
+    questions = load_questions(folder, args.limit)[::max(1, getattr(args, "every", 1) or 1)]
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         scratch = _scratch_core(core, Path(tmp))
         if getattr(args, "backend", None):
