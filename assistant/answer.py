@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.chat import Finished, Started, history_for_model, stream_answer, title_for
-from assistant.config import GenerationSettings
+from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.core import Core
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.chunker import count_tokens
@@ -41,15 +41,6 @@ SYSTEM_PROMPT = (
 # prompt's example (2 answers in 45); without the example, though, it abstained even on easy questions.
 REPAIR_PROMPT = ("Copy the one sentence from the sources that answers the question, word for word, and end it with "
                  "the source number in brackets. If the sources do not say, reply only: " + NOT_FOUND)
-
-
-@dataclass
-class RetrievalSettings:
-    k: int = 8  # chunks retrieved (shown in the panel)
-    prompt_sources: int = 3  # at most this many go into the prompt (recall@3 is what counts)
-    source_token_budget: int = 1200
-    min_vector_score: float = 0.20  # below this on every source: abstain without asking the model
-    fusion: str = "weighted"  # measured on squad2-dev: recall@3 0.969 vs 0.956 for RRF
 
 
 @dataclass
@@ -109,11 +100,12 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
                   retrieval: RetrievalSettings | None = None) -> Iterator:
     model = core.require_model()
     settings = settings or core.settings.generation
-    retrieval = retrieval or RetrievalSettings()
+    retrieval = retrieval or getattr(core.settings, "retrieval", None) or RetrievalSettings()
     store = core.conversations
 
     t0 = time.perf_counter()
-    results = kb.search(question, collections, k=retrieval.k, fusion=retrieval.fusion)
+    results = kb.search(question, collections, k=retrieval.k, fusion=retrieval.fusion,
+                        weight=retrieval.vector_weight)
     retrieval_ms = (time.perf_counter() - t0) * 1000
     sources = choose_sources(results, retrieval)
     best_vector = max((r.scores.get("vector") or 0.0 for r in results), default=0.0)

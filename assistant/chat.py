@@ -138,3 +138,31 @@ def regenerate(core: Core, conversation_id: int, settings: GenerationSettings | 
                                                model=model.name, settings=settings.to_dict())
     yield Started(conversation_id, -1, answer_id)
     yield from _stream_answer(core, conversation_id, answer_id, settings)
+
+
+AskFunction = Callable[[Core, str, int | None, GenerationSettings | None], Iterator]
+
+
+def edit_and_resend(core: Core, message_id: int, text: str, settings: GenerationSettings | None = None,
+                    answer: AskFunction | None = None) -> Iterator:
+    """Replace the question `message_id` with `text` and answer it again in the same conversation.
+
+    The question and everything after it are dropped (the conversation continues from the edited
+    question; an unedited `text` makes this "regenerate"). `answer(core, text, conversation_id,
+    settings)` asks it, by default `ask`; a document answer passes `ask_documents` bound to its
+    collections. Nothing is dropped unless a model is loaded to answer.
+    """
+    core.require_model()
+    store = core.conversations
+    question = store.message(message_id)
+    if question.role != "user":
+        raise ValueError(f"message {message_id} is not a question")
+    if not text.strip():
+        raise ValueError("the edited question is empty")
+    store.delete_from(question.conversation_id, message_id)
+    yield from (answer or ask)(core, text, question.conversation_id, settings)
+
+
+def last_question(core: Core, conversation_id: int) -> Message | None:
+    """The conversation's last question (what "regenerate" asks again)."""
+    return next((m for m in reversed(core.conversations.messages(conversation_id)) if m.role == "user"), None)

@@ -83,6 +83,15 @@ class Conversations:
             self.db.execute("delete from messages where conversation_id = ?", [conversation_id])
             self.db.execute("delete from conversations where id = ?", [conversation_id])
 
+    def delete_from(self, conversation_id: int, message_id: int) -> int:
+        """Drop message `message_id` and every later one of its conversation (editing a question
+        rewrites what followed it). Returns how many went."""
+        with transaction(self.db):
+            cursor = self.db.execute("delete from messages where conversation_id = ? and id >= ?",
+                                     [conversation_id, message_id])
+            self.touch(conversation_id)
+        return cursor.rowcount
+
     def touch(self, conversation_id: int) -> None:
         self.db.execute("update conversations set updated_at = ? where id = ?", [now_iso(), conversation_id])
 

@@ -1,0 +1,72 @@
+"""A conversation as a Markdown file: what the user asked, what each model answered, and its sources."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from assistant.store.conversations import Conversations, Message
+
+
+def _source_line(row: dict) -> str:
+    where = Path(row.get("path") or "?").name
+    if row.get("page"):
+        end = row.get("page_end")
+        where += f", page {row['page']}" if end in (None, row["page"]) else f", pages {row['page']}-{end}"
+    elif row.get("line_start"):
+        where += f", lines {row['line_start']}-{row.get('line_end') or row['line_start']}"
+    if row.get("heading"):
+        where += f" ({row['heading']})"
+    cited = " (cited)" if row.get("cited") else ""
+    return f"- [{row.get('number')}] {where}{cited}"
+
+
+def _answer_note(message: Message) -> str:
+    parts = [message.model or "unknown model"]
+    if message.tokens_per_s:
+        parts.append(f"{message.tokens_per_s:.1f} tok/s")
+    if message.status == "stopped":
+        parts.append("stopped")
+    elif message.status == "error":
+        parts.append(f"error: {message.error or 'the answer failed'}")
+    return " · ".join(parts)
+
+
+def conversation_markdown(store: Conversations, conversation_id: int) -> str:
+    """The conversation as Markdown. Answers keep their own Markdown; the sources a document answer
+    was given are listed under it, numbered as the answer cites them."""
+    conversation = store.get(conversation_id)
+    if conversation is None:
+        raise KeyError(f"no conversation {conversation_id}")
+    lines = [f"# {conversation['title'] or 'Untitled'}", "",
+             f"_Exported from Assistant. Started {str(conversation.get('created_at') or '')[:16].replace('T', ' ')}._",
+             ""]
+    for message in store.messages(conversation_id):
+        if message.role == "user":
+            lines += ["## You", "", message.content.strip(), ""]
+        elif message.role == "assistant":
+            lines += ["## Assistant", "", message.content.strip() or "_(no text)_", "",
+                      f"_{_answer_note(message)}_", ""]
+            prompt_sources = sorted((r for r in message.sources or [] if r.get("in_prompt")),
+                                    key=lambda r: r.get("number") or 0)
+            if prompt_sources:
+                lines += ["Sources:", "", *(_source_line(r) for r in prompt_sources), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def export_filename(title: str | None) -> str:
+    """A file name made from the title, safe on every desktop file system."""
+    stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", title or "").strip(" .")
+    stem = re.sub(r"\s+", " ", stem)[:80].strip() or "conversation"
+    return f"{stem}.md"
+
+
+def export_conversation(store: Conversations, conversation_id: int, target: Path | str) -> Path:
+    """Write the conversation's Markdown to `target` (replaced whole, never left half-written)."""
+    target = Path(target)
+    text = conversation_markdown(store, conversation_id)
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
