@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QObject, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from assistant.errors import UserFacingError
@@ -27,6 +29,30 @@ _QT_LEVELS = {
 def _qt_message(msg_type, _context, message: str) -> None:
     """Qt's own warnings go to our log instead of the terminal."""
     qt_log.log(_QT_LEVELS.get(msg_type, logging.WARNING), message)
+
+
+def process_age_s() -> float:
+    """Seconds since this process started (as the OS counts it, so the interpreter's start is included)."""
+    import psutil
+
+    return time.time() - psutil.Process(os.getpid()).create_time()
+
+
+class FirstPaint(QObject):
+    """Notes the first paint of `window`: how long the user waited, from the process start, to see it."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.seconds: float | None = None
+        self._window = window
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint and self.seconds is None:
+            self.seconds = process_age_s()
+            log.info("first paint %.2f s after the process started", self.seconds)
+            self._window.removeEventFilter(self)
+        return False
 
 
 def install_excepthook(window) -> Callable[[], None]:
@@ -86,6 +112,7 @@ def run(argv: list[str] | None = None) -> int:
     from assistant.ui.main_window import MainWindow
 
     window = MainWindow(core, owns_core=True)
+    window.first_paint = FirstPaint(window)
     restore_hook = install_excepthook(window)
     app.aboutToQuit.connect(window.shutdown)
 
@@ -98,7 +125,7 @@ def run(argv: list[str] | None = None) -> int:
     wake.start(250)
     try:
         window.show()
-        log.info("window shown")
+        log.info("window shown %.2f s after the process started", process_age_s())
         return app.exec()
     finally:
         wake.stop()

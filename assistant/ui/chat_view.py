@@ -1,16 +1,19 @@
-"""The transcript (one bubble per message, the answer growing as it streams) and the input box."""
+"""The transcript: one bubble per message, the answer growing as it streams, rendered as Markdown.
+
+Under a question: Edit. Under an answer: Copy, and on the last one Regenerate.
+The view only reports those clicks; the window decides what they do.
+"""
 
 from __future__ import annotations
 
 import re
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QTextDocument
+from PySide6.QtGui import QGuiApplication, QMouseEvent, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -23,6 +26,7 @@ from assistant.store.conversations import Message
 CURSOR = " ▍"
 _BODY_STYLE = re.compile(r"<body [^>]*>")
 EMPTY_HINT = "Ask anything. Everything stays on this computer."
+CODE_BACKGROUND = "rgba(127, 127, 127, 0.12)"  # reads on light and dark bubbles alike
 
 
 # Citations: [n] outside code, not a Markdown link's text. They pass through the Markdown
@@ -53,7 +57,7 @@ def markdown_html(text: str, citations: int = 0) -> str:
     Citation markers [1]..[citations] become `cite:n` links."""
     doc = QTextDocument()
     doc.setMarkdown(_mark_citations(text, citations) if citations else text)
-    html = doc.toHtml().replace('<pre style="', '<pre style=" white-space:pre-wrap;')
+    html = doc.toHtml().replace('<pre style="', f'<pre style=" white-space:pre-wrap; background-color:{CODE_BACKGROUND};')
     html = _MARKER_RE.sub(lambda m: _LINK.format(n=m.group(1)), html)
     return _BODY_STYLE.sub("<body>", html, count=1)  # keep the label's own font
 
@@ -68,6 +72,7 @@ class MessageBubble(QFrame):
 
     citation_clicked = Signal(int)  # the n of a clicked [n]
     pressed = Signal()  # a click anywhere on the bubble
+    action_clicked = Signal(str)  # "copy", "regenerate" or "edit"
 
     def __init__(self, role: str, text: str = "", meta: str = "", *, streaming: bool = False,
                  status: str = "complete", message_id: int | None = None, citations: int = 0,
@@ -105,10 +110,30 @@ class MessageBubble(QFrame):
         self.meta.setObjectName("bubbleMeta")
         self.meta.setWordWrap(True)
         self.meta.setVisible(bool(meta))
+        self.buttons: dict[str, QPushButton] = {}
+        actions = QHBoxLayout()
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.setSpacing(4)
+        actions.addStretch(1)
+        for key, label, tip in (("edit", "Edit", "Change this question and ask it again"),
+                                ("copy", "Copy", "Copy the answer's text (Markdown)"),
+                                ("regenerate", "Regenerate", "Ask the last question again for a new answer")):
+            if (key == "edit") != (role == "user"):
+                continue
+            button = QPushButton(label)
+            button.setObjectName(f"{key}Button")
+            button.setProperty("bubbleAction", True)
+            button.setToolTip(tip)
+            button.setFlat(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.clicked.connect(lambda _checked=False, k=key: self.action_clicked.emit(k))
+            actions.addWidget(button)
+            self.buttons[key] = button
         layout.addWidget(self.who)
         layout.addWidget(self.body)
         layout.addWidget(self.notes)
         layout.addWidget(self.meta)
+        layout.addLayout(actions)
         self._render()
 
     @property
@@ -143,6 +168,12 @@ class MessageBubble(QFrame):
         self.meta.setVisible(bool(meta))
         self._render()
 
+    def set_actions(self, **shown: bool) -> None:
+        """Show or hide action buttons by key (edit=, copy=, regenerate=); a streaming answer has none."""
+        for key, on in shown.items():
+            if key in self.buttons:
+                self.buttons[key].setVisible(on and not self._streaming)
+
     def _render(self) -> None:
         text = self._text
         if self._streaming:
@@ -175,6 +206,9 @@ class ChatView(QScrollArea):
     answer_text_changed = Signal(str)  # the live answer's whole text, after each batch
     citation_clicked = Signal(int, int)  # (answer message id, n) for a click on [n] in an answer
     answer_selected = Signal(int)  # the message id of an answer the user clicked
+    edit_requested = Signal(int, str)  # (question message id, its text)
+    regenerate_requested = Signal(int)  # the answer's message id
+    copied = Signal(int)  # an answer's text went to the clipboard (its message id)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -195,6 +229,7 @@ class ChatView(QScrollArea):
         self.setWidget(self._inner)
         self._bubbles: list[MessageBubble] = []
         self._live: MessageBubble | None = None
+        self._busy = False
         self._stick_to_bottom = True
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range_changed)
@@ -221,6 +256,31 @@ class ChatView(QScrollArea):
         self._live = None
         self._empty.show()
 
+    def truncate_from(self, message_id: int) -> None:
+        """Drop the bubble of `message_id` and every one after it (an edited question's old tail)."""
+        at = next((i for i, b in enumerate(self._bubbles) if b.message_id == message_id), None)
+        if at is None:
+            return
+        for bubble in self._bubbles[at:]:
+            self._layout.removeWidget(bubble)
+            bubble.deleteLater()
+        del self._bubbles[at:]
+        if self._live is not None and self._live not in self._bubbles:
+            self._live = None
+        self._empty.setVisible(not self._bubbles)
+        self._update_actions()
+
+    def set_busy(self, busy: bool) -> None:
+        """While an answer is written, nothing can be edited or regenerated."""
+        self._busy = busy
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        last = self.last_answer()
+        for bubble in self._bubbles:
+            bubble.set_actions(edit=not self._busy and bubble.message_id is not None, copy=True,
+                               regenerate=not self._busy and bubble is last and bubble.message_id is not None)
+
     def show_messages(self, messages: list[Message], meta_for) -> None:
         """Replace the transcript. `meta_for(message)` gives an answer's meta line."""
         self.clear()
@@ -231,10 +291,16 @@ class ChatView(QScrollArea):
             self._add(MessageBubble(m.role, m.content, meta, status=m.status, message_id=m.id,
                                     citations=cited_sources(m) if m.role == "assistant" else 0))
         self._stick_to_bottom = True
+        self._update_actions()
 
-    def add_user(self, text: str) -> MessageBubble:
+    def add_user(self, text: str, message_id: int | None = None) -> MessageBubble:
         self._stick_to_bottom = True
-        return self._add(MessageBubble("user", text))
+        return self._add(MessageBubble("user", text, message_id=message_id))
+
+    def set_question_id(self, bubble: MessageBubble, message_id: int) -> None:
+        """The question shown before it was stored now has its id (and so can be edited)."""
+        bubble.message_id = message_id
+        self._update_actions()
 
     def begin_answer(self) -> MessageBubble:
         self._live = self._add(MessageBubble("assistant", streaming=True, status="streaming"))
@@ -256,6 +322,7 @@ class ChatView(QScrollArea):
         self._live.finish(message.content, meta, message.status, message_id=message.id,
                           citations=cited_sources(message))
         self._live = None
+        self._update_actions()
 
     def bubble_for(self, message_id: int) -> MessageBubble | None:
         return next((b for b in self._bubbles if b.message_id == message_id), None)
@@ -264,10 +331,23 @@ class ChatView(QScrollArea):
         if bubble.role == "assistant":
             bubble.citation_clicked.connect(lambda n, b=bubble: self._on_citation(b, n))
             bubble.pressed.connect(lambda b=bubble: self._on_pressed(b))
+        bubble.action_clicked.connect(lambda key, b=bubble: self._on_action(b, key))
         self._empty.hide()
         self._layout.insertWidget(self._layout.count() - 1, bubble)  # above the stretch
         self._bubbles.append(bubble)
+        self._update_actions()
         return bubble
+
+    def _on_action(self, bubble: MessageBubble, key: str) -> None:
+        if bubble.message_id is None:
+            return
+        if key == "copy":
+            QGuiApplication.clipboard().setText(bubble.text)
+            self.copied.emit(bubble.message_id)
+        elif key == "edit":
+            self.edit_requested.emit(bubble.message_id, bubble.text)
+        elif key == "regenerate":
+            self.regenerate_requested.emit(bubble.message_id)
 
     def _on_citation(self, bubble: MessageBubble, number: int) -> None:
         if bubble.message_id is not None:
@@ -286,50 +366,3 @@ class ChatView(QScrollArea):
     @Slot(int)
     def _on_scrolled(self, value: int) -> None:
         self._stick_to_bottom = value >= self.verticalScrollBar().maximum() - 8
-
-
-class PromptEdit(QPlainTextEdit):
-    """The question box: Enter sends, Shift+Enter starts a new line."""
-
-    submitted = Signal()
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("promptEdit")
-        self.setPlaceholderText("Ask something…  (Enter sends, Shift+Enter adds a line)")
-        self.setTabChangesFocus(True)
-        self.setFixedHeight(84)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
-                event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
-            event.accept()
-            self.submitted.emit()
-            return
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.insertPlainText("\n")  # Shift+Enter: a plain newline, not a paragraph separator
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-
-class InputBar(QWidget):
-    """The question box with its Send and Stop buttons (the window decides when each is enabled)."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.edit = PromptEdit()
-        self.send_button = QPushButton("Send")
-        self.send_button.setObjectName("sendButton")
-        self.send_button.setToolTip("Send the question (Enter)")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip("Stop the answer (Esc); what was written is kept")
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.edit, 1)
-        layout.addLayout(buttons)

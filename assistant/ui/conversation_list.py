@@ -1,21 +1,72 @@
-"""The left column: a "New chat" button over the saved conversations, newest first."""
+"""The left column of the chat: "New chat", a search over every conversation, and the conversations,
+newest first, each with Rename, Export and Delete (right click, F2, Delete).
+
+The list only shows and asks; the store does the work (`Conversations` and
+`assistant.store.export`), so every action is reachable without Qt too.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from pathlib import Path
+
+from PySide6.QtCore import QDir, QEvent, QObject, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 from superqt.utils import signals_blocked
 
+from assistant.store.conversations import Conversations
+from assistant.store.export import export_conversation, export_filename
+from assistant.ui.document_dialogs import confirm
+
 ID_ROLE = Qt.ItemDataRole.UserRole
+SEARCH_DELAY_MS = 150  # typing a word runs one search, not one per letter
+NO_MATCHES = "No conversation mentions this."
+
+
+def choose_export_path(parent: QWidget, suggested: str) -> str | None:
+    path, _filter = QFileDialog.getSaveFileName(parent, "Export conversation", str(Path(QDir.homePath(), suggested)),
+                                                "Markdown (*.md);;All files (*)")
+    return path or None
+
+
+def _snippet(text: str) -> str:
+    return " ".join(text.split())
 
 
 class ConversationList(QWidget):
     conversation_selected = Signal(int)
     new_chat_requested = Signal()
+    conversation_renamed = Signal(int, str)
+    conversation_deleted = Signal(int)
+    conversation_exported = Signal(int, str)  # (id, the file written)
+    problem = Signal(str)  # an action failed: the sentence to show
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, store: Conversations, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("conversationPanel")
+        self.store = store
+        # Replaced in tests; the real ones are modal dialogs.
+        self.confirm = confirm
+        self.choose_export_path = choose_export_path
+        self._current: int | None = None
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.refresh)
+        self._build()
+
+    def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
@@ -23,36 +74,86 @@ class ConversationList(QWidget):
         self.new_button.setObjectName("newChatButton")
         self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
         self.new_button.clicked.connect(self.new_chat_requested)
+        self.search = QLineEdit()
+        self.search.setObjectName("conversationSearch")
+        self.search.setPlaceholderText("Search all conversations")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _text: self._search_timer.start())
+        self.search.returnPressed.connect(self.refresh)
         self.list = QListWidget()
         self.list.setObjectName("conversationList")
-        self.list.setUniformItemSizes(True)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setWordWrap(False)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # elide, not scroll
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)  # F2 renames in place
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._show_menu)
         self.list.currentItemChanged.connect(self._on_current_changed)
+        self.list.itemChanged.connect(self._on_item_edited)
+        self.empty = QLabel(NO_MATCHES)
+        self.empty.setObjectName("conversationsEmpty")
+        self.empty.setWordWrap(True)
+        self.empty.hide()
+        self.list.installEventFilter(self)
         layout.addWidget(self.new_button)
+        layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty)
 
-    def set_conversations(self, rows: list[dict], current_id: int | None) -> None:
-        """Show `rows` (as the store lists them: newest first) and mark `current_id`, quietly."""
+    # showing ---------------------------------------------------------------------------
+    @property
+    def searching(self) -> bool:
+        return bool(self.search.text().strip())
+
+    @Slot()
+    def refresh(self, current_id: int | None = None) -> None:
+        """Read the conversations (or the search hits) again and mark `current_id` (default: the marked one)."""
+        self._search_timer.stop()
+        if current_id is not None:
+            self._current = current_id
+        query = self.search.text().strip()
+        rows = self._search_rows(query) if query else [
+            (row["id"], row["title"] or "Untitled", f"last active {str(row.get('updated_at') or '')[:16]}")
+            for row in self.store.list()]
         with signals_blocked(self.list):
             self.list.clear()
-            for row in rows:
-                item = QListWidgetItem(row["title"] or "Untitled")
-                item.setData(ID_ROLE, row["id"])
-                item.setToolTip(f"{row['title']}\nlast active {str(row.get('updated_at') or '')[:16]}")
+            for conversation_id, title, tip in rows:
+                item = QListWidgetItem(title)
+                item.setData(ID_ROLE, conversation_id)
+                item.setToolTip(f"{title}\n{tip}")
+                # Only a plain list is renamed in place; a hit's text carries its snippet.
+                flags = item.flags() | Qt.ItemFlag.ItemIsEditable if not query else item.flags()
+                item.setFlags(flags)
                 self.list.addItem(item)
-        self.select(current_id)
+        self.empty.setVisible(bool(query) and not rows)
+        self.select(self._current)
+
+    def _search_rows(self, query: str) -> list[tuple[int, str, str]]:
+        """One row per conversation with a hit, in the order of its best hit; the first hit's words show."""
+        rows: dict[int, tuple[int, str, str]] = {}
+        for hit in self.store.search(query):
+            cid = hit["conversation_id"]
+            if cid not in rows:
+                snippet = _snippet(hit["snippet"])
+                rows[cid] = (cid, f"{hit['title'] or 'Untitled'}\n{snippet}", snippet)
+        return list(rows.values())
+
+    def set_conversations(self, _rows: list[dict] | None = None, current_id: int | None = None) -> None:
+        """Show the store's conversations again (the rows are read here; the argument is for old callers)."""
+        self._current = current_id
+        self.refresh()
 
     def select(self, conversation_id: int | None) -> None:
         """Mark a conversation as the shown one without emitting conversation_selected."""
+        self._current = conversation_id
         with signals_blocked(self.list):
             self.list.setCurrentRow(-1)
             self.list.clearSelection()
-            for row in range(self.list.count()):
-                if self.list.item(row).data(ID_ROLE) == conversation_id:
-                    self.list.setCurrentRow(row)
-                    break
+            item = self.item_for(conversation_id) if conversation_id is not None else None
+            if item is not None:
+                self.list.setCurrentItem(item)
 
+    # reading (the window and tests) ----------------------------------------------------
     def ids(self) -> list[int]:
         return [self.list.item(row).data(ID_ROLE) for row in range(self.list.count())]
 
@@ -65,7 +166,91 @@ class ConversationList(QWidget):
                 return self.list.item(row)
         return None
 
+    def current_id(self) -> int | None:
+        item = self.list.currentItem()
+        return item.data(ID_ROLE) if item is not None else None
+
+    # actions ---------------------------------------------------------------------------
+    def menu_for(self, conversation_id: int) -> QMenu:
+        menu = QMenu(self)
+        menu.setObjectName("conversationMenu")
+        menu.addAction("Rename", lambda: self.start_rename(conversation_id))
+        menu.addAction("Export as Markdown…", lambda: self.export(conversation_id))
+        menu.addSeparator()
+        menu.addAction("Delete…", lambda: self.delete(conversation_id))
+        return menu
+
+    @Slot(QPoint)
+    def _show_menu(self, pos: QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is not None and self.isEnabled():
+            self.menu_for(item.data(ID_ROLE)).popup(self.list.viewport().mapToGlobal(pos))
+
+    def start_rename(self, conversation_id: int) -> None:
+        """Edit the title in place; Enter saves it (see _on_item_edited), Esc keeps the old one."""
+        if self.searching:
+            self.search.clear()
+            self.refresh()
+        item = self.item_for(conversation_id)
+        if item is not None:
+            self.list.setCurrentItem(item)
+            self.list.editItem(item)
+
+    @Slot(QListWidgetItem)
+    def _on_item_edited(self, item: QListWidgetItem) -> None:
+        conversation_id = item.data(ID_ROLE)
+        self.rename(conversation_id, item.text())
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self.store.rename(conversation_id, title)
+        stored = (self.store.get(conversation_id) or {}).get("title") or "Untitled"
+        item = self.item_for(conversation_id)
+        if item is not None and item.text() != stored:
+            with signals_blocked(self.list):
+                item.setText(stored)  # a blank title became "Untitled"
+        self.conversation_renamed.emit(conversation_id, stored)
+
+    def delete(self, conversation_id: int | None) -> bool:
+        """Ask, then delete the conversation and its messages. True if it was deleted."""
+        row = self.store.get(conversation_id) if conversation_id is not None else None
+        if row is None or not self.isEnabled():
+            return False
+        if not self.confirm(self, "Delete conversation",
+                            f"Delete “{row['title']}” and all its messages?\n\nThis cannot be undone.", "Delete"):
+            return False
+        self.store.delete(conversation_id)
+        if self._current == conversation_id:
+            self._current = None
+        self.refresh()
+        self.conversation_deleted.emit(conversation_id)
+        return True
+
+    def export(self, conversation_id: int) -> Path | None:
+        """Ask where, then write the conversation as Markdown. The written file, or None."""
+        row = self.store.get(conversation_id)
+        if row is None:
+            return None
+        target = self.choose_export_path(self, export_filename(row["title"]))
+        if not target:
+            return None
+        try:
+            written = export_conversation(self.store, conversation_id, target)
+        except OSError as exc:
+            self.problem.emit(f"The conversation could not be saved to {target}: {exc.strerror or exc}.")
+            return None
+        self.conversation_exported.emit(conversation_id, str(written))
+        return written
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if (watched is self.list and event.type() == QEvent.Type.KeyPress
+                and event.matches(QKeySequence.StandardKey.Delete) and self.list.state()
+                != QAbstractItemView.State.EditingState):
+            self.delete(self.current_id())
+            return True
+        return super().eventFilter(watched, event)
+
     @Slot(QListWidgetItem, QListWidgetItem)
     def _on_current_changed(self, current: QListWidgetItem | None, _previous) -> None:
         if current is not None:
+            self._current = current.data(ID_ROLE)
             self.conversation_selected.emit(current.data(ID_ROLE))

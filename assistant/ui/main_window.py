@@ -1,47 +1,56 @@
-"""The main window: conversations on the left, the chat in the middle, the model in the toolbar.
+"""The main window: a navigation column (Chat, Documents, Models), the pages, the Sources dock,
+the model in the toolbar and a status bar.
 
-All engine work (loading, answering, repairing) goes through one EngineTasks
-worker thread, so it is serialised; the window only reacts to its results.
+All engine work (loading, answering with or without documents, repairing) goes
+through one EngineTasks worker thread, so it is serialised; the window only
+reacts to its results. Answers are in answering.py, model loading in
+window_models.py.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QLabel,
+    QApplication,
+    QDockWidget,
+    QHBoxLayout,
     QMainWindow,
-    QProgressBar,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
-from superqt import QElidingLabel
 
-from assistant.chat import Started, ask
 from assistant.core import Core
-from assistant.errors import ModelUnavailable, UserFacingError
-from assistant.llm.protocol import Notice
+from assistant.errors import UserFacingError
 from assistant.store.conversations import Message
+from assistant.ui.answering import Answering
 from assistant.ui.banner import ProblemBanner
-from assistant.ui.chat_view import ChatView, InputBar
+from assistant.ui.chat_view import ChatView
+from assistant.ui.collection_picker import CollectionPicker
 from assistant.ui.conversation_list import ConversationList
-from assistant.ui.formatting import answer_meta, status_for_loaded
-from assistant.ui.model_picker import ModelPicker
-from assistant.ui.style import STYLE
-from assistant.ui.workers import AnswerJob, EngineTasks, repair_job
+from assistant.ui.documents_page import DocumentsPage
+from assistant.ui.formatting import answer_meta
+from assistant.ui.input_bar import InputBar
+from assistant.ui.nav_bar import PAGES, NavBar
+from assistant.ui.settings_dialog import SettingsDialog
+from assistant.ui.sources_panel import SourcesPanel
+from assistant.ui.status_bar import AppStatusBar
+from assistant.ui.style import apply_theme, window_style
+from assistant.ui.window_models import ModelLoading
+from assistant.ui.window_state import WindowState
+from assistant.ui.workers import EngineTasks
 
 log = logging.getLogger("assistant.ui")
 
 FLUSH_MS = 50  # how often streamed text reaches the screen
 SOMETHING_WRONG = "Something went wrong. The app is still running; the details are in the log ({log})."
-
-
-class MainWindow(QMainWindow):
+class MainWindow(Answering, ModelLoading, QMainWindow):
     model_loading = Signal(str)  # a model started loading in the background (its name)
     model_ready = Signal(str)  # a model finished loading (its name)
     model_failed = Signal(str)  # a model could not be loaded (the sentence shown)
@@ -50,6 +59,8 @@ class MainWindow(QMainWindow):
     answer_failed = Signal(str)  # the answer could not even start (the sentence shown)
     repair_finished = Signal(bool)
     problem_shown = Signal(str)
+    page_changed = Signal(str)
+    settings_saved = Signal(object)  # the Settings now in effect
 
     def __init__(self, core: Core, *, owns_core: bool = False, parent: QWidget | None = None):
         """`owns_core`: close the core (and the engine it owns) when the window closes."""
@@ -57,9 +68,12 @@ class MainWindow(QMainWindow):
         self.core = core
         self.owns_core = owns_core
         self.tasks = EngineTasks(self)
-        self._job: AnswerJob | None = None
-        self._question = ""
-        self._question_stored = False
+        self._job = None
+        self._question, self._question_stored, self._replaces = "", False, None
+        self._question_bubble = None
+        self._editing: int | None = None  # the question being edited (Send replaces it)
+        self._kb = None  # the KnowledgeBase, made on the engine thread at the first document answer
+        self._kb_ready = False
         self._loading: str | None = None
         self._repairing = False
         self._wanted_model: str | None = core.settings.default_model
@@ -67,82 +81,169 @@ class MainWindow(QMainWindow):
         self._display_names: dict[str, str] = {}
         self._started = False
         self._closed = False
+        self._sources_wanted = True  # the Sources dock's visibility on the chat page
+        self.settings_dialog: SettingsDialog | None = None
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush_tokens)
         self._build()
+        self.apply_theme()
         self._refresh_models()
         self._refresh_conversations()
+        self._show_model_in_status()
+        self._restore_layout()
         self._update_controls()
 
-    # layout -----------------------------------------------------------------------
+    # layout -----------------------------------------------------------------------------
     def _build(self) -> None:
         self.setWindowTitle("Assistant")
-        self.resize(1100, 720)
-        self.setStyleSheet(STYLE)
+        self.resize(1280, 800)
+        self._build_toolbar()
+        self._build_chat_page()
+        self._build_pages()
+        self._build_sources_dock()
+        self.status_bar = AppStatusBar(engine_pid=lambda: self.core.engine.pid)
+        self.setStatusBar(self.status_bar)
+        self.documents_page.indexing_active.connect(self.status_bar.set_indexing)
+        self.documents_page.indexing_status.connect(self.status_bar.set_indexing_text)
+        self.models_page.download_status.connect(self.status_bar.set_download_text)
+        self.model_ready.connect(lambda _name: self.status_bar.refresh_memory())
+        self._build_actions()
+        self.input.setFocus()
 
-        toolbar = QToolBar("Model")
-        toolbar.setObjectName("modelToolbar")
-        toolbar.setMovable(False)
-        toolbar.addWidget(QLabel(" Model: "))
-        self.model_picker = ModelPicker()
-        self.model_picker.model_chosen.connect(self._on_model_chosen)
-        toolbar.addWidget(self.model_picker)
-        self.addToolBar(toolbar)
-
-        self.conversation_list = ConversationList()
+    def _build_chat_page(self) -> None:
+        self.conversation_list = ConversationList(self.core.conversations)
         self.conversation_list.setMinimumWidth(180)
         self.conversation_list.conversation_selected.connect(self.open_conversation)
         self.conversation_list.new_chat_requested.connect(self.new_chat)
+        self.conversation_list.conversation_deleted.connect(self._on_conversation_deleted)
+        self.conversation_list.conversation_exported.connect(
+            lambda _cid, path: self._set_status(f"Exported to {path}"))
+        self.conversation_list.problem.connect(lambda text: self.show_problem(text, kind="export"))
 
         self.banner = ProblemBanner()
         self.chat_view = ChatView()
-        input_bar = InputBar()
-        self.input, self.send_button, self.stop_button = input_bar.edit, input_bar.send_button, input_bar.stop_button
+        self.chat_view.edit_requested.connect(self.begin_edit)
+        self.chat_view.regenerate_requested.connect(self.regenerate)
+        self.chat_view.copied.connect(lambda _id: self._set_status("Answer copied"))
+        self.collection_picker = CollectionPicker(self.core)
+        self.input_bar = InputBar(above=self.collection_picker)
+        bar = self.input_bar
+        self.input, self.send_button, self.stop_button = bar.edit, bar.send_button, bar.stop_button
         self.input.submitted.connect(self.send)
         self.input.textChanged.connect(self._update_controls)
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(self.stop)
+        bar.cancel_edit_requested.connect(self.cancel_edit)
 
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(8, 8, 8, 8)
-        right_layout.addWidget(self.banner)
-        right_layout.addWidget(self.chat_view, 1)
-        right_layout.addWidget(input_bar)
+        chat_column = QWidget()
+        column = QVBoxLayout(chat_column)
+        column.setContentsMargins(8, 8, 8, 8)
+        column.addWidget(self.banner)
+        column.addWidget(self.chat_view, 1)
+        column.addWidget(bar)
+        self.chat_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.chat_splitter.setObjectName("chatSplitter")
+        self.chat_splitter.addWidget(self.conversation_list)
+        self.chat_splitter.addWidget(chat_column)
+        self.chat_splitter.setStretchFactor(1, 1)
+        self.chat_splitter.setSizes([250, 750])
+        self.chat_splitter.setChildrenCollapsible(False)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.conversation_list)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([250, 850])
-        splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(splitter)
+    def _build_pages(self) -> None:
+        self.documents_page = DocumentsPage(self.core, parent=None)
+        self.documents_page.collections_changed.connect(self.collection_picker.refresh)
+        self.documents_page.collection_renamed.connect(self.collection_picker.rename_collection)
+        self.collection_picker.selection_changed.connect(self._prepare_documents)
+        self.collection_picker.manage_requested.connect(lambda: self.show_page("documents"))
 
-        self.status_label = QElidingLabel("Starting…")
-        self.status_label.setObjectName("statusLabel")
-        self.busy_bar = QProgressBar()
-        self.busy_bar.setRange(0, 0)
-        self.busy_bar.setFixedWidth(120)
-        self.busy_bar.setTextVisible(False)
-        self.busy_bar.hide()
-        self.offline_label = QLabel("Offline")
-        self.offline_label.setObjectName("offlineLabel")
-        self.offline_label.setToolTip("Nothing you type leaves this computer.")
-        self.statusBar().addWidget(self.status_label, 1)
-        self.statusBar().addPermanentWidget(self.busy_bar)
-        self.statusBar().addPermanentWidget(self.offline_label)
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("pages")
+        self._page_widgets = {"chat": self.chat_splitter, "documents": self.documents_page,
+                              "models": self.models_page}
+        for widget in self._page_widgets.values():
+            self.pages.addWidget(widget)
+        self._set_page("chat")
+        self.nav = NavBar()
+        self.nav.page_chosen.connect(self.show_page)
+        self.nav.set_current("chat")
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
 
-        new_action = QAction("New chat", self)
-        new_action.setShortcut(QKeySequence.StandardKey.New)
-        new_action.triggered.connect(self.new_chat)
-        stop_action = QAction("Stop", self)
-        stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        stop_action.triggered.connect(self.stop)
-        self.addActions([new_action, stop_action])
-        self.input.setFocus()
+    def _build_sources_dock(self) -> None:
+        self.sources_panel = SourcesPanel()
+        self.sources_dock = QDockWidget("Sources", self)
+        self.sources_dock.setObjectName("sourcesDock")
+        self.sources_dock.setWidget(self.sources_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.sources_dock)
+        self.resizeDocks([self.sources_dock], [380], Qt.Orientation.Horizontal)
+        self.sources_panel.follow(self.chat_view, self.core.conversations.message)
+        self.sources_toggle = self.sources_dock.toggleViewAction()
+        self.sources_toggle.setText("Sources")
+        self.sources_toggle.setToolTip("Show or hide the passages behind the chosen answer")
+        self.toolbar.addAction(self.sources_toggle)
+        self.toolbar.addAction(self.settings_action)
 
-    # state --------------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        self.toolbar = QToolBar("Main")
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self._build_models()
+        self.toolbar.addWidget(self.model_selector)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self.settings_action = QAction("Settings…", self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.addToolBar(self.toolbar)
+
+    def _build_actions(self) -> None:
+        actions = [("New chat", QKeySequence.StandardKey.New, self.new_chat),
+                   ("Stop", QKeySequence(Qt.Key.Key_Escape), self.stop)]
+        for number, (key, _label, _tip) in enumerate(PAGES, start=1):
+            actions.append((f"Show {key}", QKeySequence(f"Ctrl+{number}"), lambda k=key: self.show_page(k)))
+        for text, shortcut, slot in actions:
+            action = QAction(text, self)
+            action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+        self.addAction(self.settings_action)
+
+    # pages --------------------------------------------------------------------------------
+    @Slot(str)
+    def show_page(self, key: str) -> None:
+        if key not in self._page_widgets or self.current_page() == key:
+            return
+        if self.current_page() == "chat":
+            self._sources_wanted = self.sources_dock.isVisible()
+        self._set_page(key)
+        self.nav.set_current(key)
+        # The Sources panel explains answers: it belongs beside the chat only.
+        self.sources_dock.setVisible(key == "chat" and self._sources_wanted)
+        self.sources_toggle.setEnabled(key == "chat")
+        if key == "chat":
+            self.input.setFocus()
+        self.page_changed.emit(key)
+
+    def _set_page(self, key: str) -> None:
+        # A stack is as wide as its widest page; only the shown page's minimum size should count,
+        # or the documents page would keep the chat (and its dock) from fitting a small screen.
+        for name, widget in self._page_widgets.items():
+            policy = QSizePolicy.Policy.Preferred if name == key else QSizePolicy.Policy.Ignored
+            widget.setSizePolicy(policy, policy)
+        self.pages.setCurrentWidget(self._page_widgets[key])
+
+    def current_page(self) -> str:
+        widget = self.pages.currentWidget()
+        return next(k for k, w in self._page_widgets.items() if w is widget)
+
+    # state --------------------------------------------------------------------------------
     @property
     def generating(self) -> bool:
         return self._job is not None
@@ -152,8 +253,15 @@ class MainWindow(QMainWindow):
         """The conversation shown (None: a new chat, created by its first question)."""
         return self._conversation_id
 
-    def model_usable(self) -> bool:
-        return self._loading is None and self.core.model is not None and self.core.engine.loaded is not None
+    @property
+    def editing(self) -> int | None:
+        """The id of the earlier question being edited, if one is."""
+        return self._editing
+
+    # The status bar's parts, by the names the window has always had.
+    status_label = property(lambda self: self.status_bar.status_label)
+    busy_bar = property(lambda self: self.status_bar.busy_bar)
+    offline_label = property(lambda self: self.status_bar.offline_label)
 
     @Slot()
     def _update_controls(self) -> None:
@@ -161,12 +269,12 @@ class MainWindow(QMainWindow):
         has_text = bool(self.input.toPlainText().strip())
         self.send_button.setEnabled(not busy and has_text and self.model_usable())
         self.stop_button.setEnabled(self.generating and not self._job.stop_requested)
-        self.model_picker.setEnabled(not busy and bool(self.model_picker.names()))
+        self.model_selector.setEnabled(not busy and bool(self.model_selector.names()))
         self.conversation_list.setEnabled(not self.generating)
+        self.settings_action.setEnabled(not self.generating)
 
     def _set_status(self, text: str, busy: bool = False) -> None:
-        self.status_label.setText(text)
-        self.busy_bar.setVisible(busy)
+        self.status_bar.set_status(text, busy)
 
     def show_problem(self, text: str, *, kind: str = "general", action: str | None = None,
                      on_action=None) -> None:
@@ -188,111 +296,42 @@ class MainWindow(QMainWindow):
         """For the app's excepthook: show what escaped, keep running."""
         self.show_problem(self.describe_error(exc), kind="bug")
 
-    # models -------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        if not self._started:
-            self._started = True
-            # After the first paint: the window is up before the model is read.
-            QTimer.singleShot(0, self, self._load_default_model)
-
+    # settings and theme -----------------------------------------------------------------
     @Slot()
-    def _load_default_model(self) -> None:
-        self.load_model(self.core.settings.default_model)
+    def open_settings(self) -> SettingsDialog:
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self.core.settings, self.core.paths, self)
+            self.settings_dialog.saved.connect(self._on_settings_saved)
+        self.settings_dialog.load(self.core.settings)
+        self.settings_dialog.open()
+        return self.settings_dialog
 
-    def _refresh_models(self) -> None:
-        models = self.core.registry.all("chat")
-        self._display_names = {m.name: m.display_name for m in models}
-        self.model_picker.set_models(models, self._loading or self._wanted_model)
+    def _on_settings_saved(self, settings, before) -> None:
+        self.apply_theme()
+        self.reload_if_needed(before.generation.load_key())
+        self._set_status("Settings saved")
+        self.settings_saved.emit(settings)
 
-    def _display(self, name: str | None) -> str:
-        if not name:
-            return "no model"
-        return self._display_names.get(name, name)
+    def apply_theme(self) -> None:
+        dark = apply_theme(QApplication.instance(), self.core.settings.theme)
+        self.setStyleSheet(window_style(dark))
 
-    @Slot(str)
-    def _on_model_chosen(self, name: str) -> None:
-        if name != self._loading:
-            self.load_model(name, remember=True)
-
-    def load_model(self, name: str, *, remember: bool = False) -> None:
-        """Load `name` in the background; model_ready or model_failed follows."""
-        if self._closed:
-            return
-        self._loading = self._wanted_model = name
-        self._dismiss_problem("model")
-        self.model_picker.set_current(name)
-        self._set_status(f"Loading {self._display(name)}…", busy=True)
-        self._update_controls()
-        self.model_loading.emit(name)
-        self.tasks.run(partial(self.core.load_model, name), partial(self._on_model_loaded, name, remember),
-                       partial(self._on_model_failed, name))
-
-    def _on_model_loaded(self, name: str, remember: bool, loaded) -> None:
-        self._loading = None
-        model = self.core.model
-        log.info("model %s ready (loaded in %.2fs)", model.name, loaded.load_s)
-        self._set_status(status_for_loaded(model, loaded.load_s))
-        if remember and self.core.settings.default_model != model.name:
-            self.core.settings.default_model = model.name  # the next start opens with it
-            try:
-                self.core.settings.save(self.core.paths)
-            except OSError as exc:
-                log.warning("could not save the chosen model as default: %s", exc)
-        self._update_controls()
-        self.model_ready.emit(model.name)
-
-    def _on_model_failed(self, name: str, exc: BaseException) -> None:
-        self._loading = None
-        message = self.describe_error(exc)
-        log.warning("model %s could not be loaded: %s", name, message)
-        current = self.core.model if self.model_usable() else None
-        self.model_picker.set_current(current.name if current else name)
-        self._set_status(f"{status_for_loaded(current)}  ·  {self._display(name)} could not be loaded")
-        if isinstance(exc, ModelUnavailable):
-            self.show_problem(message, kind="model", action="Repair", on_action=self.repair_models)
-        else:
-            self.show_problem(message, kind="model", action="Try again", on_action=partial(self.load_model, name))
-        self._update_controls()
-        self.model_failed.emit(message)
-
-    def repair_models(self) -> None:
-        """Rebuild the starter models (assistant setup --repair) in the background, then load again."""
-        if self._closed or self._repairing:
-            return
-        self._repairing = True
-        wanted = self._wanted_model or self.core.settings.default_model
-        self._set_status("Repairing models…", busy=True)
-        self._update_controls()
-        job = repair_job(self.core, self.tasks, report=partial(self._set_status, busy=True))
-        self.tasks.run(job, partial(self._on_repaired, wanted), self._on_repair_failed)
-
-    def _on_repaired(self, wanted: str, _installed) -> None:
-        self._repairing = False
-        self._dismiss_problem("model")
-        self._refresh_models()
-        self.repair_finished.emit(True)
-        self.load_model(wanted)
-
-    def _on_repair_failed(self, exc: BaseException) -> None:
-        self._repairing = False
-        self._refresh_models()
-        self._set_status(status_for_loaded(self.core.model if self.model_usable() else None))
-        self.show_problem(self.describe_error(exc), kind="model", action="Repair", on_action=self.repair_models)
-        self._update_controls()
-        self.repair_finished.emit(False)
-
-    # conversations ----------------------------------------------------------------
+    # conversations ----------------------------------------------------------------------
     def _refresh_conversations(self) -> None:
-        self.conversation_list.set_conversations(self.core.conversations.list(), self._conversation_id)
+        self.conversation_list.refresh(self._conversation_id)
+        if self._conversation_id is None:
+            self.conversation_list.select(None)
 
     @Slot()
     def new_chat(self) -> None:
         if self.generating:
             return
+        self.cancel_edit()
         self._conversation_id = None
         self.chat_view.clear()
+        self.sources_panel.show_message(None)
         self.conversation_list.select(None)
+        self.show_page("chat")
         self.input.setFocus()
 
     @Slot(int)
@@ -300,112 +339,69 @@ class MainWindow(QMainWindow):
         if self.generating:
             self.conversation_list.select(self._conversation_id)
             return
+        self.cancel_edit()
         self._conversation_id = conversation_id
-        self._show_conversation()
+        messages = self._show_conversation()
+        answers = [m for m in messages if m.role == "assistant"]
+        self.sources_panel.show_message(answers[-1] if answers else None)
+        # Continue with the documents the conversation last drew on (none: the model alone).
+        self.collection_picker.set_selected(((answers[-1].details or {}).get("collections") or []) if answers else [])
+        self._prepare_documents(self.collection_picker.selected())
         self.input.setFocus()
 
-    def _show_conversation(self) -> None:
+    def _show_conversation(self) -> list[Message]:
         if self._conversation_id is not None and self.core.conversations.get(self._conversation_id) is None:
             self._conversation_id = None  # deleted elsewhere (e.g. from the CLI)
             self._refresh_conversations()
         if self._conversation_id is None:
             self.chat_view.clear()
-            return
-        self.chat_view.show_messages(self.core.conversations.messages(self._conversation_id), self._meta)
+            return []
+        messages = self.core.conversations.messages(self._conversation_id)
+        self.chat_view.show_messages(messages, self._meta)
+        return messages
+
+    @Slot(int)
+    def _on_conversation_deleted(self, conversation_id: int) -> None:
+        if conversation_id == self._conversation_id:
+            self._conversation_id = None
+            self.new_chat()
+        self._set_status("Conversation deleted")
 
     def _meta(self, message: Message) -> str:
         return answer_meta(message, self._display(message.model))
 
-    # answering ----------------------------------------------------------------------
-    @Slot()
-    def send(self) -> None:
-        text = self.input.toPlainText().strip()
-        if not self.send_button.isEnabled() or not text:
-            return
-        self._dismiss_problem("answer")
-        self._question, self._question_stored = text, False
-        self.input.clear()
-        self.chat_view.add_user(text)
-        self.chat_view.begin_answer()
-        core, conversation_id, tasks = self.core, self._conversation_id, self.tasks
-        self._job = AnswerJob(stream=lambda: ask(core, text, conversation_id), cancel=core.engine.cancel,
-                              post_event=lambda event: tasks.post(partial(self._on_stream_event, event)))
-        self._flush_timer.start()
-        self._update_controls()
-        self._set_status(f"{self._display(core.model.name)} is writing…", busy=True)
-        tasks.run(self._job.run, self._on_answer_done, self._on_answer_failed)
+    # layout across restarts -------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        self.window_state = WindowState(self.core.paths.config)
+        if self.window_state.restore(self, {"chat": self.chat_splitter}):
+            self._sources_wanted = self.window_state.value("sources/visible", "true") in (True, "true")
+            self.sources_dock.setVisible(self._sources_wanted)
 
-    @Slot()
-    def stop(self) -> None:
-        if self._job is None or self._job.stop_requested:
-            return
-        self._job.stop()
-        self._set_status("Stopping…", busy=True)
-        self._update_controls()
+    def save_layout(self) -> None:
+        wanted = self.sources_dock.isVisible() if self.current_page() == "chat" else self._sources_wanted
+        self.window_state.save(self, {"chat": self.chat_splitter}, **{"sources/visible": wanted})
 
-    def _on_stream_event(self, event) -> None:
-        if isinstance(event, Started):
-            self._question_stored = True
-            if event.conversation_id != self._conversation_id:
-                self._conversation_id = event.conversation_id
-                self._refresh_conversations()
-            self.answer_started.emit(event.conversation_id)
-        elif isinstance(event, Notice):
-            self.chat_view.add_note(event.message)
-
-    @Slot()
-    def _flush_tokens(self) -> None:
-        if self._job is not None:
-            self.chat_view.append_to_answer(self._job.take_text())
-
-    def _end_stream(self) -> None:
-        self._flush_tokens()
-        self._flush_timer.stop()
-        self._job = None
-
-    def _on_answer_done(self, finished) -> None:
-        self._end_stream()
-        if finished is None:  # cannot happen with chat.ask; treat it as a failure, not a crash
-            self._on_answer_failed(RuntimeError("the answer stream ended without a result"))
-            return
-        message: Message = finished.message
-        self.chat_view.finish_answer(message, self._meta(message))
-        self._refresh_conversations()
-        usable = self.model_usable()
-        self._set_status(status_for_loaded(self.core.model if usable else None))
-        if message.status == "error" and not usable:  # the engine crashed and lost the model
-            name = self._wanted_model or self.core.settings.default_model
-            self.show_problem(message.error or "The model stopped.", kind="model", action="Load again",
-                              on_action=partial(self.load_model, name))
-        self._update_controls()
-        self.input.setFocus()
-        self.answer_finished.emit(message)
-
-    def _on_answer_failed(self, exc: BaseException) -> None:
-        self._end_stream()
-        message = self.describe_error(exc)
-        self._show_conversation()  # what the store holds is the truth
-        if not self._question_stored and not self.input.toPlainText().strip():
-            self.input.setPlainText(self._question)  # nothing was saved: keep the question
-        self._set_status(status_for_loaded(self.core.model if self.model_usable() else None))
-        self.show_problem(message, kind="answer")
-        self._update_controls()
-        self.answer_failed.emit(message)
-
-    # closing ------------------------------------------------------------------------
+    # closing ----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop the answer, end the worker thread, close the core if this window owns it. Idempotent."""
+        """Stop the answer, indexing and the worker threads; close the core if this window owns it.
+        Idempotent. The window goes away first, so waiting for a thread never looks like a hang."""
         if self._closed:
             return
         self._closed = True
+        self.save_layout()
+        self.hide()
         self._flush_timer.stop()
         if self._job is not None:
             self._job.stop()
+        self.documents_page.shutdown(timeout=10.0)
+        self._shutdown_models()
         self.tasks.shutdown()  # waits for the running job (a stopped answer ends within ~0.3 s)
         self._job = None
+        self.sources_panel.shutdown()
+        self.status_bar.shutdown()
         if self.owns_core:
             self.core.close()

@@ -94,7 +94,13 @@ def _ask(core: Core, kb: KnowledgeBase, question: str) -> Message:
 
 
 @pytest.fixture(scope="session")
-def answered(tmp_path_factory, starter_registry, shared_engine):
+def answered(answered_once):
+    """The test modules alias this fixture; the work is done once, in `answered_once` (conftest)."""
+    return answered_once
+
+
+@pytest.fixture(scope="session")
+def answered_once(tmp_path_factory, starter_registry, shared_engine):
     root = tmp_path_factory.mktemp("sources-panel")
     folder = root / "documents"
     folder.mkdir()

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from tests.conftest import SMOL
+from tests.ui.answers import answered, answered_once  # noqa: F401 - session fixtures, made once per run
 
 LOAD_TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 60_000

@@ -18,7 +18,7 @@ def test_window_opens_and_the_default_model_becomes_ready(qtbot, core, make_wind
     while_loading = []
     window.model_loading.connect(lambda name: while_loading.append(
         (name, window.isVisible(), window.status_label.text(), window.send_button.isEnabled(),
-         window.model_picker.isEnabled(), window.busy_bar.isVisible())))
+         window.model_selector.isEnabled(), window.busy_bar.isVisible())))
     with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT_MS) as ready:
         window.show()
         assert not window.send_button.isEnabled()
@@ -30,13 +30,19 @@ def test_window_opens_and_the_default_model_becomes_ready(qtbot, core, make_wind
     assert "ready" in window.status_label.text()
     assert window.offline_label.text() == "Offline"
     assert not window.busy_bar.isVisible()
+    # The status bar names the loaded model and the memory the app and its engine use.
+    assert window.status_bar.model_label.text() == f"Model: {display}"
+    assert window.status_bar.model_label.isVisible()
+    window.status_bar.refresh_memory()
+    shown = window.status_bar.ram_label.text()
+    assert shown.startswith("RAM ") and shown.endswith(("MB", "GB")), shown
 
-    # Picker: every installed chat model, smallest first, showing name and size; the loaded one chosen.
+    # The toolbar's selector: every installed chat model, fastest (smallest) first; the loaded one shown.
     installed = sorted(core.registry.all("chat"), key=lambda m: m.size_bytes)
-    assert window.model_picker.names() == [m.name for m in installed]
-    assert window.model_picker.current_name() == SMOL
-    assert "MB" in window.model_picker.itemText(0)
-    assert core.registry.get(SMOL).display_name in window.model_picker.itemText(0)
+    assert window.model_selector.names() == [m.name for m in installed]
+    assert window.model_selector.current_name() == SMOL
+    assert display in window.model_selector.button.text()
+    assert window.model_selector.isEnabled()
 
     # Send needs a question; Stop needs an answer in progress.
     assert not window.send_button.isEnabled()
@@ -208,7 +214,7 @@ def test_an_answer_that_cannot_start_is_reported_and_the_question_kept(
         raise error
         yield  # a generator, like chat.ask
 
-    monkeypatch.setattr("assistant.ui.main_window.ask", failing_ask)
+    monkeypatch.setattr("assistant.ui.answering.ask", failing_ask)
     window = smol_window
     qtbot.keyClicks(window.input, "Will this work?")
     with qtbot.waitSignal(window.answer_failed, timeout=ANSWER_TIMEOUT_MS) as blocker:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from assistant.config import Settings
 from tests.conftest import QWEN, SMOL
@@ -12,22 +13,27 @@ REPAIR_TIMEOUT_MS = 300_000
 
 
 @pytest.mark.slow_model
-def test_model_picker_loads_the_chosen_model(qtbot, smol_core, smol_window):
+def test_the_selector_loads_the_chosen_model(qtbot, smol_core, smol_window):
     window = smol_window
-    index = window.model_picker.index_of(QWEN)
-    assert index > window.model_picker.index_of(SMOL)  # bigger, so listed after
+    selector = window.model_selector
+    assert selector.names().index(QWEN) > selector.names().index(SMOL)  # bigger, so further right
 
+    qtbot.mouseClick(selector.button, Qt.MouseButton.LeftButton)
+    assert selector.popup.isVisible()
+    selector.popup.slider.setValue(selector.names().index(QWEN))
+    assert selector.previewed_name() == QWEN
     with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT_MS) as ready:
-        window.model_picker.setCurrentIndex(index)
+        qtbot.mouseClick(selector.popup.use_button, Qt.MouseButton.LeftButton)
         qwen_name = smol_core.registry.get(QWEN).display_name
         assert window.status_label.text() == f"Loading {qwen_name}…"
         assert window.busy_bar.isVisible()
         assert not window.send_button.isEnabled()
-        assert not window.model_picker.isEnabled()
+        assert not selector.isEnabled()
     assert ready.args == [QWEN]
     assert smol_core.model.name == QWEN
     assert qwen_name in window.status_label.text()
-    assert window.model_picker.current_name() == QWEN
+    assert selector.current_name() == QWEN and qwen_name in selector.button.text()
+    assert window.status_bar.model_label.text() == f"Model: {qwen_name}"
     # The choice is remembered for the next start.
     assert Settings.load(smol_core.paths).default_model == QWEN
 
@@ -62,7 +68,7 @@ def test_damaged_default_model_is_reported_in_the_window(qtbot, core, make_windo
     assert core.model is None
     qtbot.keyClicks(window.input, "hello")
     assert not window.send_button.isEnabled()  # no model, no sending
-    assert window.model_picker.isEnabled()  # another model can still be chosen
+    assert window.model_selector.isEnabled()  # another model can still be chosen
 
 
 def test_missing_default_model_shows_the_problem_and_repair_fixes_it(qtbot, core, make_window, tmp_path):
@@ -87,7 +93,7 @@ def test_missing_default_model_shows_the_problem_and_repair_fixes_it(qtbot, core
                            check_params_cbs=[lambda ok: ok, lambda name: name == SMOL]):
         window.banner.action_button.click()
         assert window.status_label.text().startswith("Repairing models")
-        assert not window.model_picker.isEnabled()
+        assert not window.model_selector.isEnabled()
     repaired = core.registry.get(SMOL)
     assert repaired.path.is_file()
     assert repaired.path.parent == core.paths.models

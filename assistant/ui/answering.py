@@ -1,0 +1,200 @@
+"""The main window's answers: send (with or without documents), stop, regenerate, edit and resend.
+
+A mixin of MainWindow. Every answer runs as one AnswerJob on the window's
+EngineTasks thread, including the document search: the embedder's first use
+imports torch (seconds), which must never happen on the UI thread, and the
+search only reads `core.db`, which that thread already shares with the UI.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from PySide6.QtCore import Slot
+
+from assistant.answer import Retrieved, ask_documents
+from assistant.chat import Started, ask, edit_and_resend, last_question
+from assistant.llm.protocol import Notice
+from assistant.store.conversations import Message
+from assistant.ui.formatting import status_for_loaded
+from assistant.ui.workers import AnswerJob
+
+log = logging.getLogger("assistant.ui")
+
+
+class Answering:
+    # the knowledge base: made and used on the engine thread only ---------------------------
+    def _knowledge_base(self):
+        if self._kb is None:
+            from assistant.knowledge.base import KnowledgeBase
+
+            self._kb = KnowledgeBase(self.core)
+        return self._kb
+
+    def _documents_answer(self, collections: list[str]):
+        """An `ask`-shaped function that answers from `collections` (a generator: it runs on the engine thread)."""
+        def answer(core, text, conversation_id=None, settings=None):
+            yield from ask_documents(core, self._knowledge_base(), text, collections, conversation_id, settings)
+        return answer
+
+    @Slot(list)
+    def _prepare_documents(self, collections: list[str]) -> None:
+        """Load the embedder and vectors in the background as soon as documents are chosen, so the
+        first question does not wait for them."""
+        if not collections or self._kb_ready or self._closed:
+            return
+        self._kb_ready = True
+
+        def warm():
+            self._knowledge_base().search("warm up", collections, k=1)
+
+        def failed(exc: BaseException) -> None:
+            self._kb_ready = False
+            log.warning("could not prepare the document search: %s", exc)
+
+        self.tasks.run(warm, lambda _result: log.info("document search ready"), failed)
+
+    # starting -------------------------------------------------------------------------------
+    @Slot()
+    def send(self) -> None:
+        text = self.input.toPlainText().strip()
+        if not self.send_button.isEnabled() or not text:
+            return
+        editing = self._editing
+        if editing is not None:
+            self.chat_view.truncate_from(editing)
+        self._start_answer(text, self.collection_picker.selected(), replaces=editing)
+
+    @Slot()
+    def regenerate(self, _answer_id: int | None = None) -> None:
+        """Ask the conversation's last question again; the new answer replaces the last one. It draws on
+        the same collections as the answer it replaces (those that still exist)."""
+        if self._conversation_id is None or not self.model_usable() or self.generating or self._loading:
+            return
+        question = last_question(self.core, self._conversation_id)
+        if question is None:
+            return
+        answers = [m for m in self.core.conversations.messages(self._conversation_id)
+                   if m.role == "assistant" and m.id > question.id]
+        used = ((answers[-1].details or {}).get("collections") or []) if answers else []
+        collections = [c for c in used if c in self.collection_picker.names()]
+        self.cancel_edit()
+        self.chat_view.truncate_from(question.id)
+        self._start_answer(question.content, collections, replaces=question.id)
+
+    def begin_edit(self, message_id: int, text: str) -> None:
+        """Put an earlier question in the box; Send then asks it again in its place."""
+        if self.generating:
+            return
+        self._editing = message_id
+        self.input.setPlainText(text)
+        self.input_bar.set_editing(True)
+        self.input.setFocus()
+        self._update_controls()
+
+    @Slot()
+    def cancel_edit(self) -> None:
+        if self._editing is None:
+            return
+        self._editing = None
+        self.input.clear()
+        self.input_bar.set_editing(False)
+        self._update_controls()
+
+    def _start_answer(self, text: str, collections: list[str], replaces: int | None = None) -> None:
+        self._dismiss_problem("answer")
+        self._question, self._question_stored, self._replaces = text, False, replaces
+        self._editing = None
+        self.input_bar.set_editing(False)
+        self.input.clear()
+        self._question_bubble = self.chat_view.add_user(text)
+        self.chat_view.begin_answer()
+        self.chat_view.set_busy(True)
+        core, conversation_id, tasks = self.core, self._conversation_id, self.tasks
+        answer = self._documents_answer(collections) if collections else ask
+        if replaces is not None:
+            def stream():
+                return edit_and_resend(core, replaces, text, answer=answer)
+        else:
+            def stream():
+                return answer(core, text, conversation_id, None)
+        self._job = AnswerJob(stream=stream, cancel=core.engine.cancel,
+                              post_event=lambda event: tasks.post(partial(self._on_stream_event, event)))
+        self._flush_timer.start()
+        self._update_controls()
+        where = ", ".join(collections)
+        self._set_status(f"Searching {where}…" if collections else f"{self._display(core.model.name)} is writing…",
+                         busy=True)
+        tasks.run(self._job.run, self._on_answer_done, self._on_answer_failed)
+
+    @Slot()
+    def stop(self) -> None:
+        if self._job is None or self._job.stop_requested:
+            return
+        self._job.stop()
+        self._set_status("Stopping…", busy=True)
+        self._update_controls()
+
+    # while it streams ------------------------------------------------------------------------
+    def _on_stream_event(self, event) -> None:
+        if isinstance(event, Started):
+            self._question_stored = True
+            if event.user_message_id > 0:
+                self.chat_view.set_question_id(self._question_bubble, event.user_message_id)
+            if event.conversation_id != self._conversation_id:
+                self._conversation_id = event.conversation_id
+            self._refresh_conversations()
+            self.answer_started.emit(event.conversation_id)
+        elif isinstance(event, Retrieved):
+            found = len(event.results)
+            self._set_status(f"Found {found} passage{'s' if found != 1 else ''} in {event.retrieval_ms:.0f} ms; "
+                             f"{self._display(self.core.model.name)} is writing…", busy=True)
+        elif isinstance(event, Notice):
+            self.chat_view.add_note(event.message)
+
+    @Slot()
+    def _flush_tokens(self) -> None:
+        if self._job is not None:
+            self.chat_view.append_to_answer(self._job.take_text())
+
+    def _end_stream(self) -> None:
+        self._flush_tokens()
+        self._flush_timer.stop()
+        self._job = None
+        self.chat_view.set_busy(False)
+
+    # how it ended ------------------------------------------------------------------------------
+    def _on_answer_done(self, finished) -> None:
+        self._end_stream()
+        if finished is None:  # cannot happen with chat.ask; treat it as a failure, not a crash
+            self._on_answer_failed(RuntimeError("the answer stream ended without a result"))
+            return
+        message: Message = finished.message
+        self.chat_view.finish_answer(message, self._meta(message))
+        self.sources_panel.show_message(message)
+        self._refresh_conversations()
+        usable = self.model_usable()
+        self._set_status(status_for_loaded(self.core.model if usable else None))
+        if message.status == "error" and not usable:  # the engine crashed and lost the model
+            name = self._wanted_model or self.core.settings.default_model
+            self.show_problem(message.error or "The model stopped.", kind="model", action="Load again",
+                              on_action=partial(self.load_model, name))
+        self._update_controls()
+        self.input.setFocus()
+        self.answer_finished.emit(message)
+
+    def _on_answer_failed(self, exc: BaseException) -> None:
+        self._end_stream()
+        message = self.describe_error(exc)
+        self._show_conversation()  # what the store holds is the truth
+        if not self._question_stored and not self.input.toPlainText().strip():
+            # Nothing was stored (or dropped): the question goes back in the box, as it was.
+            if self._replaces is not None and self.chat_view.bubble_for(self._replaces) is not None:
+                self.begin_edit(self._replaces, self._question)
+            else:
+                self.input.setPlainText(self._question)
+        self._set_status(status_for_loaded(self.core.model if self.model_usable() else None))
+        self.show_problem(message, kind="answer")
+        self._update_controls()
+        self.answer_failed.emit(message)
