@@ -9,8 +9,13 @@ from pathlib import Path
 
 def setup_logging(log_dir: Path, *, verbose: bool = False) -> None:
     root = logging.getLogger("assistant")
-    if any(getattr(h, "_assistant", False) for h in root.handlers):
-        return
+    target = str((log_dir / "assistant.log").absolute())
+    for handler in [h for h in root.handlers if getattr(h, "_assistant", False)]:
+        if handler.baseFilename == target:
+            return
+        # Set up before for another app home (a test, a changed data folder): write here now.
+        root.removeHandler(handler)
+        handler.close()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     log_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(log_dir / "assistant.log", maxBytes=2_000_000,

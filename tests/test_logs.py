@@ -1,0 +1,26 @@
+"""The log file follows the app home it was last set up for."""
+
+from __future__ import annotations
+
+import logging
+
+from assistant.logs import setup_logging
+
+
+def test_logging_moves_to_the_new_home_and_is_not_doubled(tmp_path):
+    root = logging.getLogger("assistant")
+    before = list(root.handlers)
+    try:
+        setup_logging(tmp_path / "a")
+        setup_logging(tmp_path / "b")
+        setup_logging(tmp_path / "b")
+        logging.getLogger("assistant.test").info("hello from b")
+        ours = [h for h in root.handlers if getattr(h, "_assistant", False)]
+        assert len(ours) == 1
+        ours[0].flush()
+        assert "hello from b" in (tmp_path / "b" / "assistant.log").read_text()
+        assert "hello from b" not in (tmp_path / "a" / "assistant.log").read_text()
+    finally:
+        for handler in set(root.handlers) - set(before):
+            root.removeHandler(handler)
+            handler.close()
