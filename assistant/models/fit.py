@@ -15,6 +15,13 @@ RAM needed = weights + KV cache + runtime overhead:
   of it is never touched: the engine child's measured resident memory beyond
   weights and KV is 37 MiB (49k vocab) and 92 MiB (152k vocab).
 
+Measured against the engine child's peak resident memory at n_ctx 4096:
+SmolLM2-135M 291 MB estimated / 283 MB measured, Qwen2.5-0.5B 706 / 721 MB.
+Qwen2.5-1.5B: 1,399 MB estimated, 2,043 MB peak RSS, because llama.cpp copies
+its Q4_K tensors into a repacked buffer (597 MiB) while the mapped originals
+stay counted in RSS; those are clean page cache the kernel drops under
+pressure, and the working set without them (1,402 MB) is what we estimate.
+
 Without layer facts (a catalog entry that lacks them) the KV cache comes from
 a rule of thumb on the parameter count, and the estimate says it is rough.
 """
