@@ -16,6 +16,7 @@ help:
 	@echo "make models-large - add the optional Qwen2.5-Coder-1.5B starter model (~1.1 GB)"
 	@echo "make bench  - measure engine, indexing and search speed on this machine"
 	@echo "make eval   - measure retrieval and answer quality on ../shared/data/squad2-dev"
+	@echo "make screenshot - run the app's main flows in a fresh home and save PNGs under docs/screenshots/"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +62,11 @@ eval: models
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The window's main flows in a throwaway app home, one PNG each (a virtual screen when xvfb-run exists).
+screenshot: setup
+	@if command -v xvfb-run >/dev/null 2>&1; then \
+		xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python packaging/screenshots.py; \
+	else \
+		QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshots.py; \
+	fi

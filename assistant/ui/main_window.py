@@ -180,8 +180,10 @@ class MainWindow(Answering, ModelLoading, QMainWindow):
         self.sources_dock = QDockWidget("Sources", self)
         self.sources_dock.setObjectName("sourcesDock")
         self.sources_dock.setWidget(self.sources_panel)
+        # The panel has its own title; the toolbar's Sources button shows and hides it.
+        self.sources_dock.setTitleBarWidget(QWidget())
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.sources_dock)
-        self.resizeDocks([self.sources_dock], [380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.sources_dock], [440], Qt.Orientation.Horizontal)
         self.sources_panel.follow(self.chat_view, self.core.conversations.message)
         self.sources_toggle = self.sources_dock.toggleViewAction()
         self.sources_toggle.setText("Sources")
@@ -199,7 +201,7 @@ class MainWindow(Answering, ModelLoading, QMainWindow):
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.toolbar.addWidget(spacer)
         self.settings_action = QAction("Settings…", self)
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.settings_action.triggered.connect(self.open_settings)
         self.addToolBar(self.toolbar)
 
