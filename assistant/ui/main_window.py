@@ -3,8 +3,8 @@ the model in the toolbar and a status bar.
 
 All engine work (loading, answering with or without documents, repairing) goes
 through one EngineTasks worker thread, so it is serialised; the window only
-reacts to its results. Answers are in answering.py, model loading in
-window_models.py.
+reacts to its results. Answers are in answering.py, conversations in
+window_conversations.py, models in window_models.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -28,20 +28,19 @@ from PySide6.QtWidgets import (
 
 from assistant.core import Core
 from assistant.errors import UserFacingError
-from assistant.store.conversations import Message
 from assistant.ui.answering import Answering
 from assistant.ui.banner import ProblemBanner
 from assistant.ui.chat_view import ChatView
 from assistant.ui.collection_picker import CollectionPicker
 from assistant.ui.conversation_list import ConversationList
 from assistant.ui.documents_page import DocumentsPage
-from assistant.ui.formatting import answer_meta
 from assistant.ui.input_bar import InputBar
 from assistant.ui.nav_bar import PAGES, NavBar
 from assistant.ui.settings_dialog import SettingsDialog
 from assistant.ui.sources_panel import SourcesPanel
 from assistant.ui.status_bar import AppStatusBar
 from assistant.ui.style import apply_theme, window_style
+from assistant.ui.window_conversations import ConversationHandling
 from assistant.ui.window_models import ModelLoading
 from assistant.ui.window_state import WindowState
 from assistant.ui.workers import EngineTasks
@@ -50,7 +49,7 @@ log = logging.getLogger("assistant.ui")
 
 FLUSH_MS = 50  # how often streamed text reaches the screen
 SOMETHING_WRONG = "Something went wrong. The app is still running; the details are in the log ({log})."
-class MainWindow(Answering, ModelLoading, QMainWindow):
+class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
     model_loading = Signal(str)  # a model started loading in the background (its name)
     model_ready = Signal(str)  # a model finished loading (its name)
     model_failed = Signal(str)  # a model could not be loaded (the sentence shown)
@@ -88,6 +87,7 @@ class MainWindow(Answering, ModelLoading, QMainWindow):
         self._flush_timer.timeout.connect(self._flush_tokens)
         self._build()
         self.apply_theme()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme)
         self._refresh_models()
         self._refresh_conversations()
         self._show_model_in_status()
@@ -314,63 +314,14 @@ class MainWindow(Answering, ModelLoading, QMainWindow):
         self._set_status("Settings saved")
         self.settings_saved.emit(settings)
 
+    @Slot()
+    def _on_system_scheme(self) -> None:
+        if self.core.settings.theme == "system" and not self._closed:
+            self.apply_theme()
+
     def apply_theme(self) -> None:
         dark = apply_theme(QApplication.instance(), self.core.settings.theme)
         self.setStyleSheet(window_style(dark))
-
-    # conversations ----------------------------------------------------------------------
-    def _refresh_conversations(self) -> None:
-        self.conversation_list.refresh(self._conversation_id)
-        if self._conversation_id is None:
-            self.conversation_list.select(None)
-
-    @Slot()
-    def new_chat(self) -> None:
-        if self.generating:
-            return
-        self.cancel_edit()
-        self._conversation_id = None
-        self.chat_view.clear()
-        self.sources_panel.show_message(None)
-        self.conversation_list.select(None)
-        self.show_page("chat")
-        self.input.setFocus()
-
-    @Slot(int)
-    def open_conversation(self, conversation_id: int) -> None:
-        if self.generating:
-            self.conversation_list.select(self._conversation_id)
-            return
-        self.cancel_edit()
-        self._conversation_id = conversation_id
-        messages = self._show_conversation()
-        answers = [m for m in messages if m.role == "assistant"]
-        self.sources_panel.show_message(answers[-1] if answers else None)
-        # Continue with the documents the conversation last drew on (none: the model alone).
-        self.collection_picker.set_selected(((answers[-1].details or {}).get("collections") or []) if answers else [])
-        self._prepare_documents(self.collection_picker.selected())
-        self.input.setFocus()
-
-    def _show_conversation(self) -> list[Message]:
-        if self._conversation_id is not None and self.core.conversations.get(self._conversation_id) is None:
-            self._conversation_id = None  # deleted elsewhere (e.g. from the CLI)
-            self._refresh_conversations()
-        if self._conversation_id is None:
-            self.chat_view.clear()
-            return []
-        messages = self.core.conversations.messages(self._conversation_id)
-        self.chat_view.show_messages(messages, self._meta)
-        return messages
-
-    @Slot(int)
-    def _on_conversation_deleted(self, conversation_id: int) -> None:
-        if conversation_id == self._conversation_id:
-            self._conversation_id = None
-            self.new_chat()
-        self._set_status("Conversation deleted")
-
-    def _meta(self, message: Message) -> str:
-        return answer_meta(message, self._display(message.model))
 
     # layout across restarts -------------------------------------------------------------
     def _restore_layout(self) -> None:
@@ -405,5 +356,6 @@ class MainWindow(Answering, ModelLoading, QMainWindow):
         self._job = None
         self.sources_panel.shutdown()
         self.status_bar.shutdown()
+        QGuiApplication.styleHints().colorSchemeChanged.disconnect(self._on_system_scheme)
         if self.owns_core:
             self.core.close()

@@ -89,9 +89,24 @@ def dark_palette() -> QPalette:
     return palette
 
 
+_native_style: str | None = None
+
+
 def apply_theme(app: QApplication, theme: str) -> bool:
-    """Set the palette for `theme`; True when the window should use its dark style sheet."""
+    """Set the palette for `theme`; True when the window should use its dark style sheet.
+
+    Light keeps the platform's own style; dark switches to Fusion, the one style that draws every
+    control from the palette on every platform (and back when light is chosen again).
+    """
+    global _native_style
+    if _native_style is None:
+        _native_style = app.style().name()
     dark = theme == "dark" or (theme == "system" and system_is_dark())
-    app.setStyle("Fusion")
-    app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    if dark:
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
+    else:
+        if app.style().name() != _native_style:
+            app.setStyle(_native_style)
+        app.setPalette(app.style().standardPalette())
     return dark

@@ -1,0 +1,64 @@
+"""The main window's conversations: a new chat, opening one (with its documents and sources), and
+what happens when the open one is deleted. A mixin of MainWindow."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+
+from assistant.store.conversations import Message
+from assistant.ui.formatting import answer_meta
+
+
+class ConversationHandling:
+    def _refresh_conversations(self) -> None:
+        self.conversation_list.refresh(self._conversation_id)
+        if self._conversation_id is None:
+            self.conversation_list.select(None)
+
+    @Slot()
+    def new_chat(self) -> None:
+        if self.generating:
+            return
+        self.cancel_edit()
+        self._conversation_id = None
+        self.chat_view.clear()
+        self.sources_panel.show_message(None)
+        self.conversation_list.select(None)
+        self.show_page("chat")
+        self.input.setFocus()
+
+    @Slot(int)
+    def open_conversation(self, conversation_id: int) -> None:
+        if self.generating:
+            self.conversation_list.select(self._conversation_id)
+            return
+        self.cancel_edit()
+        self._conversation_id = conversation_id
+        messages = self._show_conversation()
+        answers = [m for m in messages if m.role == "assistant"]
+        self.sources_panel.show_message(answers[-1] if answers else None)
+        # Continue with the documents the conversation last drew on (none: the model alone).
+        self.collection_picker.set_selected(((answers[-1].details or {}).get("collections") or []) if answers else [])
+        self._prepare_documents(self.collection_picker.selected())
+        self.input.setFocus()
+
+    def _show_conversation(self) -> list[Message]:
+        if self._conversation_id is not None and self.core.conversations.get(self._conversation_id) is None:
+            self._conversation_id = None  # deleted elsewhere (e.g. from the CLI)
+            self._refresh_conversations()
+        if self._conversation_id is None:
+            self.chat_view.clear()
+            return []
+        messages = self.core.conversations.messages(self._conversation_id)
+        self.chat_view.show_messages(messages, self._meta)
+        return messages
+
+    @Slot(int)
+    def _on_conversation_deleted(self, conversation_id: int) -> None:
+        if conversation_id == self._conversation_id:
+            self._conversation_id = None
+            self.new_chat()
+        self._set_status("Conversation deleted")
+
+    def _meta(self, message: Message) -> str:
+        return answer_meta(message, self._display(message.model))
