@@ -210,7 +210,7 @@ def _repair(core: Core, conversation_id: int, answer_id: int, question: str, sou
         else:
             yield event
     text = finished.message.content.strip()
-    if not CITATION_RE.search(text) and not is_abstention(text):
+    if text and not CITATION_RE.search(text) and not is_abstention(text):
         # Cite the source the copied words come from, as the instruction asked the model to.
         words = text.rstrip(". ").casefold()
         holding = [n for n in numbers if words and words in sources[n - 1].text.casefold()]
