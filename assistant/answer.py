@@ -155,12 +155,8 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
             details["cached_tokens"] = timings.cached_tokens
         return {"sources": _source_rows(results, sources, cited), "details": details}
 
-    finished = None
-    for event in stream_answer(core, conversation_id, answer_id, messages, settings, extra=record):
-        if isinstance(event, Finished):
-            finished = event
-        else:
-            yield event
+    finished = yield from _passed_through(stream_answer(core, conversation_id, answer_id, messages, settings,
+                                                        extra=record))
     if finished is None:
         return
     number = bare_citation(finished.message.content, len(sources))
@@ -170,6 +166,17 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         yield finished
         return
     yield from _repair(core, conversation_id, answer_id, question, sources, numbers, settings, details)
+
+
+def _passed_through(stream: Iterator) -> Iterator:
+    """Yield a stream's events except its Finished, which is returned (None if it never came)."""
+    finished = None
+    for event in stream:
+        if isinstance(event, Finished):
+            finished = event
+        else:
+            yield event
+    return finished
 
 
 def bare_citation(text: str, n_sources: int) -> int | None:
@@ -203,12 +210,8 @@ def _repair(core: Core, conversation_id: int, answer_id: int, question: str, sou
             details["abstain_reason"] = "The model said the sources do not contain the answer."
         return {"details": details}
 
-    finished = None
-    for event in stream_answer(core, conversation_id, answer_id, messages, settings, extra=record):
-        if isinstance(event, Finished):
-            finished = event
-        else:
-            yield event
+    finished = yield from _passed_through(stream_answer(core, conversation_id, answer_id, messages, settings,
+                                                        extra=record))
     text = finished.message.content.strip()
     if text and not CITATION_RE.search(text) and not is_abstention(text):
         # Cite the source the copied words come from, as the instruction asked the model to.
