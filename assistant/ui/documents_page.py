@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,6 +32,7 @@ from assistant.knowledge.library import describe_error, name_problem, unique_nam
 from assistant.ui.banner import ProblemBanner
 from assistant.ui.collection_detail import DOCUMENTS_STYLE, CollectionDetail
 from assistant.ui.document_dialogs import ask_text, choose_files, choose_folder, confirm
+from assistant.ui.file_drop import FileDropMixin
 from assistant.ui.indexing import IndexingQueue, IndexOutcome
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -49,7 +50,7 @@ def _guarded(method):
     return wrapper
 
 
-class DocumentsPage(QWidget):
+class DocumentsPage(FileDropMixin, QWidget):
     collections_changed = Signal()  # created, renamed or removed: the picker refreshes
     collection_renamed = Signal(str, str)  # (old name, new name)
     indexing_active = Signal(bool)  # for the status bar's "Indexing…": True at the start, False when all is done
@@ -125,6 +126,7 @@ class DocumentsPage(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack = QStackedWidget()
+        self.drop_outline = self.stack
         self.stack.setObjectName("documentsStack")
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.detail)
@@ -370,38 +372,9 @@ class DocumentsPage(QWidget):
             self.indexing_status.emit("")
         self.indexing_active.emit(active)
 
-    # drag and drop -------------------------------------------------------------------
-    @staticmethod
-    def _local_paths(event) -> list[str]:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return []
-        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
-        if self._local_paths(event):
-            event.acceptProposedAction()
-            self._set_dropping(True)
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802 - Qt's name
-        self._set_dropping(False)
-        super().dragLeaveEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
-        self._set_dropping(False)
-        paths = self._local_paths(event)
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
+    # drag and drop (FileDropMixin) ---------------------------------------------------
+    def files_dropped(self, paths: list[str]) -> None:
         self.add_paths(paths)
-
-    def _set_dropping(self, on: bool) -> None:
-        self.setProperty("dropping", on)
-        self.style().unpolish(self.stack)
-        self.style().polish(self.stack)
 
     # closing -------------------------------------------------------------------------
     def shutdown(self, timeout: float = 10.0) -> bool:
