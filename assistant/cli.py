@@ -1,6 +1,6 @@
 """Headless commands: the same core the window uses, from a terminal.
 
-    assistant setup [--repair]
+    assistant setup [--repair] [--measure]
     assistant ask "question" [--model NAME] [--conversation ID] [--json]
     assistant chat [--conversation ID] [--model NAME]
     assistant models list | catalog | download | import | delete | info | bench | recommend
@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("setup", help="install the starter models into the app's models folder")
     p.add_argument("--repair", action="store_true", help="rebuild and re-verify every starter model")
+    p.add_argument("--measure", action="store_true",
+                   help="then measure the speed of every model not measured yet (Ctrl-C stops, keeping what is done)")
 
     p = sub.add_parser("ask", help="ask one question and print the answer as it streams")
     p.add_argument("question")
@@ -145,7 +147,30 @@ def cmd_setup(args) -> int:
                 print(f"  {name}: {pct}%", file=sys.stderr)
 
         install_starters(core, repair=args.repair, progress=progress, report=print)
+        if args.measure:
+            _measure_unmeasured(core)
     return 0
+
+
+def _measure_unmeasured(core) -> None:
+    import threading
+
+    from assistant.cli_models import ctrl_c_sets
+    from assistant.models.speed import measure_unmeasured
+
+    cancel = threading.Event()
+
+    def progress(p) -> None:
+        if p.phase != "generating":
+            print(f"  [{p.index + 1}/{p.count}] {p.message}", file=sys.stderr)
+
+    with ctrl_c_sets(cancel):
+        done = measure_unmeasured(core, progress, cancel)
+    for m in done:
+        print(f"measured {m.model}: {m.gen_tokens_per_s:.1f} tokens/s, first token in {m.ttft_s:.2f} s")
+    if cancel.is_set():
+        print("measuring stopped; the rest is measured in the app's background or with "
+              "`assistant models bench NAME`", file=sys.stderr)
 
 
 @contextmanager

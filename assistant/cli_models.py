@@ -109,7 +109,7 @@ def _bar(done: int, total: int | None, width: int = 28) -> str:
 
 
 @contextmanager
-def _ctrl_c_sets(event: threading.Event):
+def ctrl_c_sets(event: threading.Event):
     """Ctrl-C asks the running job to stop (it ends cleanly) instead of killing the command."""
     def handler(_sig, _frame):
         event.set()
@@ -214,7 +214,7 @@ def _download(core, args) -> int:
         sys.stderr.write(f"\r{p.phase:<11} {_bar(p.bytes_done, p.bytes_total)}{rate}{eta}   ")
         sys.stderr.flush()
 
-    with _ctrl_c_sets(cancel):
+    with ctrl_c_sets(cancel):
         try:
             model = download_model(entry, core.paths, core.registry, core.db, progress=progress, cancel=cancel)
         except DownloadCancelled as exc:
@@ -233,7 +233,7 @@ def _import(core, args) -> int:
         sys.stderr.write(f"\r{'hashing' if args.reference else 'copying'} {_bar(done, total)}   ")
         sys.stderr.flush()
 
-    with _ctrl_c_sets(cancel):
+    with ctrl_c_sets(cancel):
         try:
             model = import_model(core, args.path, reference=args.reference, name=args.name, progress=progress,
                                  cancel=cancel)
@@ -302,7 +302,7 @@ def _bench(core, args) -> int:
         if p.phase != "generating":
             print(f"  {p.message}", file=sys.stderr)
 
-    with _ctrl_c_sets(cancel):
+    with ctrl_c_sets(cancel):
         try:
             m = measure_model(core, args.name, progress=progress, cancel=cancel,
                               prompt_tokens=args.prompt_tokens or PROMPT_TOKENS, gen_tokens=args.gen_tokens or GEN_TOKENS,

@@ -151,6 +151,9 @@ class Settings:
     target_ttft_s: float = 5.0
     # "torch" (sentence-transformers), "onnx" or "onnx-int8" (onnxruntime): see knowledge/embedder.py.
     embedding_backend: str = "torch"
+    # Measure installed models not measured yet, in the background after start (paused while the
+    # user is answered or indexing). Cancelling such a measurement turns this off.
+    measure_in_background: bool = True
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     theme: str = "system"  # one of THEMES
     # Empty: the platform's data folder (or ASSISTANT_HOME/data). Read at start, see chosen_data_folder.
@@ -174,6 +177,7 @@ class Settings:
             target_tokens_per_s=float(raw.get("target_tokens_per_s", cls.target_tokens_per_s)),
             target_ttft_s=float(raw.get("target_ttft_s", cls.target_ttft_s)),
             embedding_backend=str(raw.get("embedding_backend", cls.embedding_backend)),
+            measure_in_background=bool(raw.get("measure_in_background", cls.measure_in_background)),
             retrieval=RetrievalSettings.from_dict(raw.get("retrieval") or {}),
             theme=raw.get("theme") if raw.get("theme") in THEMES else cls.theme,
             data_folder=str(raw.get("data_folder") or ""),

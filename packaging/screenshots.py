@@ -122,6 +122,7 @@ def run(out: Path, home: Path) -> list[Path]:
     core.settings.generation.seed = 0
     core.settings.generation.temperature = 0.0
     core.settings.generation.max_tokens = 320
+    core.settings.measure_in_background = False  # its status text would vary from run to run
     from assistant.ui.main_window import MainWindow
 
     window = MainWindow(core, owns_core=True)

@@ -268,6 +268,18 @@ def unmeasured_models(core) -> list:
     return [m for m in core.chat_models() if m.name not in measured]
 
 
+def models_to_measure(core) -> list:
+    """The unmeasured chat models worth measuring now: those that fit in memory, smallest first."""
+    todo = []
+    for model in unmeasured_models(core):
+        fit = check_fit(facts_from_installed(model), core.settings.generation.n_ctx)
+        if fit.verdict == "won't fit":
+            log.info("not measuring %s: %s", model.name, fit.reason)
+        else:
+            todo.append(model)
+    return todo
+
+
 def measure_unmeasured(core, progress: Progress | None = None, cancel: threading.Event | None = None,
                        **options) -> list[SpeedMeasurement]:
     """Measure every installed chat model not measured yet (the app does this once, in the background).
@@ -275,15 +287,11 @@ def measure_unmeasured(core, progress: Progress | None = None, cancel: threading
     Models that would not fit in memory now are skipped. Stops quietly when `cancel` is set:
     what was measured so far is kept.
     """
-    todo = unmeasured_models(core)
+    todo = models_to_measure(core)
     results = []
     for i, model in enumerate(todo):
         if cancel is not None and cancel.is_set():
             break
-        fit = check_fit(facts_from_installed(model), core.settings.generation.n_ctx)
-        if fit.verdict == "won't fit":
-            log.info("not measuring %s: %s", model.name, fit.reason)
-            continue
 
         def relay(p: SpeedProgress, i=i) -> None:
             p.index, p.count = i, len(todo)

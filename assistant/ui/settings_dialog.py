@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QDir, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -156,10 +157,15 @@ class SettingsDialog(QDialog):
         self.folder_note = QLabel(f"Now: {self.paths.data}")
         self.folder_note.setObjectName("folderNote")
         self.folder_note.setWordWrap(True)
+        self.measure_background = QCheckBox("Measure models' speed in the background")
+        self.measure_background.setObjectName("measureBackgroundCheck")
+        self.measure_background.setToolTip("Models not measured yet are measured once, after the app starts, "
+                                           "pausing while you are answered or documents are indexed.")
         form = QFormLayout()
         form.addRow("Theme", self.theme)
         form.addRow("Data folder", row)
         form.addRow("", self.folder_note)
+        form.addRow("Speed", self.measure_background)
         tab = QWidget()
         tab.setLayout(form)
         return tab
@@ -181,6 +187,7 @@ class SettingsDialog(QDialog):
         self.vector_weight.setValue(r.vector_weight)
         self.min_vector_score.setValue(r.min_vector_score)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.measure_background.setChecked(settings.measure_in_background)
         self._set_folder(settings.data_folder)
 
     def values(self) -> Settings:
@@ -196,6 +203,7 @@ class SettingsDialog(QDialog):
         r.k, r.prompt_sources = self.k.value(), min(self.prompt_sources.value(), self.k.value())
         r.vector_weight, r.min_vector_score = self.vector_weight.value(), self.min_vector_score.value()
         out.theme = self.theme.currentData()
+        out.measure_in_background = self.measure_background.isChecked()
         out.data_folder = self._folder
         return out
 
@@ -231,7 +239,7 @@ class SettingsDialog(QDialog):
             self.problem.show()
             return
         # The core holds this Settings object: change it in place so every reader sees the new values.
-        for field in ("system_prompt", "theme", "data_folder"):
+        for field in ("system_prompt", "theme", "data_folder", "measure_in_background"):
             setattr(self.settings, field, getattr(chosen, field))
         self.settings.generation.__dict__.update(chosen.generation.__dict__)
         self.settings.retrieval.__dict__.update(chosen.retrieval.__dict__)

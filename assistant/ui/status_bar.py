@@ -8,6 +8,7 @@ queued signal.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 
@@ -50,6 +51,7 @@ def memory_in_use(engine_pid: int | None = None) -> int:
 
 class AppStatusBar(QStatusBar):
     network_changed = Signal(list)  # the network operations allowed now ([]: offline); on the UI thread
+    measure_stop_requested = Signal()  # the Stop link beside a background speed measurement
 
     def __init__(self, engine_pid=lambda: None, parent: QWidget | None = None):
         """`engine_pid()`: the engine child's pid, or None (it is counted even if not our child)."""
@@ -69,6 +71,12 @@ class AppStatusBar(QStatusBar):
         self.download_label = QLabel()
         self.download_label.setObjectName("downloadLabel")
         self.download_label.hide()
+        self.measure_label = QLabel()
+        self.measure_label.setObjectName("measureLabel")
+        self.measure_label.setToolTip("Measuring how fast each installed model runs on this computer, "
+                                      "for the model selector. It pauses while you are answered.")
+        self.measure_label.linkActivated.connect(lambda _link: self.measure_stop_requested.emit())
+        self.measure_label.hide()
         self.model_label = QLabel("No model")
         self.model_label.setObjectName("modelStatusLabel")
         self.ram_label = QLabel()
@@ -78,7 +86,8 @@ class AppStatusBar(QStatusBar):
         self.offline_label.setObjectName("offlineLabel")
         self.offline_label.setToolTip(OFFLINE_TIP)
         self.addWidget(self.status_label, 1)
-        for widget in (self.busy_bar, self.indexing_label, self.download_label, self.model_label, self.ram_label, self.offline_label):
+        for widget in (self.busy_bar, self.indexing_label, self.download_label, self.measure_label,
+                       self.model_label, self.ram_label, self.offline_label):
             self.addPermanentWidget(widget)
         self._ram_timer = QTimer(self)
         self._ram_timer.setInterval(RAM_REFRESH_MS)
@@ -114,6 +123,12 @@ class AppStatusBar(QStatusBar):
         """A download's progress ("" when none runs)."""
         self.download_label.setText(text)
         self.download_label.setVisible(bool(text))
+
+    @Slot(str)
+    def set_measure_text(self, text: str) -> None:
+        """A background speed measurement's progress ("" when none runs), with a Stop link."""
+        self.measure_label.setText(f'{html.escape(text)} <a href="stop">Stop</a>' if text else "")
+        self.measure_label.setVisible(bool(text))
 
     @Slot()
     def refresh_memory(self) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QShowEvent
 
 from assistant.errors import ModelUnavailable
+from assistant.ui.background_measure import BackgroundMeasuring
 from assistant.ui.formatting import status_for_loaded
 from assistant.ui.model_selector import ModelSelector
 from assistant.ui.model_tasks import ModelTasks
@@ -37,8 +38,27 @@ class ModelLoading:
         self.models_page.measurement_finished.connect(lambda _name: self.model_selector.refresh())
         self.models_page.model_deleted.connect(self._on_model_deleted)
 
+    def _wire_background_measuring(self) -> None:
+        """After the first model is ready, measure the unmeasured models while the app is idle."""
+        measuring = self.background_measuring = BackgroundMeasuring(self.core, self.model_tasks, self)
+        self.model_ready.connect(lambda _name: measuring.start())
+        self.model_loading.connect(lambda _name: measuring.set_busy("loading", True))
+        self.model_ready.connect(lambda _name: measuring.set_busy("loading", False))
+        self.model_failed.connect(lambda _text: measuring.set_busy("loading", False))
+        self.answer_started.connect(lambda _conversation: measuring.set_busy("answer", True))
+        self.answer_finished.connect(lambda _message: measuring.set_busy("answer", False))
+        self.answer_failed.connect(lambda _text: measuring.set_busy("answer", False))
+        self.documents_page.indexing_active.connect(lambda active: measuring.set_busy("indexing", active))
+        measuring.status.connect(self.status_bar.set_measure_text)
+        measuring.measured.connect(lambda _name: self.model_selector.refresh())
+        self.status_bar.measure_stop_requested.connect(measuring.stop_by_user)
+        measuring.turned_off.connect(lambda: self._set_status(
+            "Background speed measuring is off; measure a model from the Models page, or turn it "
+            "back on in Settings."))
+
     def _shutdown_models(self) -> None:
         """Cancel downloads (resumable at the next start), imports and measurements."""
+        self.background_measuring.shutdown()
         self.model_selector.shutdown()
         self.models_page.shutdown(timeout=10.0)
         self.model_tasks.shutdown(timeout=10.0)

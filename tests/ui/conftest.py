@@ -29,7 +29,10 @@ def make_window(qtbot, core):
 
     windows = []
 
-    def make(*, show: bool = True, wait_ready: bool = True):
+    def make(*, show: bool = True, wait_ready: bool = True, measure: bool = False):
+        # Background speed measuring stays off unless a test is about it: it would load models
+        # in more engine children and slow every other window test.
+        core.settings.measure_in_background = measure
         window = MainWindow(core, owns_core=False)
         qtbot.addWidget(window)
         windows.append(window)

@@ -29,6 +29,7 @@ def doc_window(qtbot, answered):
     saved = copy.deepcopy(core.settings)
     core.settings.generation = GenerationSettings(temperature=0.0, seed=0, max_tokens=40)
     core.settings.default_model = QWEN
+    core.settings.measure_in_background = False
     core.model = None  # the session's engine is shared: another test may have loaded another model
     window = MainWindow(core, owns_core=False)
     qtbot.addWidget(window)

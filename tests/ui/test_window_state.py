@@ -46,6 +46,8 @@ def test_settings_are_saved_applied_and_reloaded_when_needed(qtbot, smol_core, s
     retype(qtbot, dialog.min_vector_score, "0.25")
     dialog.tabs.setCurrentIndex(2)
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    assert not dialog.measure_background.isChecked()  # the window tests turn it off
+    qtbot.mouseClick(dialog.measure_background, Qt.MouseButton.LeftButton)
     dialog.choose_folder = lambda parent, start: str(tmp_path / "elsewhere")
     qtbot.mouseClick(dialog.change_folder_button, Qt.MouseButton.LeftButton)
     assert "next start" in dialog.folder_note.text()
@@ -65,6 +67,7 @@ def test_settings_are_saved_applied_and_reloaded_when_needed(qtbot, smol_core, s
         assert saved["retrieval"]["k"] == 6 and saved["retrieval"]["prompt_sources"] == 2
         assert saved["retrieval"]["vector_weight"] == 0.7 and saved["retrieval"]["min_vector_score"] == 0.25
         assert saved["theme"] == "dark" and saved["default_model"] == SMOL
+        assert saved["measure_in_background"] is True and smol_core.settings.measure_in_background
         loaded = Settings.load(smol_core.paths)
         assert loaded.retrieval.k == 6 and loaded.generation.top_k == 12
         # The running core sees the new values at once (answers read them from there) ...
