@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.errors import DiskFull, is_disk_full
 from assistant.knowledge.chunker import CHUNKER_VERSION, Chunk, ChunkConfig, chunk_document
 from assistant.knowledge.collections import Collections
 from assistant.knowledge.discovery import discover
@@ -127,6 +128,18 @@ class Indexer:
     # indexing -----------------------------------------------------------------------
     def index(self, name: str, progress: Callable[[IndexProgress], None] | None = None,
               cancelled: Callable[[], bool] | None = None) -> IndexReport:
+        try:
+            return self._index(name, progress, cancelled)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Files committed before the failure stay indexed; half-written rows and
+            # vectors are collected by the next run, as after a kill.
+            raise DiskFull(f"The disk is full, so indexing {name!r} stopped. The files indexed so far are kept.",
+                           hint="Free some space and index again: it continues where it stopped.") from exc
+
+    def _index(self, name: str, progress: Callable[[IndexProgress], None] | None,
+               cancelled: Callable[[], bool] | None) -> IndexReport:
         from assistant.knowledge.parsers import SUPPORTED_SUFFIXES
 
         started = time.perf_counter()

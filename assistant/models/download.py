@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -29,6 +30,7 @@ from assistant.errors import ModelUnavailable
 from assistant.models import disk
 from assistant.models.catalog import CatalogEntry
 from assistant.models.download_errors import (
+    DiskFullDuringDownload,
     DownloadCancelled,
     DownloadError,
     DownloadInterrupted,
@@ -101,22 +103,34 @@ def download_model(entry: CatalogEntry, paths: Paths, registry: ModelRegistry, d
                 expected, size = _transfer(entry, paths, db, partial, before, emit, cancel)
             model = _verify_and_install(entry, paths, registry, partial, expected, size, emit, cancel)
         except DownloadCancelled as exc:
-            record_state(db, entry.name, "cancelled", error=str(exc), bytes_done=_size(partial))
+            _record_stop(db, entry.name, "cancelled", error=str(exc), bytes_done=_size(partial))
             raise
-        except DownloadInterrupted as exc:
+        except (DownloadInterrupted, DiskFullDuringDownload) as exc:
             # Still wanted, only cut off: the next start resumes it.
-            record_state(db, entry.name, "pending", error=str(exc), bytes_done=_size(partial))
+            _record_stop(db, entry.name, "pending", error=str(exc), bytes_done=_size(partial))
             raise
         except DownloadError as exc:
-            record_state(db, entry.name, "failed", error=str(exc), bytes_done=_size(partial))
+            _record_stop(db, entry.name, "failed", error=str(exc), bytes_done=_size(partial))
             raise
         except BaseException as exc:
             # A bug, or the process being stopped: the row stays pending, the bytes stay on disk.
-            record_state(db, entry.name, "pending", error=f"{type(exc).__name__}: {exc}", bytes_done=_size(partial))
+            _record_stop(db, entry.name, "pending", error=f"{type(exc).__name__}: {exc}", bytes_done=_size(partial))
             raise
         record_state(db, entry.name, "done", bytes_done=model.size_bytes)
         emit(DownloadProgress(entry.name, model.size_bytes, model.size_bytes, None, None, "done"))
         return model
+
+
+def _record_stop(db: sqlite_utils.Database, name: str, state: str, **fields) -> None:
+    """Record why a download stopped, unless the database cannot take the write.
+
+    On a full disk the database shares the disk: its error must not replace the one
+    that says what happened. The row then stays "pending", so the next start resumes.
+    """
+    try:
+        record_state(db, name, state, **fields)
+    except sqlite3.Error:
+        log.warning("could not record that the download of %s is %s", name, state, exc_info=True)
 
 
 def resume_pending(paths: Paths, registry: ModelRegistry, db: sqlite_utils.Database,
@@ -292,7 +306,7 @@ def _fsync(path: Path) -> None:
 
 
 __all__ = [
-    "DownloadCancelled", "DownloadError", "DownloadInterrupted", "DownloadProgress", "HashMismatch",
-    "HubUnreachable", "NetworkForbidden", "NotEnoughDiskSpace", "NotOnHub", "download_model",
+    "DiskFullDuringDownload", "DownloadCancelled", "DownloadError", "DownloadInterrupted", "DownloadProgress",
+    "HashMismatch", "HubUnreachable", "NetworkForbidden", "NotEnoughDiskSpace", "NotOnHub", "download_model",
     "pending_downloads", "resume_pending",
 ]

@@ -73,3 +73,14 @@ class NotEnoughDiskSpace(DownloadError):
             hint="Free some space (or remove a model you no longer use) and try again.")
         self.needed = needed
         self.free = free
+
+
+class DiskFullDuringDownload(DownloadError):
+    """The disk filled up mid-download (after the free-space check passed: another program wrote meanwhile)."""
+
+    def __init__(self, display_name: str, bytes_kept: int, folder: str):
+        super().__init__(
+            f"The disk became full while downloading {display_name}. The {human_size(bytes_kept)} already "
+            f"received are kept in {folder}; the download continues from there once there is room.",
+            hint="Free some space and download it again.")
+        self.bytes_kept = bytes_kept

@@ -26,7 +26,9 @@ from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, HFValidationE
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_stream_backoff
 
 from assistant import offline
+from assistant.errors import is_disk_full
 from assistant.models.download_errors import (
+    DiskFullDuringDownload,
     DownloadCancelled,
     DownloadError,
     DownloadInterrupted,
@@ -126,6 +128,10 @@ def fetch(remote: RemoteFile, partial: Path, *, display_name: str, cancel: threa
                 raise DownloadError(f"The download of {display_name} was refused by the server (HTTP {status}). "
                                     "The part already received is kept.", hint="Try again later.") from exc
             error = exc
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            raise DiskFullDuringDownload(display_name, file_size(partial), str(partial.parent)) from exc
         got = file_size(partial)
         if error is None and (got > have or remote.size is None):
             if remote.size is None:

@@ -52,7 +52,10 @@ def transaction(db: sqlite_utils.Database):
     try:
         yield
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite rolls back on its own after some errors (a full disk): a second ROLLBACK would
+        # raise "no transaction is active" and hide the error that matters.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 
