@@ -7,6 +7,8 @@ here imports them until the first encode: never at app start.
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,8 @@ import numpy as np
 
 from assistant.config import physical_cores
 from assistant.errors import ModelUnavailable, UserFacingError
+
+log = logging.getLogger("assistant.knowledge")
 
 DEFAULT_EMBEDDER = "all-minilm-l6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -25,6 +29,10 @@ class Embedder:
                  cache: Path | None = None):
         if backend not in BACKENDS:
             raise UserFacingError(f"Unknown embedding backend {backend!r}.", hint=f"Use one of {', '.join(BACKENDS)}.")
+        if backend == "torch" and cache is not None and importlib.util.find_spec("torch") is None:
+            # The desktop bundle leaves torch out (it is most of its size): same model, same vectors.
+            log.info("torch is not installed: embedding with the onnx backend instead")
+            backend = "onnx"
         if backend != "torch" and cache is None:
             raise ValueError("the ONNX backends need a cache folder for the exported model")
         self.folder = Path(folder)

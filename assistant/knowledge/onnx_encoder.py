@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -25,6 +26,19 @@ log = logging.getLogger("assistant.knowledge")
 
 EXPORT_VERSION = 3
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# A folder of graphs exported ahead of time, laid out like the cache (<model>/v<N>/model.onnx).
+# The desktop bundle ships one so it never needs torch to export; see prebuilt_folder().
+PREBUILT_ENV = "ASSISTANT_ONNX_PREBUILT"
+
+
+def prebuilt_folder() -> Path | None:
+    """$ASSISTANT_ONNX_PREBUILT, else models/onnx inside a frozen bundle, else None."""
+    folder = os.environ.get(PREBUILT_ENV)
+    if folder:
+        return Path(folder)
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        return Path(sys._MEIPASS) / "models" / "onnx"
+    return None
 
 
 def _max_seq_length(folder: Path) -> int:
@@ -93,15 +107,26 @@ class OnnxEncoder:
         name = "model-int8.onnx" if self.quantized else "model.onnx"
         return self.cache / f"v{EXPORT_VERSION}" / name
 
+    def prebuilt_path(self, name: str) -> Path | None:
+        folder = prebuilt_folder()
+        if folder is None:
+            return None
+        found = folder / self.cache.name / f"v{EXPORT_VERSION}" / name
+        return found if found.is_file() else None
+
     def _prepare(self) -> Path:
         path = self.model_path()
+        wanted = self.prebuilt_path(path.name)
+        if wanted is not None:
+            return wanted
         if path.is_file():
             return path
-        plain = self.cache / f"v{EXPORT_VERSION}" / "model.onnx"
+        plain = self.prebuilt_path("model.onnx") or self.cache / f"v{EXPORT_VERSION}" / "model.onnx"
         if not plain.is_file():
             log.info("exporting the embedding model to ONNX (once) into %s", plain.parent)
             export_onnx(self.folder, plain)
         if self.quantized:
+            path.parent.mkdir(parents=True, exist_ok=True)
             quantize_int8(plain, path)
         return path
 

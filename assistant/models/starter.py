@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -24,6 +25,10 @@ from assistant.models.catalog import CATALOG_FILE, RESOURCES  # noqa: F401 (re-e
 from assistant.models.registry import HASH_CHUNK, InstalledModel, ModelRegistry, sha256_file
 
 Progress = Callable[[str, int, int], None]  # (model name, bytes done, bytes total)
+
+# A folder of starter models already assembled, each under its catalog file name: the
+# desktop bundle ships one (packaging/assistant.spec) because it carries no pip packages.
+BUNDLED_ENV = "ASSISTANT_BUNDLED_MODELS"
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,31 @@ def load_starters() -> list[StarterModel]:
     return starters
 
 
+def bundled_models() -> Path | None:
+    """The bundled models folder: $ASSISTANT_BUNDLED_MODELS, else models/ inside a frozen bundle."""
+    folder = os.environ.get(BUNDLED_ENV)
+    if folder:
+        return Path(folder)
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        return Path(sys._MEIPASS) / "models"
+    return None
+
+
+def _bundled_file(starter: StarterModel) -> Path | None:
+    folder = bundled_models()
+    if folder is None:
+        return None
+    found = folder / starter.filename
+    if starter.kind == "embedding":
+        found = found / "modules.json"  # the marker package_files names for a folder model
+    return found if found.is_file() else None
+
+
 def package_files(starter: StarterModel) -> list[Path]:
     """The files that make up the model, in order. Raises if a package is not installed."""
+    bundled = _bundled_file(starter)
+    if bundled is not None:
+        return [bundled]
     found: list[Path] = []
     for package in starter.packages:
         try:

@@ -1,0 +1,100 @@
+"""What the desktop bundle relies on: starter models and a pre-exported ONNX graph found in
+folders it ships, checked before site-packages and the app cache, and an embedder that does
+without torch (the bundle leaves it out)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+import sys
+
+import pytest
+
+from assistant.core import Core
+from assistant.knowledge import onnx_encoder
+from assistant.knowledge.embedder import Embedder
+from assistant.models.starter import (
+    BUNDLED_ENV,
+    bundled_models,
+    install_starter,
+    load_starters,
+    package_files,
+)
+from assistant.setup_models import install_starters
+
+
+@pytest.fixture
+def not_frozen(monkeypatch):
+    monkeypatch.delenv(BUNDLED_ENV, raising=False)
+    monkeypatch.delenv(onnx_encoder.PREBUILT_ENV, raising=False)
+    monkeypatch.delattr(sys, "frozen", raising=False)
+
+
+def chat_starter():
+    return next(s for s in load_starters() if s.kind == "chat" and not s.optional)
+
+
+def test_no_bundle_folders_outside_a_bundle(not_frozen):
+    assert bundled_models() is None
+    assert onnx_encoder.prebuilt_folder() is None
+
+
+def test_a_frozen_bundle_looks_inside_itself(not_frozen, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert bundled_models() == tmp_path / "models"
+    assert onnx_encoder.prebuilt_folder() == tmp_path / "models" / "onnx"
+
+
+def test_a_bundled_starter_is_installed_from_the_bundle(not_frozen, monkeypatch, tmp_path, app_paths):
+    content = b"GGUF" + bytes(range(256)) * 64
+    starter = dataclasses.replace(chat_starter(), filename="bundled.gguf", size_bytes=len(content),
+                                  sha256=hashlib.sha256(content).hexdigest(), packages=("not-installed",))
+    bundle = tmp_path / "bundle-models"
+    bundle.mkdir()
+    (bundle / "bundled.gguf").write_bytes(content)
+    monkeypatch.setenv(BUNDLED_ENV, str(bundle))
+    assert package_files(starter) == [bundle / "bundled.gguf"]
+    with Core(app_paths) as core:
+        model = install_starter(starter, app_paths, core.registry)
+    assert model.path == app_paths.models / "bundled.gguf"  # copied out: the bundle is never written to
+    assert model.path.read_bytes() == content
+
+
+def test_a_slim_bundle_installs_what_it_has(not_frozen, monkeypatch, tmp_path, app_paths):
+    """Without required=False a bundle missing a starter would refuse to start."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(BUNDLED_ENV, str(empty))
+    monkeypatch.setattr("assistant.setup_models.is_available", lambda _starter: False)
+    with Core(app_paths) as core:
+        assert install_starters(core, required=False) == []
+
+
+def test_a_prebuilt_graph_is_used_before_the_cache_and_without_export(not_frozen, monkeypatch, tmp_path):
+    prebuilt = tmp_path / "onnx" / "all-minilm-l6-v2" / f"v{onnx_encoder.EXPORT_VERSION}" / "model.onnx"
+    prebuilt.parent.mkdir(parents=True)
+    prebuilt.write_bytes(b"graph")
+    monkeypatch.setenv(onnx_encoder.PREBUILT_ENV, str(tmp_path / "onnx"))
+
+    def no_export(*_args):
+        raise AssertionError("exported although a prebuilt graph was there")
+
+    monkeypatch.setattr(onnx_encoder, "export_onnx", no_export)
+    encoder = onnx_encoder.OnnxEncoder(tmp_path / "model", tmp_path / "cache" / "all-minilm-l6-v2")
+    assert encoder._prepare() == prebuilt
+
+    quantized = onnx_encoder.OnnxEncoder(tmp_path / "model", tmp_path / "cache" / "all-minilm-l6-v2", quantized=True)
+    made = []
+    monkeypatch.setattr(onnx_encoder, "quantize_int8", lambda source, target: made.append((source, target)) or target)
+    quantized._prepare()
+    assert made == [(prebuilt, quantized.model_path())]  # int8 derived from the shipped graph, into the cache
+
+
+def test_the_embedder_falls_back_to_onnx_without_torch(monkeypatch, tmp_path):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    assert Embedder(tmp_path, backend="torch", cache=tmp_path / "cache").backend == "onnx"
+    monkeypatch.setattr(importlib.util, "find_spec", real)
+    assert Embedder(tmp_path, backend="torch", cache=tmp_path / "cache").backend == "torch"
