@@ -9,6 +9,7 @@ with ASSISTANT_BLOCK_NETWORK=1) can refuse anything that is not loopback.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import sys
 import threading
@@ -31,6 +32,8 @@ OFFLINE_ENV = {
 }
 
 BLOCK_ENV = "ASSISTANT_BLOCK_NETWORK"
+
+log = logging.getLogger("assistant.offline")
 
 
 def apply_offline_environment() -> None:
@@ -86,6 +89,8 @@ def _audit(event: str, args: tuple) -> None:
 def _record(what: str) -> None:
     with _lock:
         _attempts.append(what)
+    # Logged too, so a check from outside the process (packaging/bundle_smoke.py) can see it.
+    log.warning("blocked a network attempt: %s", what)
 
 
 def install_network_guard() -> None:
