@@ -5,6 +5,7 @@
     assistant chat [--conversation ID] [--model NAME]
     assistant models list | catalog | download | import | delete | info | bench | recommend
     assistant conversations list | search TEXT | show ID
+    assistant bench [all | readme-table | engine | search | indexing]  (see cli_bench)
 
 Errors go to stderr with a non-zero exit code.
 """
@@ -14,13 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 from assistant.chat import Finished, ask
+from assistant.cli_bench import add_bench_commands, cmd_bench
 from assistant.cli_documents import DOCUMENT_COMMANDS, add_document_commands, where
 from assistant.cli_models import add_model_commands, cmd_models
 from assistant.config import GenerationSettings
@@ -69,24 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_model_commands(sub)
 
-    p = sub.add_parser("bench", help="measure speed on this machine (prints a table, writes JSON)")
-    bsub = p.add_subparsers(dest="bench_command", required=True)
-    q = bsub.add_parser("engine", help="load, TTFT, tokens/s vs bare llama-cpp-python, follow-up TTFT, cancel")
-    q.add_argument("models", nargs="*", help="model names (default: every installed chat model)")
-    q.add_argument("--repeats", type=int, default=3)
-    q.add_argument("--json", dest="json_path", help="where to write the JSON (default bench/results/<date>-engine.json)")
-    q = bsub.add_parser("search", help="hybrid search latency p50/p95 over synthetic chunks")
-    q.add_argument("--chunks", type=int, action="append", help="corpus sizes (default 10000 and 100000)")
-    q.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"],
-                   help="embedding backend for the query embedding")
-    q = bsub.add_parser("indexing", help="chunks/s of the whole indexing pipeline vs the bare encoder, per backend")
-    q.add_argument("--backend", action="append", choices=["torch", "onnx", "onnx-int8"],
-                   help="embedding backends to measure (default: all three)")
-    q.add_argument("--seed-text", type=Path, help="a folder of .md/.txt whose paragraphs make up the documents")
-    q.add_argument("--pdfs", type=int, default=60)
-    q.add_argument("--docx", type=int, default=30)
-    q.add_argument("--markdown", type=int, default=30)
-    q.add_argument("--json", dest="json_path")
+    add_bench_commands(sub)
 
     p = sub.add_parser("conversations", help="saved conversations")
     csub = p.add_subparsers(dest="conversations_command", required=True)
@@ -276,48 +259,6 @@ def cmd_chat(args) -> int:
             suffix = f" [{m.status}]" if m.status != "complete" else ""
             rate = f"{m.tokens_per_s:.1f} tok/s" if m.tokens_per_s else "-"
             print(f"{suffix}\n  ({rate}, first token {m.ttft_s or 0:.2f}s)", file=sys.stderr)
-
-
-def cmd_bench(args) -> int:
-    import datetime
-    import platform
-    from pathlib import Path
-
-    if args.bench_command == "search":
-        from assistant.bench.search_latency import measure
-
-        for n in args.chunks or [10_000, 100_000]:
-            r = measure(n, report=lambda m: print(m, file=sys.stderr), backend=args.backend)
-            print(f"{r['chunks']:>7,} chunks ({args.backend} query embedding): hybrid search p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms; "
-                  f"with the query embedding p50 {r['p50_with_embedding_ms']:.1f} ms, "
-                  f"p95 {r['p95_with_embedding_ms']:.1f} ms")
-        return 0
-    if args.bench_command == "indexing":
-        from assistant.bench import indexing_speed
-
-        target = Path(args.json_path or f"bench/results/{datetime.date.today().isoformat()}-indexing.json")
-        with _core() as core:
-            result = indexing_speed.run(core, args.backend or ["torch", "onnx", "onnx-int8"], args.seed_text,
-                                        target, args.pdfs, args.docx, args.markdown)
-        print(indexing_speed.format_table(result))
-        print(f"written to {target}", file=sys.stderr)
-        return 0
-    from assistant.bench.engine_speed import format_table, measure_model
-
-    with _core() as core:
-        models = [core.registry.resolve(n) for n in args.models] or core.chat_models()
-        rows = []
-        for model in models:
-            core.registry.check(model)
-            rows.append(measure_model(model, repeats=args.repeats, report=lambda m: print(m, file=sys.stderr)))
-    print(format_table(rows))
-    target = Path(args.json_path or f"bench/results/{datetime.date.today().isoformat()}-engine.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    machine = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-               "python": platform.python_version()}
-    target.write_text(json.dumps({"machine": machine, "engine": [r.to_dict() for r in rows]}, indent=2))
-    print(f"written to {target}", file=sys.stderr)
-    return 0
 
 
 def cmd_conversations(args) -> int:
