@@ -14,7 +14,7 @@ help:
 	@echo "make run    - set everything up, then open the app with the default model"
 	@echo "make test   - set everything up, then run the whole test suite offscreen"
 	@echo "make models-large - add the optional Qwen2.5-Coder-1.5B starter model (~1.1 GB)"
-	@echo "make bench  - measure engine, indexing and search speed on this machine"
+	@echo "make bench  - the speed suite: one table of app vs yardstick, goals met or missed (BENCH_ARGS=--quick)"
 	@echo "make eval   - measure retrieval and answer quality on ../shared/data/squad2-dev"
 	@echo "make screenshot - run the app's main flows in a fresh home and save PNGs under docs/screenshots/"
 
@@ -50,11 +50,13 @@ test: setup
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Speed on this machine, each figure beside its yardstick (JSON in bench/results/).
+# Speed on this machine: one table, each figure beside its yardstick, goal met or missed
+# (JSON in bench/results/<date>.json; about 15-20 min). BENCH_ARGS=--quick for a short run,
+# BENCH_ARGS="--only 1,3" for some rows. llama-bench is built once first (several minutes; a
+# failed build leaves its column saying why).
 bench: models
-	$(BIN)/assistant bench engine
-	$(BIN)/assistant bench indexing
-	$(BIN)/assistant bench search
+	-$(BIN)/python -m assistant.bench.llama_bench build
+	$(BIN)/assistant bench $(BENCH_ARGS)
 
 # Retrieval and answer quality on the SQuAD 2.0 sample (slow: about half an hour with the default model).
 eval: models
