@@ -137,7 +137,9 @@ def cmd_collections(args) -> int:
                       f"last indexed {st.last_indexed_at or 'never'}")
         elif c == "remove":
             kb.collections.remove(args.name)
-            kb.indexer.collect_garbage()
+            # Exclusive: an indexer running elsewhere has chunks written but not yet committed,
+            # which a plain collection would take for garbage.
+            kb.indexer.collect_garbage_exclusive()
             print(f"removed {args.name}")
         elif c == "rename":
             kb.collections.rename(args.name, args.new_name)
