@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.deps-installed
 CONSTRAINTS := packaging/constraints.txt
 
 .PHONY: run test setup models models-large lint screenshot bench eval clean-venv help
+.PHONY: bundle bundle-test install-desktop uninstall-desktop
 
 help:
 	@echo "make run    - set everything up, then open the app with the default model"
@@ -17,6 +18,9 @@ help:
 	@echo "make bench  - the speed suite: one table of app vs yardstick, goals met or missed (BENCH_ARGS=--quick)"
 	@echo "make eval   - measure retrieval and answer quality on ../shared/data/squad2-dev"
 	@echo "make screenshot - run the app's main flows in a fresh home and save PNGs under docs/screenshots/"
+	@echo "make bundle - build the desktop bundle in dist/assistant and its .tar.gz (BUNDLE_MODEL=0: no chat model)"
+	@echo "make bundle-test - smoke-test the built bundle from a fresh folder, clean env, network blocked"
+	@echo "make install-desktop / uninstall-desktop - install the bundle for this user, with menu entry and icons"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,3 +76,42 @@ screenshot: setup
 	else \
 		QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshots.py; \
 	fi
+
+# The desktop bundle (packaging/README.md). BUNDLE_MODEL=0 leaves the chat model out (a slim bundle).
+BUNDLE_MODEL ?= 1
+BUNDLE_DIR   := dist/assistant
+BUNDLE_TAR   := dist/assistant-linux-x86_64.tar.gz
+BUNDLE_HOME  ?= $(HOME)/.local/opt/assistant
+XDG_SHARE    := $(HOME)/.local/share
+METAINFO     := io.github.assistant_app.Assistant.metainfo.xml
+
+bundle: setup
+	$(BIN)/python packaging/stage_bundle.py $(if $(filter 0,$(BUNDLE_MODEL)),--no-chat-model)
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/assistant.spec
+	tar -C dist -czf $(BUNDLE_TAR) assistant
+	cd dist && sha256sum $(notdir $(BUNDLE_TAR)) > $(notdir $(BUNDLE_TAR)).sha256
+	@du -sh $(BUNDLE_DIR) $(BUNDLE_TAR)
+
+bundle-test:
+	$(BIN)/python packaging/bundle_smoke.py $(BUNDLE_DIR)
+
+install-desktop:
+	@test -x $(BUNDLE_DIR)/assistant || { echo "no bundle in $(BUNDLE_DIR): run make bundle first"; exit 1; }
+	rm -rf $(BUNDLE_HOME) && mkdir -p $(dir $(BUNDLE_HOME)) && cp -a $(BUNDLE_DIR) $(BUNDLE_HOME)
+	mkdir -p $(HOME)/.local/bin && ln -sf $(BUNDLE_HOME)/assistant $(HOME)/.local/bin/assistant
+	mkdir -p $(XDG_SHARE)/applications
+	sed 's|@EXEC@|$(BUNDLE_HOME)/assistant|g' packaging/linux/assistant.desktop > $(XDG_SHARE)/applications/assistant.desktop
+	cd resources/icons/hicolor && for f in */apps/assistant.png; do install -Dm644 $$f $(XDG_SHARE)/icons/hicolor/$$f; done
+	install -Dm644 resources/icons/assistant.svg $(XDG_SHARE)/icons/hicolor/scalable/apps/assistant.svg
+	install -Dm644 packaging/linux/$(METAINFO) $(XDG_SHARE)/metainfo/$(METAINFO)
+	-update-desktop-database -q $(XDG_SHARE)/applications 2>/dev/null
+	-gtk-update-icon-cache -q -t $(XDG_SHARE)/icons/hicolor 2>/dev/null
+	@echo "installed in $(BUNDLE_HOME); your data stays in the platform's user folders"
+
+# Removes the program, not your conversations, models or documents (see assistant/config.py).
+uninstall-desktop:
+	rm -rf $(BUNDLE_HOME)
+	@if [ -L $(HOME)/.local/bin/assistant ]; then rm -f $(HOME)/.local/bin/assistant; fi
+	rm -f $(XDG_SHARE)/applications/assistant.desktop $(XDG_SHARE)/metainfo/$(METAINFO)
+	rm -f $(XDG_SHARE)/icons/hicolor/*/apps/assistant.png $(XDG_SHARE)/icons/hicolor/scalable/apps/assistant.svg
+	-update-desktop-database -q $(XDG_SHARE)/applications 2>/dev/null

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from assistant.errors import UserFacingError
@@ -55,6 +56,16 @@ class FirstPaint(QObject):
         return False
 
 
+def app_icon() -> QIcon:
+    """The window icon at every size shipped in resources/icons (packaging/make_icons.py draws them)."""
+    from assistant.models.catalog import RESOURCES
+
+    icon = QIcon()
+    for png in sorted((RESOURCES / "icons" / "hicolor").glob("*/apps/assistant.png")):
+        icon.addFile(str(png))
+    return icon
+
+
 def install_excepthook(window) -> Callable[[], None]:
     """Anything that escapes a Qt callback is logged and shown; the app keeps running.
 
@@ -92,7 +103,8 @@ def run(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Assistant")
-    app.setDesktopFileName("assistant")
+    app.setDesktopFileName("assistant")  # packaging/linux/assistant.desktop
+    app.setWindowIcon(app_icon())
     previous_handler = qInstallMessageHandler(_qt_message)
 
     from assistant.config import paths
