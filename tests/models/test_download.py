@@ -306,11 +306,20 @@ def test_a_killed_download_is_not_registered_and_resumes_in_the_next_run(hub, st
     assert child.returncode == -signal.SIGKILL
     assert registry.get(entry.name) is None and models_folder_files(paths) == []
     assert [row["name"] for row in pending_downloads(db)] == [entry.name]
+    assert entry.name not in _models_list()  # the partial is never shown
 
     (model,) = resume_pending(paths, registry, db)
 
     assert hub.gets()[-1].range_start == 25_000_000
     assert sha256_file(model.path) == starter.sha256 and registry.get(entry.name) == model
+    assert entry.name in _models_list()
+
+
+def _models_list() -> str:
+    listed = subprocess.run([sys.executable, "-m", "assistant.cli", "models", "list"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    return listed.stdout
 
 
 def test_a_download_aimed_outside_the_machine_is_refused_by_the_network_guard(store, smol_source, monkeypatch):
