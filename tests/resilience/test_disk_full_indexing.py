@@ -49,7 +49,8 @@ def test_indexing_onto_a_real_full_disk_says_so_and_resumes_once_space_is_freed(
         starter_registry, shared_engine, tmp_path):
     folder = tmp_path / "docs"  # the documents are on another disk; the app's data is on the small one
     write_corpus(folder, files=FILES, paragraphs=6, seed=3)
-    with mounted_tmpfs(tmp_path / "small", 40) as small:
+    # Room for the app data and the embedder's exported model in its cache (the ONNX backend's).
+    with mounted_tmpfs(tmp_path / "small", 200) as small:
         home = small.root / "home"
         from assistant.core import Core
 
@@ -57,7 +58,9 @@ def test_indexing_onto_a_real_full_disk_says_so_and_resumes_once_space_is_freed(
             for model in starter_registry.values():
                 core.registry.register(model)
             kb = KnowledgeBase(core)
-            kb.vectors()  # the stores exist before the disk fills, as for a user with an index already
+            # As for a user with an index already: the stores and the embedder's cache exist before the disk fills.
+            kb.vectors()
+            kb.embedder().encode(["warm up"])
 
             small.fill(leave=200_000)  # too little for this run's writes
             cmd, env = _index_cmd(folder, home)
