@@ -118,7 +118,7 @@ def _core():
 
 
 def cmd_setup(args) -> int:
-    from assistant.setup_models import install_starters
+    from assistant.setup_models import install_starters, prepare_embedder
 
     with _core() as core:
         last = {}
@@ -130,6 +130,7 @@ def cmd_setup(args) -> int:
                 print(f"  {name}: {pct}%", file=sys.stderr)
 
         install_starters(core, repair=args.repair, progress=progress, report=print)
+        prepare_embedder(core, report=print)
         if args.measure:
             _measure_unmeasured(core)
     return 0

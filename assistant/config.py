@@ -149,8 +149,10 @@ class Settings:
     # token on a ~1,000-token document question (3 sources + a question).
     target_tokens_per_s: float = 10.0
     target_ttft_s: float = 5.0
-    # "torch" (sentence-transformers), "onnx" or "onnx-int8" (onnxruntime): see knowledge/embedder.py.
-    embedding_backend: str = "torch"
+    # "onnx" (onnxruntime, the same vectors as sentence-transformers without importing torch, which
+    # holds the GIL for half a second and froze the window on the first indexing run), "onnx-int8",
+    # or "torch" (sentence-transformers): see knowledge/embedder.py.
+    embedding_backend: str = "onnx"  # = knowledge.embedder.DEFAULT_BACKEND
     # Measure installed models not measured yet, in the background after start (paused while the
     # user is answered or indexing). Cancelling such a measurement turns this off.
     measure_in_background: bool = True

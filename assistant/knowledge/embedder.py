@@ -22,6 +22,7 @@ log = logging.getLogger("assistant.knowledge")
 
 DEFAULT_EMBEDDER = "all-minilm-l6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "onnx"  # Settings.embedding_backend's default, for a knowledge base without settings
 
 
 class Embedder:
@@ -61,6 +62,10 @@ class Embedder:
                     self._model = OnnxEncoder(self.folder, self.cache / self.name,
                                               quantized=self.backend == "onnx-int8")
         return self._model
+
+    def prepare(self) -> None:
+        """Load the model now (for ONNX: export it first if needed), so the first encode is quick."""
+        self._load()
 
     @property
     def dimension(self) -> int:

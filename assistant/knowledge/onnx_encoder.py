@@ -81,6 +81,21 @@ def export_onnx(folder: Path, target: Path) -> Path:
     return target
 
 
+def export_in_child(folder: Path, target: Path) -> Path:
+    """export_onnx in a child process: torch (seconds of imports that hold the GIL, and hundreds
+    of MB) never enters the app, so a window indexing for the first time does not freeze."""
+    if getattr(sys, "frozen", False):  # a bundle has no python to run; it ships the graph instead
+        return export_onnx(folder, target)
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "assistant.knowledge.onnx_encoder", str(folder), str(target)],
+                            capture_output=True, text=True)
+    if result.returncode != 0 or not target.is_file():
+        tail = (result.stderr or "").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"exporting the embedding model to ONNX failed: {tail[0]}")
+    return target
+
+
 def quantize_int8(source: Path, target: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -124,7 +139,7 @@ class OnnxEncoder:
         plain = self.prebuilt_path("model.onnx") or self.cache / f"v{EXPORT_VERSION}" / "model.onnx"
         if not plain.is_file():
             log.info("exporting the embedding model to ONNX (once) into %s", plain.parent)
-            export_onnx(self.folder, plain)
+            export_in_child(self.folder, plain)
         if self.quantized:
             path.parent.mkdir(parents=True, exist_ok=True)
             quantize_int8(plain, path)
@@ -165,3 +180,7 @@ class OnnxEncoder:
         result = np.empty_like(vectors)
         result[order] = vectors
         return result
+
+
+if __name__ == "__main__":  # the child of export_in_child
+    export_onnx(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -63,7 +63,7 @@ class DocumentsPage(FileDropMixin, QWidget):
         super().__init__(parent)
         self.core = core
         self.collections = Collections(core.db)
-        self.queue = queue or IndexingQueue(core.paths, self)
+        self.queue = queue or IndexingQueue(core.paths, self, settings=getattr(core, "settings", None))
         self.confirm, self.ask_text = confirm, ask_text
         self.choose_folder, self.choose_files = choose_folder, choose_files
         self._notes: dict[str, str] = {}  # what the last run of a collection left to say

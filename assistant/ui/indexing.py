@@ -57,10 +57,12 @@ class IndexingQueue(QObject):
 
     _deliver = Signal(object)  # a zero-argument callable to run on the UI thread
 
-    def __init__(self, paths, parent: QObject | None = None):
-        """`paths`: the app's Paths (the thread opens `paths.database` itself)."""
+    def __init__(self, paths, parent: QObject | None = None, settings=None):
+        """`paths`: the app's Paths (the thread opens `paths.database` itself); `settings`: the
+        app's Settings (read for the embedding backend), None for the defaults."""
         super().__init__(parent)
         self._paths = paths
+        self._settings = settings
         self._lock = threading.Condition()
         self._jobs: deque[_Job] = deque()
         self._running: _Job | None = None
@@ -226,7 +228,7 @@ class IndexingQueue(QObject):
         from assistant.store.db import open_database
 
         db = open_database(self._paths.database)
-        return db, KnowledgeBase.over(db, self._paths)
+        return db, KnowledgeBase.over(db, self._paths, settings=self._settings)
 
     def _run(self, kb, job: _Job) -> IndexOutcome:
         if job.kind == "collect":
