@@ -398,7 +398,7 @@ SEEDS = {
     ".tsv": CSV.replace(";", "\t").encode(),
 }
 FUZZ = settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
