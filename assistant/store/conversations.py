@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
 import sqlite_utils
 
 from assistant.store.db import insert_row, transaction
@@ -110,6 +112,8 @@ class Conversations:
             "updated_at": stamp,
             **_encode(fields),
         }
+        if status == "streaming":
+            row["writer"] = this_process()
         with transaction(self.db):
             pk = insert_row(self.db, "messages", row)
             self.touch(conversation_id)
@@ -147,13 +151,40 @@ class Conversations:
                 for row in self.db.execute(sql, [fts_query, limit]).fetchall()]
 
     def recover_interrupted(self) -> int:
-        """Answers left 'streaming' by a killed process keep their text and become 'stopped'."""
-        cursor = self.db.execute(
-            "update messages set status = 'stopped', error = 'interrupted: the app closed mid-answer', "
-            "updated_at = ? where status = 'streaming'",
-            [now_iso()],
-        )
-        return cursor.rowcount
+        """Answers left 'streaming' by a process that is gone keep their text and become 'stopped'.
+
+        An answer another running process (the window, while the CLI starts) is still writing is
+        left alone.
+        """
+        gone = [row["id"] for row in self.db.query("select id, writer from messages where status = 'streaming'")
+                if not process_alive(row["writer"])]
+        if gone:
+            self.db.execute(
+                "update messages set status = 'stopped', error = 'interrupted: the app closed mid-answer', "
+                f"updated_at = ? where status = 'streaming' and id in ({','.join('?' * len(gone))})",
+                [now_iso(), *gone],
+            )
+        return len(gone)
+
+
+def _process_id(pid: int) -> str | None:
+    try:
+        return f"{pid}:{psutil.Process(pid).create_time():.2f}"
+    except (psutil.Error, OSError):
+        return None
+
+
+def this_process() -> str:
+    return _process_id(os.getpid()) or str(os.getpid())
+
+
+def process_alive(writer: str | None) -> bool:
+    """Whether the process that wrote `writer` ("pid:start time") still runs (not a new one that
+    got its pid). An unknown writer (rows from before this column) counts as gone."""
+    if not writer or ":" not in writer:
+        return False
+    pid = writer.split(":", 1)[0]
+    return pid.isdigit() and _process_id(int(pid)) == writer
 
 
 def _encode(fields: dict) -> dict:

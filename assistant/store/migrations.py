@@ -194,3 +194,10 @@ def m007_downloads(db):
         pk="name",
     )
     db["downloads"].create_index(["state"])
+
+
+@migrations()
+def m008_message_writer(db):
+    # Which process streams an answer ("pid:start time"), so a starting app marks as stopped
+    # only the answers whose process is gone, not one another process is still writing.
+    db["messages"].add_column("writer", str)

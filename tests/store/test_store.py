@@ -1,8 +1,10 @@
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
-from assistant.store.conversations import Conversations
+from assistant.store.conversations import Conversations, process_alive, this_process
 from assistant.store.db import open_database
 from assistant.store.migrations import migrations
 
@@ -13,7 +15,7 @@ def test_migrating_an_empty_database_creates_the_schema(tmp_path):
     assert {m.name for m in migrations.applied(db)} >= {"m001_models", "m002_conversations", "m003_messages", "m004_knowledge"}
     message_columns = set(db["messages"].columns_dict)
     assert {"role", "content", "model", "settings", "status", "ttft_s", "tokens_per_s", "prompt_tokens",
-            "completion_tokens", "total_s", "sources"} <= message_columns
+            "completion_tokens", "total_s", "sources", "writer"} <= message_columns
     assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert db["messages"].foreign_keys[0].other_table == "conversations"
 
@@ -67,16 +69,28 @@ def test_delete_removes_messages_and_their_search_entries(tmp_path):
 
 
 def test_interrupted_answers_are_kept_and_marked_stopped(tmp_path):
+    """An answer whose process is gone becomes 'stopped' with its text; one still being written
+    by a live process (this one) is left alone."""
     path = tmp_path / "a.db"
     store = Conversations(open_database(path))
     cid = store.create()
-    mid = store.add_message(cid, "assistant", "partial ans", status="streaming")
+    live = store.add_message(cid, "assistant", "still coming", status="streaming")
+    script = ("import sys\n"
+              "from assistant.store.conversations import Conversations\n"
+              "from assistant.store.db import open_database\n"
+              "s = Conversations(open_database(sys.argv[1]))\n"
+              f"print(s.add_message({cid}, 'assistant', 'partial ans', status='streaming'))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    dead = int(done.stdout.strip())
     store.db.conn.close()
     store = Conversations(open_database(path))
     assert store.recover_interrupted() == 1
-    message = store.message(mid)
+    message = store.message(dead)
     assert (message.status, message.content) == ("stopped", "partial ans")
     assert "interrupted" in message.error
+    assert store.message(live).status == "streaming"
+    assert process_alive(this_process()) and not process_alive(None) and not process_alive("1:0.00")
 
 
 def test_two_connections_write_without_locking_errors(tmp_path):
