@@ -2,8 +2,8 @@
 
 No arguments (or only -v / --gui) opens the window; anything else is a command
 for the CLI, so `assistant ask "..."` works from the bundle as from the venv.
-On each start the bundle installs the models it carries into the user's data
-folder, once: the bundle itself is never written to.
+On each start the bundle registers the models it carries, once: each is checked
+against its SHA-256 and used where it lies (never copied, never written to).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def wants_cli(argv: list[str]) -> bool:
 
 
 def install_bundled_models() -> None:
-    """Copy (and verify) each model the bundle carries that is not installed yet; cheap once done."""
+    """Verify and register each model the bundle carries that is not registered yet; cheap once done."""
     from assistant.core import Core
     from assistant.setup_models import install_starters
 
@@ -34,7 +34,7 @@ def _first_start_progress():
     def progress(name: str, _done: int, _total: int) -> None:
         if name not in shown:
             shown.add(name)
-            print(f"assistant: installing the bundled model {name} (first start only)", file=sys.stderr)
+            print(f"assistant: checking the bundled model {name} (first start only)", file=sys.stderr)
 
     return progress
 

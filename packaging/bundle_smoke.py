@@ -25,6 +25,7 @@ import json
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -123,12 +124,16 @@ def smoke(bundle: Path, work: Path, compare_venv: bool) -> dict:
     home = work / "home"
     env = clean_env(home)
 
-    print("1. the window, offscreen (first start installs the bundled models)")
+    print("1. the window, offscreen (first start registers the bundled models)")
     results["first_paint_first_start_s"] = first_paint([exe], env)
     results["first_paint_s"] = first_paint([exe], env)
     data = home / ".local" / "share" / "assistant"
     check((data / "assistant.db").is_file(), f"no database in the user data folder {data}")
-    check(any((data / "models").glob("*.gguf")), "the bundled chat model was not installed into the user's folder")
+    with sqlite3.connect(data / "assistant.db") as db:
+        chat_paths = [Path(p) for (p,) in db.execute("select path from models where kind = 'chat'")]
+    check(chat_paths and all(p.is_relative_to(app) for p in chat_paths),
+          f"the bundled chat model is not registered where it lies in the bundle: {chat_paths}")
+    check(not any((data / "models").glob("*.gguf")), "the bundled chat model was copied into the user's folder")
 
     print("2. a question to the bundled default model")
     answer = ask_json(exe, env, "What is the capital of France? Answer in one word.")

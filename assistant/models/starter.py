@@ -127,7 +127,10 @@ def install_starter(starter: StarterModel, where: Paths, registry: ModelRegistry
             return existing
         except ModelUnavailable:
             pass  # missing or damaged: rebuild it below
-    if starter.kind == "embedding":
+    bundled = _bundled_file(starter)
+    if bundled is not None:
+        target = _use_in_place(starter, bundled, progress)
+    elif starter.kind == "embedding":
         target = _install_folder(starter, where.embedders / starter.filename, progress)
     else:
         target = _install_file(starter, where.models / starter.filename, progress)
@@ -140,6 +143,17 @@ def install_starter(starter: StarterModel, where: Paths, registry: ModelRegistry
     )
     registry.register(model)
     return model
+
+
+def _use_in_place(starter: StarterModel, bundled: Path, progress: Progress | None) -> Path:
+    """A model inside the desktop bundle is verified and used where it lies. A copy would double
+    the disk it takes, and the bundle is only read, never written (deleting the model in the app
+    removes its registry entry and leaves the file, as for any model referenced in place)."""
+    target = bundled.parent if starter.kind == "embedding" else bundled
+    if progress:
+        progress(starter.name, 0, starter.size_bytes or 0)
+    _check_hash(starter, folder_digest(target) if starter.kind == "embedding" else sha256_file(target))
+    return target
 
 
 def _install_file(starter: StarterModel, target: Path, progress: Progress | None) -> Path:

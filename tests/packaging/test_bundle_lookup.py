@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from assistant.core import Core
+from assistant.errors import ModelUnavailable
 from assistant.knowledge import onnx_encoder
 from assistant.knowledge.embedder import Embedder
 from assistant.models.starter import (
@@ -47,7 +48,7 @@ def test_a_frozen_bundle_looks_inside_itself(not_frozen, monkeypatch, tmp_path):
     assert onnx_encoder.prebuilt_folder() == tmp_path / "models" / "onnx"
 
 
-def test_a_bundled_starter_is_installed_from_the_bundle(not_frozen, monkeypatch, tmp_path, app_paths):
+def test_a_bundled_starter_is_verified_and_used_in_place(not_frozen, monkeypatch, tmp_path, app_paths):
     content = b"GGUF" + bytes(range(256)) * 64
     starter = dataclasses.replace(chat_starter(), filename="bundled.gguf", size_bytes=len(content),
                                   sha256=hashlib.sha256(content).hexdigest(), packages=("not-installed",))
@@ -58,8 +59,19 @@ def test_a_bundled_starter_is_installed_from_the_bundle(not_frozen, monkeypatch,
     assert package_files(starter) == [bundle / "bundled.gguf"]
     with Core(app_paths) as core:
         model = install_starter(starter, app_paths, core.registry)
-    assert model.path == app_paths.models / "bundled.gguf"  # copied out: the bundle is never written to
-    assert model.path.read_bytes() == content
+        # Referenced where it lies: no second copy of hundreds of MB in the user's folder.
+        assert model.path == bundle / "bundled.gguf"
+        assert not (app_paths.models / "bundled.gguf").exists()
+        assert core.registry.get(starter.name).path == bundle / "bundled.gguf"
+        # Deleting it in the app forgets it and leaves the bundle as it was.
+        from assistant.models.manage import delete_model
+
+        delete_model(core, starter.name)
+        assert core.registry.get(starter.name) is None and (bundle / "bundled.gguf").read_bytes() == content
+
+    (bundle / "bundled.gguf").write_bytes(content[:-1] + b"x")  # a damaged bundle is refused, not used
+    with Core(app_paths) as core, pytest.raises(ModelUnavailable, match="SHA-256"):
+        install_starter(starter, app_paths, core.registry)
 
 
 def test_a_slim_bundle_installs_what_it_has(not_frozen, monkeypatch, tmp_path, app_paths):
@@ -82,6 +94,7 @@ def test_a_prebuilt_graph_is_used_before_the_cache_and_without_export(not_frozen
         raise AssertionError("exported although a prebuilt graph was there")
 
     monkeypatch.setattr(onnx_encoder, "export_onnx", no_export)
+    monkeypatch.setattr(onnx_encoder, "export_in_child", no_export)
     encoder = onnx_encoder.OnnxEncoder(tmp_path / "model", tmp_path / "cache" / "all-minilm-l6-v2")
     assert encoder._prepare() == prebuilt
 
