@@ -175,9 +175,15 @@ def _stall_row(core, plan: Plan, report) -> list[Row]:
     from assistant.bench import startup
 
     r = startup.ui_stall(core, plan.stall_model, files=plan.stall_files)
-    return [Row(8, f"longest UI stall, answering + indexing {r['files']} files",
+    rows = [Row(8, f"longest UI stall, answering + indexing {r['files']} files",
                 f"{r['longest_stall_ms']:.0f} ms", f"{r['ticks']} ticks of {r['interval_ms']} ms",
                 goal="<= 50 ms", met=r["longest_stall_ms"] <= 50, data=r)]
+    if "first_indexing_stall_ms" in r:
+        first = r["first_indexing_stall_ms"]
+        rows.append(Row(8, "longest UI stall, the first indexing run (loads the embedder)", f"{first:.0f} ms",
+                        f"{r['first_indexing_ticks']} ticks of {r['interval_ms']} ms", goal="<= 50 ms",
+                        met=first <= 50))
+    return rows
 
 
 def run(core, only: set[int] | None = None, quick: bool = False, report=print) -> dict:

@@ -11,6 +11,18 @@ from assistant.knowledge.embedder import DEFAULT_BACKEND, DEFAULT_EMBEDDER, Embe
 from assistant.knowledge.indexer import Indexer, IndexProgress, IndexReport, default_lock_path
 from assistant.knowledge.retriever import Retriever, SearchResult
 
+# Libraries whose first import holds the GIL for tens of ms at a stretch (native modules, and
+# chromadb's and the parsers' import chains): imported once in the background, the first
+# indexing run or document question does not pay for them while the window is in use.
+HEAVY_LIBRARIES = ("onnxruntime", "tokenizers", "chromadb", "docx", "bs4", "pypdfium2", "charset_normalizer")
+
+
+def preload_libraries() -> None:
+    import importlib
+
+    for name in HEAVY_LIBRARIES:
+        importlib.import_module(name)
+
 
 class KnowledgeBase:
     def __init__(self, core, embedder: Embedder | None = None):

@@ -108,7 +108,7 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self.documents_page.indexing_status.connect(self.status_bar.set_indexing_text)
         self.models_page.download_status.connect(self.status_bar.set_download_text)
         self.model_ready.connect(lambda _name: self.status_bar.refresh_memory())
-        self._wire_background_measuring()
+        self._wire_background_work()
         self._build_actions()
         self.input.setFocus()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import threading
 
 import psutil
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -52,6 +53,7 @@ def memory_in_use(engine_pid: int | None = None) -> int:
 class AppStatusBar(QStatusBar):
     network_changed = Signal(list)  # the network operations allowed now ([]: offline); on the UI thread
     measure_stop_requested = Signal()  # the Stop link beside a background speed measurement
+    memory_read = Signal(int)  # bytes in use, read off the UI thread (see refresh_memory)
 
     def __init__(self, engine_pid=lambda: None, parent: QWidget | None = None):
         """`engine_pid()`: the engine child's pid, or None (it is counted even if not our child)."""
@@ -89,6 +91,9 @@ class AppStatusBar(QStatusBar):
         for widget in (self.busy_bar, self.indexing_label, self.download_label, self.measure_label,
                        self.model_label, self.ram_label, self.offline_label):
             self.addPermanentWidget(widget)
+        self._sampling = False
+        self._sampler: threading.Thread | None = None
+        self.memory_read.connect(self._show_memory, Qt.ConnectionType.QueuedConnection)
         self._ram_timer = QTimer(self)
         self._ram_timer.setInterval(RAM_REFRESH_MS)
         self._ram_timer.timeout.connect(self.refresh_memory)
@@ -132,7 +137,27 @@ class AppStatusBar(QStatusBar):
 
     @Slot()
     def refresh_memory(self) -> None:
-        used = memory_in_use(self._engine_pid())
+        """Read the memory on a short-lived thread and show it when read. Listing the child
+        processes reads every /proc/N/stat, and each read gives the GIL away: on the UI thread,
+        with indexing busy on another, that cost the window 100 ms stalls."""
+        if self._sampling or not self._listening:
+            return
+        self._sampling = True
+        engine_pid = self._engine_pid()
+
+        def sample() -> None:
+            used = memory_in_use(engine_pid)
+            try:
+                self.memory_read.emit(used)
+            except RuntimeError:  # the status bar is gone
+                pass
+
+        self._sampler = threading.Thread(target=sample, name="ram-sample", daemon=True)
+        self._sampler.start()
+
+    @Slot(int)
+    def _show_memory(self, used: int) -> None:
+        self._sampling = False
         self.ram_label.setText(f"RAM {human_size(used)}" if used else "")
 
     def _on_network(self, operations: list[str]) -> None:
@@ -154,6 +179,8 @@ class AppStatusBar(QStatusBar):
     def shutdown(self) -> None:
         """Stop listening (the listener list is global and outlives the window). Idempotent."""
         self._ram_timer.stop()
+        if self._sampler is not None:
+            self._sampler.join(timeout=2.0)  # it must not signal a status bar being deleted
         if self._listening:
             offline.remove_network_listener(self._on_network)
             self._listening = False

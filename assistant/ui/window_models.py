@@ -11,6 +11,7 @@ touch the engine.
 from __future__ import annotations
 
 import logging
+import threading
 from functools import partial
 
 from PySide6.QtCore import QTimer, Slot
@@ -26,6 +27,8 @@ from assistant.ui.workers import repair_job
 
 log = logging.getLogger("assistant.ui")
 
+PRELOAD_DELAY_MS = 1000  # after the model is ready: the window has settled
+
 
 class ModelLoading:
     def _build_models(self) -> None:
@@ -38,9 +41,31 @@ class ModelLoading:
         self.models_page.measurement_finished.connect(lambda _name: self.model_selector.refresh())
         self.models_page.model_deleted.connect(self._on_model_deleted)
 
-    def _wire_background_measuring(self) -> None:
-        """After the first model is ready, measure the unmeasured models while the app is idle."""
+    def _preload_knowledge(self) -> None:
+        """Once, shortly after the first model is ready: import the document libraries on a
+        background thread while the user is still reading or typing (see preload_libraries)."""
+        if self.knowledge_preloaded.is_set() or getattr(self, "_preloading", False):
+            return
+        self._preloading = True
+
+        def run() -> None:
+            from assistant.knowledge.base import preload_libraries
+
+            try:
+                preload_libraries()
+            except Exception:  # noqa: BLE001 - only a head start: indexing imports them anyway
+                log.warning("could not preload the document libraries", exc_info=True)
+            finally:
+                self.knowledge_preloaded.set()
+
+        threading.Thread(target=run, name="knowledge-preload", daemon=True).start()
+
+    def _wire_background_work(self) -> None:
+        """After the first model is ready: preload the document libraries, and measure the
+        unmeasured models while the app is idle."""
         measuring = self.background_measuring = BackgroundMeasuring(self.core, self.model_tasks, self)
+        self.knowledge_preloaded = threading.Event()
+        self.model_ready.connect(lambda _name: QTimer.singleShot(PRELOAD_DELAY_MS, self, self._preload_knowledge))
         self.model_ready.connect(lambda _name: measuring.start())
         self.model_loading.connect(lambda _name: measuring.set_busy("loading", True))
         self.model_ready.connect(lambda _name: measuring.set_busy("loading", False))

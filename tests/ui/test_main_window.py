@@ -33,7 +33,9 @@ def test_window_opens_and_the_default_model_becomes_ready(qtbot, core, make_wind
     # The status bar names the loaded model and the memory the app and its engine use.
     assert window.status_bar.model_label.text() == f"Model: {display}"
     assert window.status_bar.model_label.isVisible()
-    window.status_bar.refresh_memory()
+    window.status_bar.ram_label.clear()
+    window.status_bar.refresh_memory()  # read off the UI thread, shown when read
+    qtbot.waitUntil(lambda: window.status_bar.ram_label.text() != "")
     shown = window.status_bar.ram_label.text()
     assert shown.startswith("RAM ") and shown.endswith(("MB", "GB")), shown
 

@@ -126,3 +126,13 @@ def test_the_window_paints_before_the_model_is_ready(qtbot, core):
     print(f"\nprocess start to first paint: {float(paint.group(1)):.2f} s; "
           f"the model loaded after it in {float(ready.group(1)):.2f} s")
     assert float(paint.group(1)) < 30
+
+
+def test_the_document_libraries_are_preloaded_in_the_background_after_the_model(qtbot, smol_core, make_window):
+    """So the first indexing run or document question does not import them while the window is used."""
+    from assistant.knowledge.base import HEAVY_LIBRARIES
+
+    window = make_window()
+    assert not window.knowledge_preloaded.is_set()  # not before the model is ready + the delay
+    qtbot.waitUntil(window.knowledge_preloaded.is_set, timeout=60_000)
+    assert all(name in sys.modules for name in HEAVY_LIBRARIES)
