@@ -7,7 +7,8 @@ ModelTasks bench lane, smallest first, after the model the user wants is loaded.
 A measurement competes for the two cores with the user's answer or an indexing
 run: it would slow them down, and its own figures would be wrong. So it pauses
 (the running measurement is cancelled and asked again later) while the user is
-being answered or documents are indexed, and goes on after a quiet spell. A
+being answered or documents are indexed, and goes on after a quiet spell. It does
+not start while other programs keep the CPU busy either. A
 cancel the user asks for (status bar, models page, selector) turns background
 measuring off in the settings; the Models page still measures on request.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 
+import psutil
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from assistant.models.speed import models_to_measure
@@ -25,6 +27,7 @@ from assistant.ui.model_tasks import JobOutcome, ModelTasks
 log = logging.getLogger("assistant.ui")
 
 QUIET_MS = 5000  # idle this long after an answer or indexing run before measuring again
+BUSY_CPU_PERCENT = 35.0  # of all cores, since the last look: another program is busy, wait
 FIRST_DELAY_MS = 2000  # after the model is ready: let the window settle and the user start typing
 
 
@@ -68,6 +71,7 @@ class BackgroundMeasuring(QObject):
             return
         self._started = True
         self._todo = [m.name for m in models_to_measure(self.core)]
+        psutil.cpu_percent(interval=None)  # the first look: machine_busy compares with it
         if self._todo:
             log.info("measuring in the background: %s", ", ".join(self._todo))
             self._timer.start(delay_ms)
@@ -97,9 +101,18 @@ class BackgroundMeasuring(QObject):
         self._stopped = True
         self._timer.stop()
 
+    def machine_busy(self) -> bool:
+        """Other programs keep the CPU busy: a measurement now would store figures far too slow
+        (and the model selector would show them as measured). Compares with the previous look."""
+        return psutil.cpu_percent(interval=None) > BUSY_CPU_PERCENT
+
     @Slot()
     def _next(self) -> None:
         if self._busy or self._current is not None or self._stopped:
+            return
+        if self.machine_busy():
+            log.info("the machine is busy: measuring later")
+            self._timer.start(self.quiet_ms)
             return
         measured = SpeedStore(self.core.db).all_latest()
         lane = self.tasks.benches

@@ -25,11 +25,31 @@ def two_models(smol_core):
     return smol_core
 
 
-def measuring_window(make_window):
+def measuring_window(make_window, busy=lambda: False):
     window = make_window(measure=True)
     window.model_tasks.bench_options = SHORT
     window.background_measuring.quiet_ms = 200
+    # The suite's other work keeps the CPU busy; the test of that check sets it itself.
+    window.background_measuring.machine_busy = busy
     return window
+
+
+def test_no_measurement_starts_while_the_machine_is_busy(qtbot, two_models, make_window):
+    busy = [True]
+    looks = []
+
+    def machine_busy():
+        looks.append(busy[0])
+        return busy[0]
+
+    window = measuring_window(make_window, machine_busy)
+    lane = window.model_tasks.benches
+    qtbot.waitUntil(lambda: len(looks) >= 3, timeout=MEASURE_TIMEOUT_MS)  # it looked, and looked again later
+    assert lane.running() is None and not lane.queued()
+    busy[0] = False
+    with qtbot.waitSignal(lane.started, timeout=MEASURE_TIMEOUT_MS) as started:
+        pass
+    assert started.args == [SMOL]
 
 
 def test_unmeasured_models_are_measured_after_the_start_smallest_first(qtbot, two_models, make_window):
