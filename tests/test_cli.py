@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import psutil
+
 from assistant.store.conversations import Conversations
 from assistant.store.db import open_database
 from tests.conftest import QWEN, SMOL
@@ -81,9 +83,14 @@ def test_a_process_killed_mid_answer_leaves_the_database_intact(core, app_paths)
             "select content from messages where role = 'assistant'").fetchone()
         partial = row[0] if row and row[0] else ""
         time.sleep(0.1)
+    children = psutil.Process(proc.pid).children()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert len(partial) >= 40, "the answer was never flushed while streaming"
+    # The engine child does not go on generating for nobody: it ends with its parent.
+    assert children, "the engine child was not found"
+    _gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, f"still running after the app was killed: {alive}"
 
     assert sqlite3.connect(db_path).execute("pragma integrity_check").fetchone()[0] == "ok"
     store = Conversations(open_database(db_path))

@@ -12,6 +12,7 @@ import ctypes
 import os
 import random
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -22,6 +23,7 @@ from assistant.llm.protocol import Done, Error, Loaded, Notice, Timings, Token
 # Lower bound on room left for the answer when fitting history into the context.
 MIN_ANSWER_TOKENS = 256
 SEND_EVERY_S = 0.02
+PARENT_CHECK_S = 0.5
 
 
 def main(conn, cancel_value, log_path: str | None) -> None:
@@ -32,7 +34,27 @@ def main(conn, cancel_value, log_path: str | None) -> None:
         os.close(fd)
     import assistant  # noqa: F401  (applies the offline environment and the guard if asked)
 
+    _exit_with_parent()
     Worker(conn, cancel_value).serve()
+
+
+def _exit_with_parent(every_s: float = PARENT_CHECK_S) -> None:
+    """End this process when the app that started it is gone (killed, crashed).
+
+    The pipe only tells a child that is reading or writing it: one busy reading a long prompt
+    would go on using the cores and the model's memory for minutes. Polling the parent's pid is
+    used rather than PR_SET_PDEATHSIG, which fires when the parent *thread* that started the
+    child ends, and the app starts the engine from a worker thread.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class Worker:
