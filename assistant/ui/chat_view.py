@@ -35,7 +35,8 @@ CITATION_RE = re.compile(r"\[(\d{1,2})\](?!\()")
 CITE_SCHEME = "cite:"
 _CODE_RE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`", re.DOTALL)
 _MARKER_RE = re.compile(r"\ue000(\d+)\ue001")
-_LINK = ('<a href="' + CITE_SCHEME + '{n}" style="color:#2563eb; text-decoration:none; font-weight:600;">'
+# One colour for both themes: an answer already drawn keeps its link colour when the theme changes.
+_LINK = ('<a href="' + CITE_SCHEME + '{n}" style="color:#3b82f6; text-decoration:none; font-weight:600;">'
          "[{n}]</a>")
 
 

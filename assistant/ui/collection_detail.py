@@ -27,26 +27,11 @@ from superqt import QElidingLabel
 from assistant.knowledge.collections import CollectionStatus
 from assistant.knowledge.indexer import IndexProgress
 from assistant.knowledge.library import plural, shown_path, source_problem, status_line
+from assistant.ui.style import colour
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 REINDEX_TIP = "Read the sources again: new and changed files are indexed, removed ones forgotten."
 BUSY_TIP = "Cancel the indexing first."
-
-DOCUMENTS_STYLE = """
-#collectionTitle { font-size: 18px; font-weight: 600; }
-#sectionHeading { font-weight: 600; color: #374151; margin-top: 8px; }
-#statusLine { color: #111827; }
-#hint { color: #6b7280; }
-#nameProblem { color: #b91c1c; }
-#progressBox { background: #eef2ff; border: 1px solid #c7d2fe; border-radius: 6px; }
-#progressText, #currentFile { color: #374151; }
-#collectionsPanel { background: #f3f4f6; }
-#collectionList { border: none; background: transparent; font-size: 13px; }
-#collectionList::item { padding: 6px 8px; border-radius: 6px; }
-#collectionList::item:selected { background: #dbe4f3; color: #111827; }
-DocumentsPage[dropping="true"] #documentsStack { border: 2px dashed #2563eb; border-radius: 8px; }
-"""
-
 
 def _heading(text: str) -> QLabel:
     label = QLabel(text)
@@ -171,7 +156,7 @@ class CollectionDetail(QWidget):
             item.setData(PATH_ROLE, path)
             item.setToolTip(problem or path)
             if problem:
-                item.setForeground(Qt.GlobalColor.darkRed)
+                item.setForeground(colour("error"))
             self.sources.addItem(item)
         if not sources:
             item = QListWidgetItem("No folders or files yet: use Add folder… or drop them here.")

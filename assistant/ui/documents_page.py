@@ -30,10 +30,11 @@ from assistant.knowledge.collections import Collections
 from assistant.knowledge.indexer import IndexProgress
 from assistant.knowledge.library import describe_error, name_problem, unique_name
 from assistant.ui.banner import ProblemBanner
-from assistant.ui.collection_detail import DOCUMENTS_STYLE, CollectionDetail
+from assistant.ui.collection_detail import CollectionDetail
 from assistant.ui.document_dialogs import ask_text, choose_files, choose_folder, confirm
 from assistant.ui.file_drop import FileDropMixin
 from assistant.ui.indexing import IndexingQueue, IndexOutcome
+from assistant.ui.style import use_sheet
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
 
@@ -70,7 +71,7 @@ class DocumentsPage(FileDropMixin, QWidget):
         self._cancelling: set[str] = set()
         self._progress: dict[str, IndexProgress] = {}  # the last seen, to show again on coming back
         self.setAcceptDrops(True)
-        self.setStyleSheet(DOCUMENTS_STYLE)
+        use_sheet(self, "documents")
         self._build()
         self.queue.started.connect(self._on_started)
         self.queue.progress.connect(self._on_progress)

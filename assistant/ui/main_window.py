@@ -39,7 +39,7 @@ from assistant.ui.nav_bar import PAGES, NavBar
 from assistant.ui.settings_dialog import SettingsDialog
 from assistant.ui.sources_panel import SourcesPanel
 from assistant.ui.status_bar import AppStatusBar
-from assistant.ui.style import apply_theme, window_style
+from assistant.ui.style import apply_theme, restyle_tree, window_style
 from assistant.ui.window_conversations import ConversationHandling
 from assistant.ui.window_models import ModelLoading
 from assistant.ui.window_state import WindowState
@@ -323,6 +323,7 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
     def apply_theme(self) -> None:
         dark = apply_theme(QApplication.instance(), self.core.settings.theme)
         self.setStyleSheet(window_style(dark))
+        restyle_tree()  # the pages, and popups or dialogs that live outside the window
 
     # layout across restarts -------------------------------------------------------------
     def _restore_layout(self) -> None:

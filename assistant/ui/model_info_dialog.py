@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QV
 from assistant.models.manage import ModelInfo
 from assistant.ui.formatting import human_size
 from assistant.ui.model_text import NOT_MEASURED, fit_badge, ram_text, speed_text
-from assistant.ui.model_widgets import MODELS_STYLE, Badge
+from assistant.ui.model_widgets import Badge
+from assistant.ui.style import use_sheet
 
 
 def info_rows(info: ModelInfo) -> list[tuple[str, str]]:
@@ -49,7 +50,7 @@ class ModelInfoDialog(QDialog):
         self.info = info
         self.setWindowTitle(f"About {info.display_name}")
         self.setObjectName("modelInfoDialog")
-        self.setStyleSheet(MODELS_STYLE)
+        use_sheet(self, "models")
         self.setMinimumWidth(560)
         title = QLabel(info.display_name)
         title.setObjectName("pageHeading")

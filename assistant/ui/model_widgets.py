@@ -1,4 +1,4 @@
-"""Small pieces shared by the models page and the model selector: badges, the style sheet, a guard."""
+"""Small pieces shared by the models page and the model selector: badges, a slim bar, a guard."""
 
 from __future__ import annotations
 
@@ -8,30 +8,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
 from assistant.knowledge.library import describe_error
 
-__all__ = ["MODELS_STYLE", "Badge", "describe_error", "guarded", "restyle", "thin_bar"]
-
-MODELS_STYLE = """
-#modelCard { background: #ffffff; border: 1px solid #e5e7eb; border-radius: 8px; }
-#modelCard[state="installed"] { background: #f9fafb; }
-#modelTitle { font-size: 14px; font-weight: 600; color: #111827; }
-#modelFacts, #modelSpeed, #modelRam { color: #374151; }
-#modelDescription, #hint, #sectionHint { color: #6b7280; }
-#modelStatus { color: #374151; }
-#modelError { color: #b91c1c; }
-#pageNotice { color: #065f46; background: #ecfdf5; border: 1px solid #a7f3d0; border-radius: 6px; padding: 6px; }
-#sectionHeading { font-size: 15px; font-weight: 600; color: #111827; margin-top: 10px; }
-#pageHeading { font-size: 18px; font-weight: 600; }
-#machineLine { color: #374151; }
-QLabel[badge="true"] { border-radius: 8px; padding: 1px 8px; font-size: 11px; font-weight: 600; }
-QLabel[tone="good"] { background: #d1fae5; color: #065f46; }
-QLabel[tone="warn"] { background: #fef3c7; color: #92400e; }
-QLabel[tone="bad"] { background: #fee2e2; color: #991b1b; }
-QLabel[tone="info"] { background: #dbeafe; color: #1e40af; }
-QLabel[tone="star"] { background: #ede9fe; color: #5b21b6; }
-QLabel[tone="none"] { background: transparent; }
-ModelsPage[dropping="true"] #modelsScroll { border: 2px dashed #2563eb; border-radius: 8px; }
-"""
-
+__all__ = ["Badge", "describe_error", "guarded", "restyle", "thin_bar"]
 
 class Badge(QLabel):
     """A rounded label whose colour follows its tone (good | warn | bad | info | star | none)."""

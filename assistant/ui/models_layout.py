@@ -18,7 +18,8 @@ from assistant.models.overview import CatalogView
 from assistant.ui.banner import ProblemBanner
 from assistant.ui.file_drop import FileDropMixin
 from assistant.ui.model_text import gb
-from assistant.ui.model_widgets import MODELS_STYLE, thin_bar
+from assistant.ui.model_widgets import thin_bar
+from assistant.ui.style import use_sheet
 
 
 def _label(text: str, name: str, wrap: bool = True) -> QLabel:
@@ -33,7 +34,7 @@ class ModelsLayout(FileDropMixin, QWidget):
         super().__init__(parent)
         self.setObjectName("modelsPage")
         self.setAcceptDrops(True)
-        self.setStyleSheet(MODELS_STYLE)
+        use_sheet(self, "models")
 
         heading = _label("Models", "pageHeading", wrap=False)
         self.import_button = QPushButton("Import .gguf…")

@@ -18,16 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.config import physical_cores
-from assistant.ui.model_widgets import MODELS_STYLE, Badge, thin_bar
-
-SELECTOR_STYLE = MODELS_STYLE + """
-#selectorPopup { background: #ffffff; border: 1px solid #d1d5db; border-radius: 8px; }
-#selectorCard { background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 8px; }
-#sliderEnd { color: #6b7280; font-size: 11px; }
-#selectorList { border: 1px solid #e5e7eb; border-radius: 6px; font-size: 12px; }
-#selectorList::item { padding: 2px 4px; }
-#selectorList::item:selected { background: #dbe4f3; color: #111827; }
-"""
+from assistant.ui.model_widgets import Badge, thin_bar
+from assistant.ui.style import use_sheet
 
 MIN_CTX, MAX_CTX, CTX_STEP = 512, 131_072, 512
 
@@ -45,7 +37,7 @@ class SelectorPopup(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, Qt.WindowType.Popup)
         self.setObjectName("selectorPopup")
-        self.setStyleSheet(SELECTOR_STYLE)
+        use_sheet(self, "selector")
         self.setFixedWidth(600)
         heading = _label("pageHeading", "Model size and speed", wrap=False)
         hint = _label("hint", "Smaller models answer sooner; larger ones answer better. Figures are for this "

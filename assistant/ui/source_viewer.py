@@ -38,6 +38,7 @@ log = logging.getLogger("assistant.ui")
 
 THREAD_PREFIX = "assistant-source-viewer"
 PASSAGE_BACKGROUND = QColor("#fef3c7")
+PASSAGE_TEXT = QColor("#111827")  # dark on the pale mark in either theme
 NOT_IN_PDF = "The passage was not found in the PDF as it is now. Re-index the collection to update the sources."
 
 
@@ -106,7 +107,7 @@ class SourceViewer(QDialog):
         palette = self.text_view.palette()
         for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
             palette.setColor(group, QPalette.ColorRole.Highlight, PASSAGE_BACKGROUND)
-            palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#111827"))
+            palette.setColor(group, QPalette.ColorRole.HighlightedText, PASSAGE_TEXT)
         self.text_view.setPalette(palette)
         self.problem_label = QLabel()
         self.problem_label.setObjectName("viewerProblem")
@@ -281,5 +282,6 @@ def _extra(view: QPlainTextEdit, start: int, end: int, color: QColor) -> QTextEd
     selection.cursor = cursor
     fmt = QTextCharFormat()
     fmt.setBackground(color)
+    fmt.setForeground(PASSAGE_TEXT)
     selection.format = fmt
     return selection

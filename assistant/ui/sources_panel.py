@@ -41,33 +41,11 @@ from assistant.ui.source_format import (
     timing_line,
 )
 from assistant.ui.source_viewer import SourceViewer
+from assistant.ui.style import use_sheet
 
 EXCERPT_CHARS = 700
 NOTHING_SHOWN = "Choose an answer to see the passages it was built from."
 NO_DOCUMENTS = "This answer did not use your documents."
-
-PANEL_STYLE = """
-#sourcesPanel { background: #f9fafb; }
-#panelTitle { font-size: 14px; font-weight: 600; color: #111827; }
-#panelQuestion { color: #374151; font-style: italic; }
-#panelSummary, #panelTimings { color: #4b5563; font-size: 11px; }
-#panelAbstain { background: #fef3c7; border: 1px solid #f59e0b; border-radius: 6px; padding: 6px;
-                color: #78350f; }
-#panelEmpty { color: #6b7280; padding: 24px; }
-#sourcesScroll, #sourcesList { background: transparent; }
-#sourceCard { background: #ffffff; border: 1px solid #e5e7eb; border-radius: 8px; }
-#sourceCard[selected="true"] { border: 1px solid #2563eb; background: #eff6ff; }
-#sourceRank { color: #6b7280; font-weight: 600; }
-#sourceTitle { font-weight: 600; color: #111827; }
-#sourceHeading, #sourceScores { color: #6b7280; font-size: 11px; }
-#sourceExcerpt { color: #1f2937; font-size: 12px; }
-#badgeInPrompt { background: #dcfce7; color: #166534; border-radius: 4px; padding: 1px 5px; font-size: 11px; }
-#badgeCited { background: #dbeafe; color: #1e40af; border-radius: 4px; padding: 1px 5px; font-size: 11px;
-              font-weight: 600; }
-#badgeUnused { background: #f3f4f6; color: #6b7280; border-radius: 4px; padding: 1px 5px; font-size: 11px; }
-#viewerNote { background: #fef3c7; color: #78350f; padding: 4px; border-radius: 4px; }
-"""
-
 
 def _label(text: str, name: str, *, wrap: bool = False) -> QLabel:
     label = QLabel(text)
@@ -172,7 +150,7 @@ class SourcesPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("sourcesPanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.setStyleSheet(PANEL_STYLE)
+        use_sheet(self, "sources")
         self.setMinimumWidth(300)
         # Replaced in tests: launching the desktop's viewer is not something a test does.
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
@@ -340,7 +318,7 @@ class SourcesPanel(QWidget):
         if self._viewer is None:
             self._viewer = SourceViewer(self)
             self._viewer.open_url = lambda url: self.open_url(url)
-            self._viewer.setStyleSheet(PANEL_STYLE)
+            use_sheet(self._viewer, "sources")
         return self._viewer
 
     @Slot()
