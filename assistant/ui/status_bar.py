@@ -53,7 +53,7 @@ def memory_in_use(engine_pid: int | None = None) -> int:
 class AppStatusBar(QStatusBar):
     network_changed = Signal(list)  # the network operations allowed now ([]: offline); on the UI thread
     measure_stop_requested = Signal()  # the Stop link beside a background speed measurement
-    memory_read = Signal(int)  # bytes in use, read off the UI thread (see refresh_memory)
+    memory_read = Signal(object)  # bytes in use, read off the UI thread (see refresh_memory); past 2 GiB, so not an int
 
     def __init__(self, engine_pid=lambda: None, parent: QWidget | None = None):
         """`engine_pid()`: the engine child's pid, or None (it is counted even if not our child)."""
