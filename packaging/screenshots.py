@@ -3,8 +3,12 @@
 In a fresh app home (a temporary folder, so the user's own data is never
 touched): ask the default model; create a collection from a folder of a PDF, a
 DOCX and a Markdown file; ask about it; click a citation so the source opens at
-its page; show the Models page and the settings. The README's
-docs/screenshot-chat.png is the chat with the Sources panel open.
+its page; show the Models page and the settings; measure the models' speed and
+open the size/speed selector, then switch to the fastest model; download a model
+from a fake hub on 127.0.0.1 (tests/models/hub_server.py, throttled, so the
+picture catches it mid-way), then cancel it; the chat and its sources again in
+the dark theme. The README's docs/screenshot-chat.png is the chat with the
+Sources panel open.
 
     xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots] [--home DIR]
 """
@@ -28,6 +32,13 @@ CHAT_QUESTION = ("Show the first five prime numbers and their squares as a Markd
 DOCUMENT_QUESTION = "When does the heating run?"
 # The 0.5B default often answers a document question without its [n]; the 1.5B starter cites.
 DOCUMENT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+FAST_MODEL = "smollm2-135m-instruct-q4_1"
+# The hub serves the 0.5B starter's own file as a catalog entry of its own (the installed starter
+# stays untouched); slow enough that the download is caught with its speed and time left.
+HUB_SOURCE = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+HUB_REPO = "local-hub/Qwen2.5-Coder-0.5B-Instruct-GGUF"
+HUB_BYTES_PER_S = 8_000_000
+HUB_SHOT_AT = 0.35  # the fraction downloaded when the picture is taken
 SIZE = (1440, 900)
 STEP_TIMEOUT_MS = int(os.environ.get("SCREENSHOT_STEP_TIMEOUT_MS", 300_000))
 
@@ -104,6 +115,32 @@ class Shooter:
         return message
 
 
+def hub_catalog(core):
+    """A fake hub serving an installed starter's file, and the app's catalog plus the entry for it (same
+    size and SHA-256 as the file served); the window's pages are made to read this catalog."""
+    import dataclasses
+
+    from assistant.models.catalog import load_catalog
+    from assistant.ui import model_selector, models_page
+    from tests.models.hub_server import FakeHub
+
+    model = core.registry.get(HUB_SOURCE)
+    path = Path(model.path)
+    catalog = load_catalog()
+    base = next(e for e in catalog if e.name == HUB_SOURCE)
+    entry = dataclasses.replace(base, name=f"{HUB_SOURCE}-hub", display_name=f"{base.display_name}, local hub",
+                                repo_id=HUB_REPO, filename=f"hub-{path.name}", sha256=model.sha256,
+                                size_bytes=path.stat().st_size,
+                                description="The same file as the starter, served by a test hub on 127.0.0.1.")
+    hub = FakeHub(bytes_per_s=HUB_BYTES_PER_S)
+    hub.add(HUB_REPO, entry.filename, path, model.sha256)
+    hub.start()
+    os.environ["HF_ENDPOINT"] = hub.url
+    entries = [entry, *catalog]
+    models_page.load_catalog = model_selector.load_catalog = lambda: list(entries)
+    return hub, entry
+
+
 def run(out: Path, home: Path) -> list[Path]:
     os.environ["ASSISTANT_HOME"] = str(home)
     from PySide6.QtWidgets import QApplication
@@ -125,6 +162,7 @@ def run(out: Path, home: Path) -> list[Path]:
     core.settings.measure_in_background = False  # its status text would vary from run to run
     from assistant.ui.main_window import MainWindow
 
+    hub, hub_entry = hub_catalog(core)
     window = MainWindow(core, owns_core=True)
     window.resize(*SIZE)
     shooter = Shooter(app, window, out)
@@ -172,6 +210,43 @@ def run(out: Path, home: Path) -> list[Path]:
     dialog = window.open_settings()
     shooter.shoot("06-settings", dialog)
     dialog.reject()
+
+    # 5. The selector with the smaller models measured here (the largest then shows an estimate from
+    # them; measuring it too would add minutes), then the switch to the fastest.
+    selector = window.model_selector
+    names, measured = [n for n in selector.names() if n != DOCUMENT_MODEL], []
+    for name in names:
+        selector.measure(name)
+    shooter.wait(selector.tasks.benches.finished, until=lambda outcome: measured.append(outcome) or
+                 len(measured) == len(names))
+    selector.show_popup()
+    selector.preview(FAST_MODEL)
+    shooter.shoot("07-selector", selector.popup)
+    selector.choose(FAST_MODEL)
+    shooter.wait(window.model_ready)
+    shooter.shoot("08-model-switched")
+
+    # 6. A download from the local hub, caught mid-way; then cancelled.
+    window.show_page("models")
+    page = window.models_page
+    page.download(hub_entry.name)
+    total = hub_entry.size_bytes
+    shooter.wait(page.tasks.downloads.progress,
+                 until=lambda _name, p: p.phase == "downloading" and p.bytes_done >= HUB_SHOT_AT * total)
+    page.scroll.ensureWidgetVisible(page.catalog_rows[hub_entry.name], 0, 200)
+    shooter.shoot("09-download")
+    page.cancel_download(hub_entry.name)
+    shooter.wait(page.tasks.downloads.finished)
+    hub.stop()
+
+    # 7. The chat and its sources in the dark theme.
+    window.show_page("chat")
+    core.settings.theme = "dark"
+    window.apply_theme()
+    window.chat_view.citation_clicked.emit(message.id, number)
+    shooter.shoot("10-dark")
+    core.settings.theme = "light"
+    window.apply_theme()
 
     shutil.copyfile(out / "03-answer-with-sources.png", ROOT / "docs" / "screenshot-chat.png")
     print(f"saved {ROOT / 'docs' / 'screenshot-chat.png'}")
