@@ -66,8 +66,9 @@ class KnowledgeBase:
         return self._vectors
 
     def index(self, name: str, progress: Callable[[IndexProgress], None] | None = None,
-              cancelled: Callable[[], bool] | None = None) -> IndexReport:
-        return self.indexer.index(name, progress, cancelled)
+              cancelled: Callable[[], bool] | None = None,
+              resume_later: Callable[[], bool] | None = None) -> IndexReport:
+        return self.indexer.index(name, progress, cancelled, resume_later)
 
     def collection_ids(self, names: list[str] | None) -> list[int] | None:
         if not names:

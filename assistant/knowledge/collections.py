@@ -22,6 +22,7 @@ class CollectionStatus:
     skipped: list[tuple[str, str]]  # (path, reason)
     chunks: int
     last_indexed_at: str | None
+    interrupted: bool = False  # a run was under way when the app closed or was killed
 
 
 class Collections:
@@ -54,6 +55,10 @@ class Collections:
 
     def list(self) -> list[dict]:
         return list(self.db["collections"].rows_where(order_by="name"))
+
+    def interrupted(self) -> list[str]:
+        """Collections whose last indexing run was cut off by a closing or killed app."""
+        return [r["name"] for r in self.db["collections"].rows_where("index_started_at is not null", order_by="name")]
 
     def rename(self, name: str, new_name: str) -> None:
         row = self.get(name)
@@ -104,5 +109,5 @@ class Collections:
             name=row["name"], sources=[str(p) for p in self.sources(name)], files=len(docs),
             indexed=sum(d["status"] == "indexed" for d in docs),
             skipped=[(d["path"], d["error"]) for d in docs if d["status"] == "skipped"],
-            chunks=chunks, last_indexed_at=row["last_indexed_at"],
+            chunks=chunks, last_indexed_at=row["last_indexed_at"], interrupted=bool(row.get("index_started_at")),
         )

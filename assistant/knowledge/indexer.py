@@ -127,9 +127,13 @@ class Indexer:
 
     # indexing -----------------------------------------------------------------------
     def index(self, name: str, progress: Callable[[IndexProgress], None] | None = None,
-              cancelled: Callable[[], bool] | None = None) -> IndexReport:
+              cancelled: Callable[[], bool] | None = None,
+              resume_later: Callable[[], bool] | None = None) -> IndexReport:
+        """Index collection `name` incrementally. A run stopped by `cancelled` counts as finished
+        with what it did, unless `resume_later()` says the app is closing: then, as after a kill,
+        the collection is marked interrupted and the next start resumes it."""
         try:
-            return self._index(name, progress, cancelled)
+            return self._index(name, progress, cancelled, resume_later or (lambda: False))
         except Exception as exc:
             if not is_disk_full(exc):
                 raise
@@ -139,7 +143,7 @@ class Indexer:
                            hint="Free some space and index again: it continues where it stopped.") from exc
 
     def _index(self, name: str, progress: Callable[[IndexProgress], None] | None,
-               cancelled: Callable[[], bool] | None) -> IndexReport:
+               cancelled: Callable[[], bool] | None, resume_later: Callable[[], bool]) -> IndexReport:
         from assistant.knowledge.parsers import SUPPORTED_SUFFIXES
 
         started = time.perf_counter()
@@ -149,6 +153,7 @@ class Indexer:
         cancelled = cancelled or (lambda: False)
         emit = progress or (lambda _p: None)
         with self._exclusive():
+            self.db["collections"].update(cid, {"index_started_at": now_iso()})
             self.collect_garbage()
             emit(IndexProgress(0, 0, 0, "", 0, "scanning"))
             files = list(discover(self.collections.sources(name), SUPPORTED_SUFFIXES,
@@ -180,9 +185,12 @@ class Indexer:
                 emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped),
                                    "cleaning"))
                 self.collect_garbage()
-                self.db["collections"].update(cid, {"last_indexed_at": now_iso(), "updated_at": now_iso()})
+                self.db["collections"].update(cid, {"last_indexed_at": now_iso(), "updated_at": now_iso(),
+                                                    "index_started_at": None})
             except Cancelled:
                 report.cancelled = True
+                if not resume_later():
+                    self.db["collections"].update(cid, {"index_started_at": None})
                 # Chunks of the batch being embedded are written but not committed: a
                 # cancel (unlike a kill) can tidy them now, so the stores agree at once.
                 self.collect_garbage()

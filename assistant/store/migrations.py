@@ -201,3 +201,10 @@ def m008_message_writer(db):
     # Which process streams an answer ("pid:start time"), so a starting app marks as stopped
     # only the answers whose process is gone, not one another process is still writing.
     db["messages"].add_column("writer", str)
+
+
+@migrations()
+def m009_collection_index_started(db):
+    # Set when an indexing run starts, cleared when it ends or the user stops it: still set at
+    # the next start means the app closed or was killed mid-run, and the run is resumed.
+    db["collections"].add_column("index_started_at", str)

@@ -9,6 +9,7 @@ is cancelled: the run looked it up by name.
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -35,6 +36,8 @@ from assistant.ui.document_dialogs import ask_text, choose_files, choose_folder,
 from assistant.ui.file_drop import FileDropMixin
 from assistant.ui.indexing import IndexingQueue, IndexOutcome
 from assistant.ui.style import use_sheet
+
+log = logging.getLogger("assistant.ui")
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
 
@@ -323,6 +326,15 @@ class DocumentsPage(FileDropMixin, QWidget):
         self.queue.index(name)
         self._mark_busy()
         self._show_current()
+
+    def resume_interrupted(self) -> list[str]:
+        """Index again each collection whose run the app's last exit cut off (it continues where it
+        stopped: finished files are not read again). Returns their names."""
+        names = [n for n in self.collections.interrupted() if not self.queue.is_busy(n)]
+        for name in names:
+            log.info("indexing of %r was interrupted when the app closed; continuing", name)
+            self.reindex(name)
+        return names
 
     def cancel(self, name: str | None = None) -> None:
         name = name or self.current()

@@ -243,5 +243,6 @@ class IndexingQueue(QObject):
         def cancelled() -> bool:
             return job.cancel.is_set() or self._closing.is_set()
 
-        report = kb.index(job.name, progress, cancelled)
+        # Stopped by the window closing (not by the user): resumed at the next start.
+        report = kb.index(job.name, progress, cancelled, resume_later=self._closing.is_set)
         return IndexOutcome(job.name, report, cancelled=report.cancelled)

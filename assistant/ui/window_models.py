@@ -60,12 +60,22 @@ class ModelLoading:
 
         threading.Thread(target=run, name="knowledge-preload", daemon=True).start()
 
+    def _resume_indexing(self) -> None:
+        """Once per start: continue indexing runs the last exit cut off."""
+        if getattr(self, "_resumed_indexing", False) or self._closed:
+            return
+        self._resumed_indexing = True
+        names = self.documents_page.resume_interrupted()
+        if names:
+            self._set_status("Continuing to index " + ", ".join(names) + ", interrupted when the app last closed.")
+
     def _wire_background_work(self) -> None:
         """After the first model is ready: preload the document libraries, and measure the
         unmeasured models while the app is idle."""
         measuring = self.background_measuring = BackgroundMeasuring(self.core, self.model_tasks, self)
         self.knowledge_preloaded = threading.Event()
         self.model_ready.connect(lambda _name: QTimer.singleShot(PRELOAD_DELAY_MS, self, self._preload_knowledge))
+        self.model_ready.connect(lambda _name: QTimer.singleShot(PRELOAD_DELAY_MS, self, self._resume_indexing))
         self.model_ready.connect(lambda _name: measuring.start())
         self.model_loading.connect(lambda _name: measuring.set_busy("loading", True))
         self.model_ready.connect(lambda _name: measuring.set_busy("loading", False))

@@ -132,11 +132,14 @@ def test_kill_during_indexing_then_resume_equals_a_clean_run(core, tmp_path, app
             proc.wait()
             kill_points.append(done)
     assert len(kill_points) >= 5, f"indexing finished before it could be killed: {kill_points}"
+    # The collection knows its run was cut off (the window resumes such runs at its next start).
+    assert KnowledgeBase(core).collections.interrupted() == ["big"]
 
     resumed = subprocess.run(_index_cmd(folder), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     kb = KnowledgeBase(core)
     assert_consistent(kb)
+    assert kb.collections.interrupted() == []
     after_kills = snapshot(kb)
 
     # A clean, uninterrupted run in a fresh home over the same files.
@@ -156,3 +159,17 @@ def test_kill_during_indexing_then_resume_equals_a_clean_run(core, tmp_path, app
         clean_kb = KnowledgeBase(clean_core)
         assert snapshot(clean_kb) == after_kills
         assert len(after_kills["chunks"]) > 60
+
+
+def test_a_run_the_app_stops_while_closing_is_resumable_and_one_the_user_stops_is_not(kb, tmp_path):
+    folder = tmp_path / "docs"
+    write_corpus(folder, files=3)
+    kb.collections.add_source("docs", folder)
+    closing = kb.index("docs", cancelled=lambda: True, resume_later=lambda: True)
+    assert closing.cancelled and kb.collections.interrupted() == ["docs"]
+    assert kb.collections.status("docs").interrupted
+    by_user = kb.index("docs", cancelled=lambda: True)
+    assert by_user.cancelled and kb.collections.interrupted() == []
+    kb.index("docs", cancelled=lambda: True, resume_later=lambda: True)
+    done = kb.index("docs")
+    assert not done.cancelled and done.files == 3 and kb.collections.interrupted() == []

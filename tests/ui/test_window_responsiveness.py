@@ -101,6 +101,14 @@ def test_closing_while_indexing_and_answering_exits_cleanly(qtbot, smol_core, ma
     kb = KnowledgeBase(smol_core)
     assert_consistent(kb)  # the cut-off run left nothing half-written: the next run resumes
     assert kb.collections.status("Docs").indexed < 60
+    assert kb.collections.interrupted() == ["Docs"]
+
+    # The next start continues the run by itself, once its model is ready.
+    again = make_window()
+    qtbot.waitUntil(lambda: kb.collections.interrupted() == [] and not again.documents_page.indexing,
+                    timeout=4 * INDEX_TIMEOUT_MS)
+    assert kb.collections.status("Docs").indexed == 60
+    assert_consistent(kb)
 
 
 def test_the_window_paints_before_the_model_is_ready(qtbot, core):
