@@ -11,6 +11,7 @@ from tests.conftest import QWEN, SMOL
 from tests.ui.conftest import ANSWER_TIMEOUT_MS, ask_in_window
 
 SHORT = {"prompt_tokens": 120, "gen_tokens": 8}
+LONG = {"prompt_tokens": 1000, "gen_tokens": 96}  # seconds, so a test can act while it runs
 MEASURE_TIMEOUT_MS = 120_000
 
 
@@ -79,6 +80,8 @@ def test_a_measurement_pauses_while_the_user_is_answered_then_goes_on(qtbot, two
     core = two_models
     outcomes = []
     window = measuring_window(make_window)
+    # A longer measurement than the other tests', so it is still running when the question comes.
+    window.model_tasks.bench_options = LONG
     lane = window.model_tasks.benches
     lane.finished.connect(outcomes.append)
     with qtbot.waitSignal(lane.started, timeout=MEASURE_TIMEOUT_MS):
@@ -86,7 +89,9 @@ def test_a_measurement_pauses_while_the_user_is_answered_then_goes_on(qtbot, two
     message = ask_in_window(qtbot, window, "Say hello.", timeout=ANSWER_TIMEOUT_MS)
     assert message.status == "complete"
     # It was cancelled by the answer, not by the user: measuring stays on and finishes after it.
-    assert outcomes and outcomes[0].key == SMOL and outcomes[0].cancelled
+    qtbot.waitUntil(lambda: bool(outcomes), timeout=MEASURE_TIMEOUT_MS)
+    assert outcomes[0].key == SMOL and outcomes[0].cancelled
+    window.model_tasks.bench_options = SHORT
     qtbot.waitUntil(lambda: set(SpeedStore(core.db).all_latest()) == {SMOL, QWEN}, timeout=MEASURE_TIMEOUT_MS)
     assert core.settings.measure_in_background
 
@@ -94,6 +99,7 @@ def test_a_measurement_pauses_while_the_user_is_answered_then_goes_on(qtbot, two
 def test_stop_in_the_status_bar_cancels_and_turns_background_measuring_off(qtbot, two_models, make_window):
     core = two_models
     window = measuring_window(make_window)
+    window.model_tasks.bench_options = LONG  # still running when Stop is clicked
     lane = window.model_tasks.benches
     with qtbot.waitSignal(lane.started, timeout=MEASURE_TIMEOUT_MS):
         pass
