@@ -143,8 +143,9 @@ class BackgroundMeasuring(QObject):
         if outcome.key != self._current or self._stopped:
             return
         self._current = None
-        if outcome.cancelled and self._pausing:
-            self._pausing = False  # asked again once the app is quiet
+        paused, self._pausing = self._pausing, False  # a job that ended before our cancel landed clears it too
+        if outcome.cancelled and paused:
+            # asked again once the app is quiet
             self.status.emit("")
             if not self._busy:
                 self._timer.start(self.quiet_ms)

@@ -11,7 +11,6 @@ from tests.conftest import QWEN, SMOL
 from tests.ui.conftest import ANSWER_TIMEOUT_MS, ask_in_window
 
 SHORT = {"prompt_tokens": 120, "gen_tokens": 8}
-LONG = {"prompt_tokens": 1000, "gen_tokens": 96}  # seconds, so a test can act while it runs
 MEASURE_TIMEOUT_MS = 120_000
 
 
@@ -76,12 +75,32 @@ def test_unmeasured_models_are_measured_after_the_start_smallest_first(qtbot, tw
     assert core.settings.measure_in_background
 
 
-def test_a_measurement_pauses_while_the_user_is_answered_then_goes_on(qtbot, two_models, make_window):
+@pytest.fixture
+def first_measurement_waits(monkeypatch):
+    """The first measurement runs until it is cancelled (whatever the machine's speed, it is
+    still running when the test acts); the later ones are real."""
+    from assistant.models import jobs
+    from assistant.models.speed import MeasurementCancelled
+    from assistant.ui import model_tasks
+
+    calls = []
+
+    def run_bench(ctx, report, cancel, **options):
+        calls.append(options["name"])
+        if len(calls) == 1:
+            cancel.wait(MEASURE_TIMEOUT_MS / 1000)
+            raise MeasurementCancelled()
+        return jobs.run_bench(ctx, report, cancel, **options)
+
+    monkeypatch.setattr(model_tasks, "run_bench", run_bench)
+    return calls
+
+
+def test_a_measurement_pauses_while_the_user_is_answered_then_goes_on(qtbot, two_models, make_window,
+                                                                      first_measurement_waits):
     core = two_models
     outcomes = []
     window = measuring_window(make_window)
-    # A longer measurement than the other tests', so it is still running when the question comes.
-    window.model_tasks.bench_options = LONG
     lane = window.model_tasks.benches
     lane.finished.connect(outcomes.append)
     with qtbot.waitSignal(lane.started, timeout=MEASURE_TIMEOUT_MS):
@@ -91,15 +110,15 @@ def test_a_measurement_pauses_while_the_user_is_answered_then_goes_on(qtbot, two
     # It was cancelled by the answer, not by the user: measuring stays on and finishes after it.
     qtbot.waitUntil(lambda: bool(outcomes), timeout=MEASURE_TIMEOUT_MS)
     assert outcomes[0].key == SMOL and outcomes[0].cancelled
-    window.model_tasks.bench_options = SHORT
     qtbot.waitUntil(lambda: set(SpeedStore(core.db).all_latest()) == {SMOL, QWEN}, timeout=MEASURE_TIMEOUT_MS)
+    assert first_measurement_waits == [SMOL, SMOL, QWEN]  # the paused one was asked again
     assert core.settings.measure_in_background
 
 
-def test_stop_in_the_status_bar_cancels_and_turns_background_measuring_off(qtbot, two_models, make_window):
+def test_stop_in_the_status_bar_cancels_and_turns_background_measuring_off(qtbot, two_models, make_window,
+                                                                          first_measurement_waits):
     core = two_models
     window = measuring_window(make_window)
-    window.model_tasks.bench_options = LONG  # still running when Stop is clicked
     lane = window.model_tasks.benches
     with qtbot.waitSignal(lane.started, timeout=MEASURE_TIMEOUT_MS):
         pass
