@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import stat as statmod
 import time
@@ -31,6 +32,8 @@ from assistant.knowledge.discovery import discover
 from assistant.knowledge.document import UnreadableFile
 from assistant.store.db import transaction
 from assistant.store.timeutil import now_iso
+
+log = logging.getLogger("assistant.knowledge")
 
 EMBED_BATCH_CHUNKS = 128  # chunks gathered across files before one embedding pass
 
@@ -135,12 +138,21 @@ class Indexer:
         try:
             return self._index(name, progress, cancelled, resume_later or (lambda: False))
         except Exception as exc:
+            # A run that failed (full disk, missing embedder) is not "interrupted": resuming it
+            # at every start would fail the same way. The user sees the error and indexes again.
+            self._settle(name)
             if not is_disk_full(exc):
                 raise
             # Files committed before the failure stay indexed; half-written rows and
             # vectors are collected by the next run, as after a kill.
             raise DiskFull(f"The disk is full, so indexing {name!r} stopped. The files indexed so far are kept.",
                            hint="Free some space and index again: it continues where it stopped.") from exc
+
+    def _settle(self, name: str) -> None:
+        try:
+            self.db.execute("update collections set index_started_at = null where name = ?", [name])
+        except Exception:  # noqa: BLE001 - best effort: on a full disk even this write may fail
+            log.warning("could not clear the indexing mark of %r", name, exc_info=True)
 
     def _index(self, name: str, progress: Callable[[IndexProgress], None] | None,
                cancelled: Callable[[], bool] | None, resume_later: Callable[[], bool]) -> IndexReport:

@@ -45,6 +45,7 @@ class _Job:
     kind: str  # "index" | "collect" (drop what removed collections left behind)
     name: str
     cancel: threading.Event
+    by_user: bool = False  # cancelled by the user (not by the window closing)
 
 
 class IndexingQueue(QObject):
@@ -115,6 +116,7 @@ class IndexingQueue(QObject):
                     self._jobs.remove(job)
                     dropped.append(job)
             if self._running is not None and self._running.name == name:
+                self._running.by_user = True
                 self._running.cancel.set()
         for job in dropped:
             self._report(IndexOutcome(job.name, cancelled=True))
@@ -244,5 +246,6 @@ class IndexingQueue(QObject):
             return job.cancel.is_set() or self._closing.is_set()
 
         # Stopped by the window closing (not by the user): resumed at the next start.
-        report = kb.index(job.name, progress, cancelled, resume_later=self._closing.is_set)
+        report = kb.index(job.name, progress, cancelled,
+                          resume_later=lambda: self._closing.is_set() and not job.by_user)
         return IndexOutcome(job.name, report, cancelled=report.cancelled)

@@ -64,6 +64,11 @@ class ModelLoading:
         """Once per start: continue indexing runs the last exit cut off."""
         if getattr(self, "_resumed_indexing", False) or self._closed:
             return
+        if not self.knowledge_preloaded.is_set():
+            # After the preload: two threads importing the same libraries at once can trip
+            # Python's import locks.
+            QTimer.singleShot(200, self, self._resume_indexing)
+            return
         self._resumed_indexing = True
         names = self.documents_page.resume_interrupted()
         if names:

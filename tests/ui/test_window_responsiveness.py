@@ -136,11 +136,18 @@ def test_the_window_paints_before_the_model_is_ready(qtbot, core):
     assert float(paint.group(1)) < 30
 
 
-def test_the_document_libraries_are_preloaded_in_the_background_after_the_model(qtbot, smol_core, make_window):
+def test_the_document_libraries_are_preloaded_in_the_background_after_the_model(qtbot, smol_core, make_window,
+                                                                             monkeypatch):
     """So the first indexing run or document question does not import them while the window is used."""
-    from assistant.knowledge.base import HEAVY_LIBRARIES
+    import threading
 
+    from assistant.knowledge import base
+
+    threads = []
+    real = base.preload_libraries
+    monkeypatch.setattr(base, "preload_libraries", lambda: threads.append(threading.current_thread().name) or real())
     window = make_window()
     assert not window.knowledge_preloaded.is_set()  # not before the model is ready + the delay
     qtbot.waitUntil(window.knowledge_preloaded.is_set, timeout=60_000)
-    assert all(name in sys.modules for name in HEAVY_LIBRARIES)
+    assert threads == ["knowledge-preload"]  # once, off the UI thread
+    assert all(name in sys.modules for name in base.HEAVY_LIBRARIES)
