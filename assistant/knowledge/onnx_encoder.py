@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.config import physical_cores
+from assistant.errors import DiskFull, ModelUnavailable
 
 log = logging.getLogger("assistant.knowledge")
 
@@ -72,7 +73,8 @@ def export_onnx(folder: Path, target: Path) -> Path:
     axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS}
     axes["embedding"] = {0: "batch"}
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    # Per process: two exports at once (the CLI and the window) must not write into one file.
+    partial = target.with_suffix(f".{os.getpid()}.partial")
     with torch.no_grad():
         torch.onnx.export(Sentence(model), (sample, sample, torch.zeros_like(sample)), str(partial),
                           input_names=list(INPUTS), output_names=["embedding"], dynamic_axes=axes,
@@ -91,15 +93,19 @@ def export_in_child(folder: Path, target: Path) -> Path:
     result = subprocess.run([sys.executable, "-m", "assistant.knowledge.onnx_encoder", str(folder), str(target)],
                             capture_output=True, text=True)
     if result.returncode != 0 or not target.is_file():
-        tail = (result.stderr or "").strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"exporting the embedding model to ONNX failed: {tail[0]}")
+        tail = ((result.stderr or "").strip().splitlines()[-1:] or ["no output"])[0]
+        if "No space left" in tail:
+            raise DiskFull("The disk is full, so the embedding model could not be prepared.",
+                           hint="Free some space and index again.")
+        raise ModelUnavailable(f"The embedding model could not be prepared for the ONNX backend ({tail}).",
+                               hint="Run `assistant setup --repair`, or choose the torch backend in the settings.")
     return target
 
 
 def quantize_int8(source: Path, target: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    partial = target.with_suffix(".partial")
+    partial = target.with_suffix(f".{os.getpid()}.partial")
     # Per-channel scales: one scale per weight matrix lost 1.0 point of recall@3 on squad2-dev.
     quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True)
     os.replace(partial, target)
