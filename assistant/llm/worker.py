@@ -23,7 +23,6 @@ from assistant.llm.protocol import Done, Error, Loaded, Notice, Timings, Token
 # Lower bound on room left for the answer when fitting history into the context.
 MIN_ANSWER_TOKENS = 256
 SEND_EVERY_S = 0.02
-PARENT_CHECK_S = 0.5
 
 
 def main(conn, cancel_value, log_path: str | None) -> None:
@@ -38,21 +37,24 @@ def main(conn, cancel_value, log_path: str | None) -> None:
     Worker(conn, cancel_value).serve()
 
 
-def _exit_with_parent(every_s: float = PARENT_CHECK_S) -> None:
+def _exit_with_parent() -> None:
     """End this process when the app that started it is gone (killed, crashed).
 
     The pipe only tells a child that is reading or writing it: one busy reading a long prompt
-    would go on using the cores and the model's memory for minutes. Polling the parent's pid is
-    used rather than PR_SET_PDEATHSIG, which fires when the parent *thread* that started the
-    child ends, and the app starts the engine from a worker thread.
+    would go on using the cores and the model's memory for minutes. multiprocessing's parent
+    sentinel is used (it works on every platform, and also if the parent died before this ran)
+    rather than PR_SET_PDEATHSIG, which fires when the parent *thread* that started the child
+    ends, and the app starts the engine from a worker thread.
     """
-    parent = os.getppid()
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing (a test calling main directly)
+        return
 
     def watch() -> None:
-        while True:
-            time.sleep(every_s)
-            if os.getppid() != parent:
-                os._exit(0)
+        parent.join()
+        os._exit(0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
