@@ -146,16 +146,21 @@ class AppStatusBar(QStatusBar):
         engine_pid = self._engine_pid()
 
         def sample() -> None:
-            used = memory_in_use(engine_pid)
+            used = 0
             try:
-                self.memory_read.emit(used)
-            except RuntimeError:  # the status bar is gone
-                pass
+                used = memory_in_use(engine_pid)
+            except Exception:  # noqa: BLE001 - a figure in the status bar is not worth a traceback
+                log.debug("could not read the memory in use", exc_info=True)
+            finally:
+                try:
+                    self.memory_read.emit(used)  # also clears _sampling, so the next refresh runs
+                except RuntimeError:  # the status bar is gone
+                    pass
 
         self._sampler = threading.Thread(target=sample, name="ram-sample", daemon=True)
         self._sampler.start()
 
-    @Slot(int)
+    @Slot(object)
     def _show_memory(self, used: int) -> None:
         self._sampling = False
         self.ram_label.setText(f"RAM {human_size(used)}" if used else "")
