@@ -2,8 +2,9 @@
 
 No arguments (or only -v / --gui) opens the window; anything else is a command
 for the CLI, so `assistant ask "..."` works from the bundle as from the venv.
-On each start the bundle registers the models it carries, once: each is checked
-against its SHA-256 and used where it lies (never copied, never written to).
+On each start the bundle registers the models it carries that this data folder has
+never seen: each is checked against its SHA-256 once and used where it lies (never
+copied, never written to); one the user deleted stays deleted.
 """
 
 from __future__ import annotations
@@ -18,14 +19,27 @@ def wants_cli(argv: list[str]) -> bool:
     return any(arg not in GUI_FLAGS for arg in argv)
 
 
+SEEN_FILE = "bundled-models.json"  # in the data folder: the bundled models registered once already
+
+
 def install_bundled_models() -> None:
-    """Verify and register each model the bundle carries that is not registered yet; cheap once done."""
+    """Verify and register each model the bundle carries that was never registered in this data
+    folder; cheap once done. One the user deleted stays deleted (it is in the seen list)."""
+    import json
+
     from assistant.core import Core
     from assistant.setup_models import install_starters
 
     with Core() as core:
-        install_starters(core, required=False, report=lambda _msg: None,
-                         progress=_first_start_progress())
+        seen_file = core.paths.data / SEEN_FILE
+        try:
+            seen = set(json.loads(seen_file.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            seen = set()
+        models = install_starters(core, required=False, report=lambda _msg: None,
+                                  progress=_first_start_progress(), skip=frozenset(seen))
+        if models:
+            seen_file.write_text(json.dumps(sorted(seen | {m.name for m in models})), encoding="utf-8")
 
 
 def _first_start_progress():

