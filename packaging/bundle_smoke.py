@@ -83,7 +83,10 @@ def first_paint(cmd: list[str], env: dict[str, str], timeout: float = 240) -> fl
     """Open the window offscreen, wait for the app's own 'first paint' log line, close it with Ctrl-C."""
     home = Path(env["HOME"])
     before = logs_of(home).count("first paint")
-    proc = subprocess.Popen(cmd, env=env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # To a file, not a pipe nobody reads while waiting: a chatty app would block on a full pipe.
+    output = home / "window-output.txt"
+    with output.open("w") as sink:
+        proc = subprocess.Popen(cmd, env=env, cwd=home, stdout=sink, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + timeout
     found = None
     try:
@@ -94,10 +97,10 @@ def first_paint(cmd: list[str], env: dict[str, str], timeout: float = 240) -> fl
                 break
             time.sleep(0.2)
         check(found is not None, f"no first paint within {timeout:.0f} s (exit {proc.poll()}):\n"
-              + (proc.stdout.read() if proc.poll() is not None else ""))
+              + output.read_text(errors="replace")[-2000:])
         proc.send_signal(signal.SIGINT)  # the app closes its window cleanly on Ctrl-C
         code = proc.wait(timeout=60)
-        check(code == 0, f"the window did not close cleanly: exit {code}\n{proc.stdout.read()}")
+        check(code == 0, f"the window did not close cleanly: exit {code}\n{output.read_text(errors='replace')[-2000:]}")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -72,8 +72,10 @@ def launch(core: Core, model: str, timeout_s: float = 180.0) -> dict:
         home = bench_home(core, Path(tmp), model)
         log = home / "logs" / "assistant.log"
         env = {**os.environ, "ASSISTANT_HOME": str(home), "QT_QPA_PLATFORM": "offscreen"}
-        process = subprocess.Popen([sys.executable, "-m", "assistant"], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True)
+        errors_file = Path(tmp) / "stderr.txt"  # a file: a pipe nobody reads while waiting could fill and block
+        with errors_file.open("w") as sink:
+            process = subprocess.Popen([sys.executable, "-m", "assistant"], env=env, stdout=subprocess.DEVNULL,
+                                       stderr=sink, text=True)
         try:
             started = psutil.Process(process.pid).create_time()
             deadline = time.monotonic() + timeout_s
@@ -84,7 +86,7 @@ def launch(core: Core, model: str, timeout_s: float = 180.0) -> dict:
                 if process.poll() is not None or time.monotonic() > deadline:
                     errors = FAILED_RE.findall(text)
                     raise RuntimeError(f"the window did not report {model} ready "
-                                       f"(exit {process.poll()}): {errors[-1:] or process.stderr.read()[-300:]}")
+                                       f"(exit {process.poll()}): {errors[-1:] or errors_file.read_text(errors='replace')[-300:]}")
                 time.sleep(0.05)
             app_peak = peak_rss(process.pid) or 0
             engines = {c.pid: peak_rss(c.pid) or 0 for c in _engine_children(process.pid)}
