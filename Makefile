@@ -19,7 +19,7 @@ help:
 	@echo "make eval   - measure retrieval and answer quality on ../shared/data/squad2-dev"
 	@echo "make screenshot - run the app's main flows in a fresh home and save PNGs under docs/screenshots/"
 	@echo "make bundle - build the desktop bundle in dist/assistant and its .tar.gz (BUNDLE_MODEL=0: no chat model)"
-	@echo "make bundle-test - smoke-test the built bundle from a fresh folder, clean env, network blocked"
+	@echo "make bundle-test - smoke-test the built bundle from a fresh folder, clean env, network guard on"
 	@echo "make install-desktop / uninstall-desktop - install the bundle for this user, with menu entry and icons"
 
 $(BIN)/python:
@@ -55,7 +55,7 @@ test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Speed on this machine: one table, each figure beside its yardstick, goal met or missed
-# (JSON in bench/results/<date>.json; about 15-20 min). BENCH_ARGS=--quick for a short run,
+# (JSON in bench/results/<date>.json; about 8 min on a quiet 2-core machine). BENCH_ARGS=--quick for a short run,
 # BENCH_ARGS="--only 1,3" for some rows. llama-bench is built once first (several minutes; a
 # failed build leaves its column saying why).
 bench: models
