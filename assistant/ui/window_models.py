@@ -79,8 +79,10 @@ class ModelLoading:
         unmeasured models while the app is idle."""
         measuring = self.background_measuring = BackgroundMeasuring(self.core, self.model_tasks, self)
         self.knowledge_preloaded = threading.Event()
-        self.model_ready.connect(lambda _name: QTimer.singleShot(PRELOAD_DELAY_MS, self, self._preload_knowledge))
-        self.model_ready.connect(lambda _name: QTimer.singleShot(PRELOAD_DELAY_MS, self, self._resume_indexing))
+        # Documents need no chat model: a start whose model fails to load still gets them.
+        for settled in (self.model_ready, self.model_failed):
+            settled.connect(lambda _arg: QTimer.singleShot(PRELOAD_DELAY_MS, self, self._preload_knowledge))
+            settled.connect(lambda _arg: QTimer.singleShot(PRELOAD_DELAY_MS, self, self._resume_indexing))
         self.model_ready.connect(lambda _name: measuring.start())
         self.model_loading.connect(lambda _name: measuring.set_busy("loading", True))
         self.model_ready.connect(lambda _name: measuring.set_busy("loading", False))
