@@ -65,7 +65,9 @@ class Embedder:
 
     def prepare(self) -> None:
         """Load the model now (for ONNX: export it first if needed), so the first encode is quick."""
-        self._load()
+        model = self._load()
+        if self.backend != "torch":
+            model.prepare()  # the encoder itself loads lazily: the export happens here, not at first use
 
     @property
     def dimension(self) -> int:

@@ -151,6 +151,10 @@ class OnnxEncoder:
             quantize_int8(plain, path)
         return path
 
+    def prepare(self) -> None:
+        """Export (once) and open the graph now."""
+        self._load()
+
     def _load(self):
         with self._lock:
             if self._session is None:

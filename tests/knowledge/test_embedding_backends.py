@@ -84,3 +84,13 @@ def test_index_with_onnx_backend_is_consistent(core, tmp_path, export_cache, emb
     assert_consistent(kb)
     hits = kb.search("monthly rent payment", ["office"], k=3)
     assert hits and "rent" in hits[0].text.lower()
+
+
+def test_setup_prepares_the_onnx_graph_ahead_of_the_first_index(core, monkeypatch):
+    """`assistant setup` exports the graph, so a first indexing run does not wait for it."""
+    from assistant.setup_models import prepare_embedder
+
+    monkeypatch.delenv(onnx_encoder.PREBUILT_ENV, raising=False)
+    assert not list((core.paths.cache / "embedders").rglob("model.onnx"))
+    prepare_embedder(core)
+    assert list((core.paths.cache / "embedders").rglob("model.onnx"))
