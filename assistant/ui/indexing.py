@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from dataclasses import dataclass
 from functools import partial
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject
 
 from assistant.knowledge.indexer import IndexProgress, IndexReport
 from assistant.knowledge.library import describe_failure
+from assistant.ui.serial_queue import SerialQueue
 
 log = logging.getLogger("assistant.ui")
 
 THREAD_NAME = "assistant-indexing"
-PROGRESS_MS = 100  # the UI takes the latest progress this often: never flooded, never stale
 SHUTDOWN_TIMEOUT_S = 10.0
 
 
@@ -48,39 +47,21 @@ class _Job:
     by_user: bool = False  # cancelled by the user (not by the window closing)
 
 
-class IndexingQueue(QObject):
-    """Runs index jobs one after another on a background thread; every signal arrives on the UI thread."""
+class IndexingQueue(SerialQueue):
+    """Runs index jobs one after another on a background thread; every signal arrives on the UI thread.
 
-    started = Signal(str)  # a run began (collection name)
-    progress = Signal(str, object)  # (collection name, IndexProgress), the latest, every PROGRESS_MS at most
-    finished = Signal(object)  # IndexOutcome, also for a queued run cancelled before it began
-    active_changed = Signal(bool)  # True when work is queued or running, False when all is done
-
-    _deliver = Signal(object)  # a zero-argument callable to run on the UI thread
+    `started`/`progress` carry the collection name (progress: an IndexProgress); `finished` an
+    IndexOutcome.
+    """
 
     def __init__(self, paths, parent: QObject | None = None, settings=None):
         """`paths`: the app's Paths (the thread opens `paths.database` itself); `settings`: the
         app's Settings (read for the embedding backend), None for the defaults."""
-        super().__init__(parent)
+        super().__init__(THREAD_NAME, parent)
         self._paths = paths
         self._settings = settings
-        self._lock = threading.Condition()
-        self._jobs: deque[_Job] = deque()
-        self._running: _Job | None = None
-        self._thread: threading.Thread | None = None
-        self._closing = threading.Event()
-        self._pending = 0  # jobs requested and not yet reported back (UI thread only)
-        self._latest: tuple[str, IndexProgress] | None = None  # written by the thread, taken by the timer
-        self._poll = QTimer(self)
-        self._poll.setInterval(PROGRESS_MS)
-        self._poll.timeout.connect(self._flush_progress)
-        self._deliver.connect(self._run_delivered, Qt.ConnectionType.QueuedConnection)
 
     # asked from the UI thread -------------------------------------------------------
-    @property
-    def active(self) -> bool:
-        return self._pending > 0
-
     def running(self) -> str | None:
         with self._lock:
             return self._running.name if self._running and self._running.kind == "index" else None
@@ -99,13 +80,13 @@ class IndexingQueue(QObject):
         with self._lock:
             if self._closing.is_set() or any(j.kind == "index" and j.name == name for j in self._jobs):
                 return False
-        self._submit(_Job("index", name, threading.Event()))
+        self._enqueue(_Job("index", name, threading.Event()))
         return True
 
     def collect_garbage(self) -> None:
         """Queue the clean-up of chunks and vectors no collection uses any more (after a removal)."""
         if not self._closing.is_set():
-            self._submit(_Job("collect", "", threading.Event()))
+            self._enqueue(_Job("collect", "", threading.Event()))
 
     def cancel(self, name: str) -> None:
         """Stop `name`'s run (it ends at the next file or embedding batch) and drop a queued one."""
@@ -123,72 +104,10 @@ class IndexingQueue(QObject):
 
     def shutdown(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> bool:
         """Cancel everything and wait up to `timeout` s for the thread. True if it ended. Idempotent."""
-        self._closing.set()
-        with self._lock:
-            self._jobs.clear()
-            if self._running is not None:
-                self._running.cancel.set()
-            self._lock.notify_all()
-            thread = self._thread
-        self._pending = 0
-        self._poll.stop()
-        if thread is None:
-            return True
-        thread.join(timeout)
-        if thread.is_alive():
-            log.warning("indexing did not stop within %.0f s; it resumes at the next run", timeout)
-            return False
-        return True
-
-    def _submit(self, job: _Job) -> None:
-        self._pending += 1
-        if self._pending == 1:
-            self._poll.start()
-            self.active_changed.emit(True)
-        with self._lock:
-            self._jobs.append(job)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name=THREAD_NAME, daemon=True)
-                self._thread.start()
-            self._lock.notify_all()
-
-    def _report(self, outcome: IndexOutcome | None) -> None:
-        """On the UI thread: one job is over."""
-        self._pending = max(0, self._pending - 1)
-        self._flush_progress()  # the run's last word ("done") comes before its outcome
-        if outcome is not None:
-            self.finished.emit(outcome)
-        if self._pending == 0:
-            self._poll.stop()
-            self.active_changed.emit(False)
-
-    @Slot()
-    def _flush_progress(self) -> None:
-        with self._lock:
-            latest, self._latest = self._latest, None
-        if latest is not None:
-            self.progress.emit(*latest)
-
-    @Slot(object)
-    def _run_delivered(self, callback) -> None:
-        if not self._closing.is_set():
-            callback()
-
-    def _post(self, callback) -> None:
-        if not self._closing.is_set():
-            self._deliver.emit(callback)
+        self._stop_all()
+        return self._join(timeout, "indexing did not stop within %.0f s; it resumes at the next run")
 
     # on the indexing thread ---------------------------------------------------------
-    def _next(self) -> _Job | None:
-        with self._lock:
-            self._running = None
-            while not self._jobs and not self._closing.is_set():
-                self._lock.wait()
-            if self._closing.is_set():
-                return None
-            self._running = self._jobs.popleft()
-            return self._running
-
     def _loop(self) -> None:
         db = kb = None
         try:
@@ -239,8 +158,7 @@ class IndexingQueue(QObject):
         self._post(partial(self.started.emit, job.name))
 
         def progress(event: IndexProgress) -> None:
-            with self._lock:
-                self._latest = (job.name, event)
+            self._set_latest(job.name, event)
 
         def cancelled() -> bool:
             return job.cancel.is_set() or self._closing.is_set()

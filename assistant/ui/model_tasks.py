@@ -15,13 +15,12 @@ import copy
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from assistant import offline
 from assistant.models.catalog import CatalogEntry
@@ -33,11 +32,11 @@ from assistant.models.jobs import (
     run_download,
     run_import,
 )
+from assistant.ui.serial_queue import SerialQueue
 
 log = logging.getLogger("assistant.ui")
 
 THREAD_PREFIX = "assistant-models-"
-PROGRESS_MS = 100  # the UI takes the latest progress this often: never flooded, never stale
 SHUTDOWN_TIMEOUT_S = 10.0
 
 
@@ -64,38 +63,17 @@ class _Job:
     cancel: threading.Event
 
 
-class JobLane(QObject):
-    """One queue, one thread. Every signal arrives on the UI thread."""
+class JobLane(SerialQueue):
+    """One queue, one thread. Every signal arrives on the UI thread; `finished` carries a JobOutcome."""
 
     submitted = Signal(str)  # key: queued (from any view sharing this lane)
-    started = Signal(str)  # key
-    progress = Signal(str, object)  # (key, its latest progress event)
-    finished = Signal(object)  # JobOutcome, also for a queued job cancelled before it began
-    active_changed = Signal(bool)  # True when work is queued or running, False when all is done
-
-    _deliver = Signal(object)  # a zero-argument callable to run on the UI thread
 
     def __init__(self, kind: str, paths, parent: QObject | None = None):
-        super().__init__(parent)
+        super().__init__(THREAD_PREFIX + kind, parent)
         self.kind = kind
         self._paths = paths
-        self._lock = threading.Condition()
-        self._jobs: deque[_Job] = deque()
-        self._running: _Job | None = None
-        self._thread: threading.Thread | None = None
-        self._closing = threading.Event()
-        self._pending = 0  # submitted and not yet reported back (UI thread only)
-        self._latest: tuple[str, object] | None = None
-        self._poll = QTimer(self)
-        self._poll.setInterval(PROGRESS_MS)
-        self._poll.timeout.connect(self._flush_progress)
-        self._deliver.connect(self._run_delivered, Qt.ConnectionType.QueuedConnection)
 
     # asked from the UI thread -------------------------------------------------------
-    @property
-    def active(self) -> bool:
-        return self._pending > 0
-
     def running(self) -> str | None:
         with self._lock:
             return self._running.key if self._running else None
@@ -111,16 +89,7 @@ class JobLane(QObject):
         """Queue `work(ctx, report, cancel)`. False if `key` is already queued or running, or closing."""
         if self._closing.is_set() or self.is_busy(key):
             return False
-        self._pending += 1
-        if self._pending == 1:
-            self._poll.start()
-            self.active_changed.emit(True)
-        with self._lock:
-            self._jobs.append(_Job(key, work, settings, threading.Event()))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name=THREAD_PREFIX + self.kind, daemon=True)
-                self._thread.start()
-            self._lock.notify_all()
+        self._enqueue(_Job(key, work, settings, threading.Event()))
         self.submitted.emit(key)
         return True
 
@@ -139,67 +108,17 @@ class JobLane(QObject):
 
     def close(self) -> None:
         """Cancel everything; the thread ends after its current job. Idempotent."""
-        self._closing.set()
-        with self._lock:
-            self._jobs.clear()
-            if self._running is not None:
-                self._running.cancel.set()
-            self._lock.notify_all()
-        was_active, self._pending = self._pending > 0, 0
-        self._poll.stop()
-        if was_active:
+        if self._stop_all():
             self.active_changed.emit(False)
 
     def join(self, timeout: float) -> bool:
-        thread = self._thread
-        if thread is None:
-            return True
-        thread.join(max(0.0, timeout))
-        if thread.is_alive():
-            log.warning("the %s thread did not stop within %.0f s", self.kind, timeout)
-            return False
-        return True
+        return self._join(timeout, f"the {self.kind} thread did not stop within %.0f s")
 
     def shutdown(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> bool:
         self.close()
         return self.join(timeout)
 
-    def _report(self, outcome: JobOutcome) -> None:
-        """On the UI thread: one job is over."""
-        self._pending = max(0, self._pending - 1)
-        self._flush_progress()  # a job's last progress comes before its outcome
-        self.finished.emit(outcome)
-        if self._pending == 0:
-            self._poll.stop()
-            self.active_changed.emit(False)
-
-    @Slot()
-    def _flush_progress(self) -> None:
-        with self._lock:
-            latest, self._latest = self._latest, None
-        if latest is not None:
-            self.progress.emit(*latest)
-
-    @Slot(object)
-    def _run_delivered(self, callback) -> None:
-        if not self._closing.is_set():
-            callback()
-
-    def _post(self, callback) -> None:
-        if not self._closing.is_set():
-            self._deliver.emit(callback)
-
     # on the lane's thread -----------------------------------------------------------
-    def _next(self) -> _Job | None:
-        with self._lock:
-            self._running = None
-            while not self._jobs and not self._closing.is_set():
-                self._lock.wait()
-            if self._closing.is_set():
-                return None
-            self._running = self._jobs.popleft()
-            return self._running
-
     def _loop(self) -> None:
         db = None
         try:
@@ -227,8 +146,7 @@ class JobLane(QObject):
         self._post(partial(self.started.emit, job.key))
 
         def report(event: object) -> None:
-            with self._lock:
-                self._latest = (job.key, event)
+            self._set_latest(job.key, event)
 
         return JobOutcome(self.kind, job.key, result=job.work(ctx, report, job.cancel))
 
