@@ -15,15 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
-from contextlib import contextmanager
 
 from assistant.chat import Finished, ask
 from assistant.cli_bench import add_bench_commands, cmd_bench
 from assistant.cli_documents import DOCUMENT_COMMANDS, add_document_commands, where
 from assistant.cli_models import add_model_commands, cmd_models
 from assistant.config import GenerationSettings
+from assistant.ctrl_c import on_ctrl_c
 from assistant.errors import UserFacingError
 from assistant.llm.protocol import Notice, Token
 from assistant.logs import setup_logging
@@ -139,7 +138,6 @@ def cmd_setup(args) -> int:
 def _measure_unmeasured(core) -> None:
     import threading
 
-    from assistant.cli_models import ctrl_c_sets
     from assistant.models.speed import measure_unmeasured
 
     cancel = threading.Event()
@@ -148,7 +146,7 @@ def _measure_unmeasured(core) -> None:
         if p.phase != "generating":
             print(f"  [{p.index + 1}/{p.count}] {p.message}", file=sys.stderr)
 
-    with ctrl_c_sets(cancel):
+    with on_ctrl_c(cancel.set):
         done = measure_unmeasured(core, progress, cancel)
     for m in done:
         print(f"measured {m.model}: {m.gen_tokens_per_s:.1f} tokens/s, first token in {m.ttft_s:.2f} s")
@@ -157,22 +155,10 @@ def _measure_unmeasured(core) -> None:
               "`assistant models bench NAME`", file=sys.stderr)
 
 
-@contextmanager
-def _ctrl_c_cancels(core):
-    """First Ctrl-C stops the answer (kept, marked stopped); the stream then ends normally."""
-    def handler(_sig, _frame):
-        core.engine.cancel()
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _stream(core, events, *, echo: bool):
     finished = None
-    with _ctrl_c_cancels(core):
+    # First Ctrl-C stops the answer (kept, marked stopped); the stream then ends normally.
+    with on_ctrl_c(core.engine.cancel):
         for event in events:
             if isinstance(event, Token) and echo:
                 sys.stdout.write(event.text)

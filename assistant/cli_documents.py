@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
+import threading
 import time
+
+from assistant.ctrl_c import on_ctrl_c
 
 
 def add_document_commands(sub) -> None:
@@ -85,16 +87,9 @@ def _run_index(kb, name: str) -> int:
             print(f"\r[{p.phase}] {p.files_done}/{p.files_total} files, {p.chunks} chunks, "
                   f"{p.errors} skipped{current}"[:160].ljust(100), end="", file=sys.stderr, flush=True)
 
-    cancel = {"flag": False}
-
-    def on_sigint(_sig, _frame):
-        cancel["flag"] = True
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        report = kb.index(name, progress, lambda: cancel["flag"])
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    cancel = threading.Event()
+    with on_ctrl_c(cancel.set):
+        report = kb.index(name, progress, cancel.is_set)
     print(file=sys.stderr)
     print(f"{name}: {report.files} files: {report.indexed} indexed, {report.unchanged} unchanged, "
           f"{report.reused} moved or duplicate, {report.removed} removed, {len(report.skipped)} skipped; "

@@ -11,12 +11,11 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
 
+from assistant.ctrl_c import on_ctrl_c
 from assistant.errors import UserFacingError
 
 
@@ -106,19 +105,6 @@ def _bar(done: int, total: int | None, width: int = 28) -> str:
     share = min(1.0, done / total)
     filled = int(share * width)
     return f"[{'#' * filled}{'-' * (width - filled)}] {share:4.0%} {human_bytes(done)} of {human_bytes(total)}"
-
-
-@contextmanager
-def ctrl_c_sets(event: threading.Event):
-    """Ctrl-C asks the running job to stop (it ends cleanly) instead of killing the command."""
-    def handler(_sig, _frame):
-        event.set()
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 # commands ----------------------------------------------------------------------------------------
@@ -214,7 +200,7 @@ def _download(core, args) -> int:
         sys.stderr.write(f"\r{p.phase:<11} {_bar(p.bytes_done, p.bytes_total)}{rate}{eta}   ")
         sys.stderr.flush()
 
-    with ctrl_c_sets(cancel):
+    with on_ctrl_c(cancel.set):
         try:
             model = download_model(entry, core.paths, core.registry, core.db, progress=progress, cancel=cancel)
         except DownloadCancelled as exc:
@@ -233,7 +219,7 @@ def _import(core, args) -> int:
         sys.stderr.write(f"\r{'hashing' if args.reference else 'copying'} {_bar(done, total)}   ")
         sys.stderr.flush()
 
-    with ctrl_c_sets(cancel):
+    with on_ctrl_c(cancel.set):
         try:
             model = import_model(core, args.path, reference=args.reference, name=args.name, progress=progress,
                                  cancel=cancel)
@@ -302,7 +288,7 @@ def _bench(core, args) -> int:
         if p.phase != "generating":
             print(f"  {p.message}", file=sys.stderr)
 
-    with ctrl_c_sets(cancel):
+    with on_ctrl_c(cancel.set):
         try:
             m = measure_model(core, args.name, progress=progress, cancel=cancel,
                               prompt_tokens=args.prompt_tokens or PROMPT_TOKENS, gen_tokens=args.gen_tokens or GEN_TOKENS,
