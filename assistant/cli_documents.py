@@ -39,6 +39,7 @@ def add_document_commands(sub) -> None:
     p.add_argument("--retrieval-only", action="store_true")
     p.add_argument("--every", type=int, default=1, help="every Nth question only (a quicker, smaller sample)")
     p.add_argument("--json", dest="json_path")
+    p.add_argument("--details", dest="details_path", help="also write one JSON line per question here")
     p.add_argument("--model")
     p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], help="embedding backend (default: settings)")
 

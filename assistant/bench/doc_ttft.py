@@ -1,10 +1,11 @@
 """Time to the first answer token for a documents question, against the bare prompt processing.
 
 App side: `ask_documents` as the window and the CLI call it (hybrid retrieval,
-choosing 3 sources, storing the question, building the prompt, the engine
-child reading it), timed from the call to the first Token. Bare side: the same
-final messages sent straight to the engine, timed inside the child (request
-received to first token), which is prompt processing and nothing else.
+choosing 3 sources and their best sentences, storing the question, the yes/no
+check, building the prompt, the engine child reading it), timed from the call to
+the first Token. Bare side: the same two prompts (the check's and the answer's)
+sent straight to the engine, timed inside the child (request received to first
+token), which is prompt processing and nothing else.
 
 Before each side the engine reads an unrelated short prompt, so neither finds
 the question's prompt in its KV cache and both start from the same state.
@@ -54,6 +55,7 @@ def _flush(engine, settings: GenerationSettings) -> None:
 def _app_side(core, kb, question: str, settings: GenerationSettings) -> dict | None:
     from assistant.answer import Retrieved, ask_documents
     from assistant.chat import Finished
+    from assistant.knowledge.evidence import Evidence
 
     t0 = time.perf_counter()
     first, retrieved, details = None, None, {}
@@ -64,10 +66,10 @@ def _app_side(core, kb, question: str, settings: GenerationSettings) -> dict | N
             first = time.perf_counter() - t0
         elif isinstance(event, Finished):
             details = event.message.details or {}
-    if details.get("abstained") == "retrieval" or retrieved is None or first is None:
-        return None  # answered without the model: no prompt was processed
-    sources = [r for rank in retrieved.in_prompt for r in retrieved.results if r.rank == rank]
-    return {"ttft_s": first, "retrieval_ms": retrieved.retrieval_ms, "sources": sources}
+    if "prompt" not in details or retrieved is None or first is None:
+        return None  # answered without the answer prompt (abstained): nothing to compare
+    evidence = [Evidence(e["number"] - 1, e["start"], e["end"], e["text"], e["score"]) for e in details["evidence"]]
+    return {"ttft_s": first, "retrieval_ms": retrieved.retrieval_ms, "evidence": evidence}
 
 
 def _bare_side(engine, messages: list[dict], settings: GenerationSettings) -> tuple[float, int, int]:
@@ -80,7 +82,7 @@ def _bare_side(engine, messages: list[dict], settings: GenerationSettings) -> tu
 
 
 def measure(core: Core, model: str, questions: int = 8, report=print) -> dict:
-    from assistant.answer import SYSTEM_PROMPT, build_question
+    from assistant.answer import SYSTEM_PROMPT, build_question, check_messages
     from assistant.knowledge.base import KnowledgeBase
     from assistant.knowledge.evaluation import _scratch_core
 
@@ -105,9 +107,12 @@ def measure(core: Core, model: str, questions: int = 8, report=print) -> dict:
                 if side is None:
                     continue
                 messages = [{"role": "system", "content": SYSTEM_PROMPT},
-                            {"role": "user", "content": build_question(question, side["sources"])}]
+                            {"role": "user", "content": build_question(question, side["evidence"])}]
                 _flush(scratch.engine, settings)
                 bare_s, prompt_tokens, cached = _bare_side(scratch.engine, messages, settings)
+                # The yes/no check reads its own prompt before the answer's: model work, not the app's.
+                _flush(scratch.engine, settings)
+                bare_s += _bare_side(scratch.engine, check_messages(question, side["evidence"]), settings)[0]
                 app.append(side["ttft_s"])
                 retrieval.append(side["retrieval_ms"])
                 bare.append(bare_s)

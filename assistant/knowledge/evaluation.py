@@ -8,6 +8,7 @@ user's own collections and conversations are untouched.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import sys
@@ -66,7 +67,7 @@ def run_eval(core: Core, args) -> int:
         if not args.retrieval_only:
             scratch.load_model(args.model)
             results["model"] = scratch.model.name
-            results["answers"] = answer_quality(scratch, kb, questions)
+            results["answers"] = answer_quality(scratch, kb, questions, getattr(args, "details_path", None))
         scratch.close()
     print(format_report(results))
     if args.json_path:
@@ -104,26 +105,40 @@ def retrieval_recall(kb, questions: list[dict]) -> dict:
     return out
 
 
-def answer_quality(core: Core, kb, questions: list[dict]) -> dict:
+def answer_quality(core: Core, kb, questions: list[dict], details_path: str | None = None) -> dict:
+    """Aggregates, and with details_path one JSON line per question (the answer, why it abstained, whether
+    the gold string was in the prompt and in what was cited) to see where the answers go wrong."""
     from assistant.answer import ask_documents
     from assistant.chat import Finished
 
     settings = GenerationSettings(temperature=0.0, seed=0, max_tokens=64, n_ctx=4096)
-    correct = abstained_wrongly = 0
+    retrieval = core.settings.retrieval
+    unchecked = dataclasses.replace(retrieval, min_answer_belief=0.0)
+    correct = abstained_wrongly = correct_unchecked = 0
     abstain = {"model": 0, "retrieval": 0}
     cited_total = cited_good = 0
     answerable = unanswerable = 0
     started = time.perf_counter()
+    details = open(details_path, "w", encoding="utf-8") if details_path else None  # noqa: SIM115
     for i, q in enumerate(questions, start=1):
         message = None
         for event in ask_documents(core, kb, q["question"], ["eval"], settings=settings):
             if isinstance(event, Finished):
                 message = event.message
         reason = (message.details or {}).get("abstained")
+        belief = (message.details or {}).get("answer_belief")
+        if q["answerable"] and reason == "model" and belief is not None and belief < retrieval.min_answer_belief:
+            # What the yes/no check cost: the answer it held back, asked for anyway.
+            unchecked_answer = None
+            for event in ask_documents(core, kb, q["question"], ["eval"], settings=settings, retrieval=unchecked):
+                if isinstance(event, Finished):
+                    unchecked_answer = event.message.content
+            correct_unchecked += contains_gold(unchecked_answer or "", q["answers"])
         if q["answerable"]:
             answerable += 1
             if contains_gold(message.content, q["answers"]):
                 correct += 1
+                correct_unchecked += 1
             if reason:
                 abstained_wrongly += 1
             for s in message.sources:
@@ -134,12 +149,23 @@ def answer_quality(core: Core, kb, questions: list[dict]) -> dict:
             unanswerable += 1
             if reason:
                 abstain[reason] += 1
+        if details:
+            in_prompt = [s for s in message.sources if s.get("in_prompt")]
+            details.write(json.dumps({
+                "id": q.get("id"), "question": q["question"], "answers": q["answers"], "answerable": q["answerable"],
+                "answer": message.content, "abstained": reason, "correct": contains_gold(message.content, q["answers"]),
+                "gold_in_prompt": [s["number"] for s in in_prompt if contains_gold(s["text"], q["answers"])],
+                "cited": [s["number"] for s in in_prompt if s.get("cited")],
+                "repaired_from": (message.details or {}).get("repaired_from")}) + "\n")
         if i % 25 == 0:
             print(f"  {i}/{len(questions)} answered ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
+    if details:
+        details.close()
     return {
         "answerable": answerable,
         "unanswerable": unanswerable,
         "accuracy": correct / max(answerable, 1),
+        "accuracy_without_check": correct_unchecked / max(answerable, 1),
         "abstention": (abstain["model"] + abstain["retrieval"]) / max(unanswerable, 1),
         "abstention_by_model": abstain["model"] / max(unanswerable, 1),
         "abstention_by_retrieval": abstain["retrieval"] / max(unanswerable, 1),
@@ -160,7 +186,8 @@ def format_report(results: dict) -> str:
     a = results.get("answers")
     if a:
         lines += ["", f"answers with {results['model']}:",
-                  f"  accuracy (gold string in answer): {a['accuracy']:.3f} of {a['answerable']}",
+                  f"  accuracy (gold string in answer): {a['accuracy']:.3f} of {a['answerable']} "
+                  f"(without the yes/no check: {a.get('accuracy_without_check', a['accuracy']):.3f})",
                   f"  abstention on unanswerable: {a['abstention']:.3f} of {a['unanswerable']} "
                   f"(model {a['abstention_by_model']:.3f}, retrieval {a['abstention_by_retrieval']:.3f})",
                   f"  false abstention on answerable: {a['false_abstention']:.3f}",

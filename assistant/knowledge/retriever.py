@@ -78,6 +78,8 @@ class Retriever:
         self._embedder_factory = embedder_factory
         self._vocab_ready = False
         self._count, self._counted_at = 0, -1e9
+        self._df: dict[str, int] = {}
+        self._df_counted_for = -1
 
     def keyword(self, query: str, collection_ids: list[int] | None = None, n: int = CANDIDATES):
         """(chunk id, bm25 score: higher is better) pairs, best first.
@@ -119,7 +121,7 @@ class Retriever:
         """
         if len(terms) < 2:
             return terms
-        total = self._chunk_count()
+        total = self.chunk_count()
         if total < PRUNE_FROM_CHUNKS:
             return terms
         if not self._vocab_ready:
@@ -136,7 +138,17 @@ class Retriever:
         keep = {t for n, _, t in counted if n <= total * COMMON_SHARE} | {t for _, _, t in counted[:2]}
         return [t for t in terms if t in keep]
 
-    def _chunk_count(self) -> int:
+    def document_frequency(self, prefix: str) -> int:
+        """How many chunks hold a word starting with `prefix` (cached: a weight, not a count to trust)."""
+        if self.chunk_count() != self._df_counted_for:
+            self._df, self._df_counted_for = {}, self.chunk_count()
+        if prefix not in self._df:
+            query = f'"{prefix}"*' if prefix.isalnum() else None
+            self._df[prefix] = self.db.execute("select count(*) from chunks_fts where chunks_fts match ?",
+                                               [query]).fetchone()[0] if query else 0
+        return self._df[prefix]
+
+    def chunk_count(self) -> int:
         now = time.monotonic()
         if now - self._counted_at > 30:
             self._count = self.db.execute("select count(*) from chunks").fetchone()[0]

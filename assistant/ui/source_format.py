@@ -48,6 +48,12 @@ def score_line(row: dict) -> str:
     return "  ·  ".join(parts)
 
 
+def evidence_lines(row: dict) -> list[str]:
+    """The sentences of this passage the model was shown (answers before sentence selection: none)."""
+    text = row.get("text") or ""
+    return [" ".join(text[a:b].split()) for a, b in row.get("evidence") or [] if 0 <= a < b <= len(text)]
+
+
 def highlighted_html(text: str, terms: list[str], limit: int | None = None) -> str:
     """`text` as escaped rich text with the question's terms marked; cut at `limit` characters.
     Line breaks inside a paragraph (a PDF's lines) become spaces, so the excerpt wraps evenly."""

@@ -2,7 +2,8 @@
 
 Passages are listed in rank order with their file, page or lines, fused and
 per-retriever scores, and badges for "went into the prompt as [n]" and "cited
-by the answer". Each excerpt has the question's words marked. A passage opens
+by the answer". Each excerpt has the question's words marked, and under it the
+sentences of it that the model was shown. A passage opens
 in the app's viewer (PDF at its page, text at its lines) or in the system's
 viewer. Above the list: why the assistant abstained, if it did, the timings,
 and the exact prompt.
@@ -14,6 +15,7 @@ and the exact prompt.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from assistant.store.conversations import Message
 from assistant.ui.prompt_dialog import PromptDialog
 from assistant.ui.source_format import (
     abstain_text,
+    evidence_lines,
     highlighted_html,
     panel_summary,
     score_line,
@@ -94,6 +97,14 @@ class SourceCard(QFrame):
         self.excerpt.setTextFormat(Qt.TextFormat.RichText)
         self.excerpt.setText(highlighted_html(row.get("text") or "", terms, EXCERPT_CHARS))
         layout.addWidget(self.excerpt)
+        shown = evidence_lines(row)
+        self.evidence = _label("", "sourceEvidence", wrap=True)
+        self.evidence.setTextFormat(Qt.TextFormat.RichText)
+        self.evidence.setText("<b>Shown to the model:</b> " + " … ".join(html.escape(t) for t in shown))
+        self.evidence.setToolTip("The sentences of this passage that best match the question: the model reads "
+                                 "these, not the whole passage.")
+        self.evidence.setVisible(bool(shown))
+        layout.addWidget(self.evidence)
         buttons = QHBoxLayout()
         self.open_button = QPushButton("Open")
         self.open_button.setObjectName("openSourceButton")

@@ -57,6 +57,12 @@ def test_passages_in_rank_order_with_scores_and_badges(panel, answered):
                 else "keyword –") in scores
         expected = [f"[{row['number']}] in prompt"] if row["in_prompt"] else ["not in prompt"]
         assert card.badges() == expected + (["cited"] if row["cited"] else [])
+        # The sentences of the passage the model read, as the prompt gave them.
+        shown = [row["text"][a:b] for a, b in row["evidence"]]
+        assert (not card.evidence.isHidden()) == bool(shown) == row["in_prompt"]
+        for sentence in shown:
+            assert f"[{row['number']}] {sentence}" in message.details["prompt"]
+            assert " ".join(sentence.split())[:40].replace("'", "&#x27;") in card.evidence.text()
     # The passages that went into the prompt are numbered 1..n in prompt order.
     assert sorted(r["number"] for r in rows if r["in_prompt"]) == list(range(1, sum(r["in_prompt"] for r in rows) + 1))
     summary = panel.summary.text()

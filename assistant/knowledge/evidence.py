@@ -1,0 +1,91 @@
+"""The sentences of the chosen sources that bear on a question: what the model is shown.
+
+A 0.5B model handed three whole passages copies a sentence from the wrong one about half the
+time. Handed only the few sentences that best match the question it answers far more often
+(on squad2-dev, answerable questions, Qwen2.5-Coder-0.5B: 0.56 with the passages, 0.65 with
+the best four sentences, in a third of the prompt). A sentence's match is the share of the
+question's content words it holds, each weighted by its rarity in the index, averaged with
+the embedding similarity: each alone picks the sentence holding the answer less often
+(first sentence right: words 0.69, meaning 0.68, both 0.74).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.knowledge.retriever import STOPWORDS
+
+# A sentence ends at . ! or ? followed by a capital, a digit, a quote or a bracket, or at a line break.
+SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9\"'(\[])|\s*\n\s*")
+STEM = 6  # words compared by their first letters: "conquest" and "conquered" match
+
+
+@dataclass
+class Evidence:
+    source: int  # index of the source (0-based) in the list given to select()
+    start: int  # offsets in that source's text
+    end: int
+    text: str
+    score: float
+
+
+NUMBERING = re.compile(r"[#*\s]*(?:[\dIVXivx]+[.)])+")  # "15." "## 2.1." "IV." "(a)": not a sentence alone
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in SENTENCE_END.finditer(text):
+        if NUMBERING.fullmatch(text, start, m.start()) and "\n" not in m.group():
+            continue  # the number of a heading or clause: it belongs to what follows
+        if text[start:m.start()].strip():
+            spans.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+def content_terms(text: str) -> set[str]:
+    return {w[:STEM] for w in re.findall(r"\w+", text.lower()) if w not in STOPWORDS}
+
+
+def word_overlap(question_terms: set[str], sentence: str, weight: Callable[[str], float]) -> float:
+    """The rarity-weighted share of the question's content words that the sentence holds."""
+    total = sum(weight(t) for t in question_terms)
+    if not total:
+        return 0.0
+    return sum(weight(t) for t in question_terms & content_terms(sentence)) / total
+
+
+def rarity(document_frequency: Callable[[str], int], documents: int) -> Callable[[str], float]:
+    """Inverse document frequency; a word the index never saw counts as rare."""
+    return lambda term: math.log((documents + 1) / (document_frequency(term) + 0.5))
+
+
+def select(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
+           weight: Callable[[str], float], n: int = 4, meaning_share: float = 0.5) -> list[Evidence]:
+    """The n sentences of `texts` that best match the question, best first."""
+    found = [(i, a, b, texts[i][a:b].strip()) for i, text in enumerate(texts) for a, b in sentence_spans(text)]
+    found = [f for f in found if f[3]]
+    if not found:
+        return []
+    vectors = encode([f[3] for f in found])
+    terms = content_terms(question)
+    scored = [Evidence(i, a, b, sentence,
+                       (1 - meaning_share) * word_overlap(terms, sentence, weight)
+                       + meaning_share * float(vector @ query_vector))
+              for (i, a, b, sentence), vector in zip(found, vectors, strict=True)]
+    scored.sort(key=lambda e: -e.score)
+    return scored[:n]
+
+
+def attribute(answer: str, evidence: list[Evidence], weight: Callable[[str], float]) -> Evidence | None:
+    """The shown sentence the answer's words come from (None if it shares no content word with any)."""
+    said = content_terms(answer)
+    best = max(evidence, key=lambda e: (sum(weight(t) for t in said & content_terms(e.text)), e.score), default=None)
+    if best is None or not said & content_terms(best.text):
+        return None
+    return best
