@@ -156,7 +156,7 @@ def answer_quality(core: Core, kb, questions: list[dict], details_path: str | No
                 "answer": message.content, "abstained": reason, "correct": contains_gold(message.content, q["answers"]),
                 "gold_in_prompt": [s["number"] for s in in_prompt if contains_gold(s["text"], q["answers"])],
                 "cited": [s["number"] for s in in_prompt if s.get("cited")],
-                "repaired_from": (message.details or {}).get("repaired_from")}) + "\n")
+                "answer_belief": (message.details or {}).get("answer_belief")}) + "\n")
         if i % 25 == 0:
             print(f"  {i}/{len(questions)} answered ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
     if details:
