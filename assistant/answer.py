@@ -92,7 +92,7 @@ def gather_evidence(kb: KnowledgeBase, question: str, sources: list[SearchResult
     embedder = kb.embedder()
     weight = rarity(kb.retriever.document_frequency, kb.retriever.chunk_count())
     return select_evidence(question, [r.text for r in sources], embedder.encode, embedder.encode_query(question),
-                           weight, n=retrieval.evidence_sentences)
+                           weight, n=max(1, retrieval.evidence_sentences))
 
 
 NUMBER_RE = re.compile(r"\d[\d,.]*\d")
@@ -130,13 +130,24 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     sources = choose_sources(results, retrieval)
     best_vector = max((r.scores.get("vector") or 0.0 for r in results), default=0.0)
     confident = bool(sources) and best_vector >= retrieval.min_vector_score
+    missing = unsupported_numbers(question, sources) if confident else []
+    evidence: list[Evidence] = []
+    t1 = time.perf_counter()
+    if confident and not missing:
+        evidence = gather_evidence(kb, question, sources, retrieval)
+        # Number only the sources that lend a sentence, in retrieval order, as the prompt shows them.
+        lending = sorted({e.source for e in evidence})
+        for e in evidence:
+            e.source = lending.index(e.source)
+        sources = [sources[i] for i in lending]
+    evidence_ms = (time.perf_counter() - t1) * 1000
 
     if conversation_id is None or store.get(conversation_id) is None:
         conversation_id = store.create(title=title_for(question), model=model.name)
     user_id = store.add_message(conversation_id, "user", question)
     # The sources are stored from the first moment, so an interrupted answer keeps them.
     answer_id = store.add_message(conversation_id, "assistant", "", status="streaming", model=model.name,
-                                  settings=settings.to_dict(), sources=_source_rows(results, sources, []))
+                                  settings=settings.to_dict(), sources=_source_rows(results, sources, [], evidence))
     yield Started(conversation_id, user_id, answer_id)
     yield Retrieved(results, [r.rank for r in sources], retrieval_ms)
 
@@ -151,23 +162,14 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         yield Token(NOT_FOUND)
         yield Finished(store.message(answer_id))
 
-    missing = unsupported_numbers(question, sources) if confident else []
     if not confident or missing:
         yield from abstain("retrieval", f"The retrieved passages never mention {', '.join(missing)}." if missing else
                            "No passage in the documents is close enough to the question "
                            f"(best similarity {best_vector:.2f}, threshold {retrieval.min_vector_score:.2f}).", sources)
         return
-
-    t1 = time.perf_counter()
-    evidence = gather_evidence(kb, question, sources, retrieval)
-    # Number only the sources that lend a sentence, in retrieval order, as the prompt shows them.
-    lending = sorted({e.source for e in evidence})
-    for e in evidence:
-        e.source = lending.index(e.source)
-    sources = [sources[i] for i in lending]
     details["evidence"] = [{"number": e.source + 1, "start": e.start, "end": e.end, "text": e.text,
                             "score": round(e.score, 4)} for e in evidence]
-    details["evidence_ms"] = (time.perf_counter() - t1) * 1000
+    details["evidence_ms"] = evidence_ms
     if not evidence:
         yield from abstain("retrieval", "The retrieved passages hold no text.", sources)
         return

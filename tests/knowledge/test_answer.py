@@ -113,7 +113,9 @@ def test_a_number_no_source_mentions_is_grounds_to_abstain(core, office):
 
 
 def test_the_model_sees_the_best_sentences_and_the_answer_cites_the_one_it_used(core, office):
-    _, message = run(core, office, "How much is the monthly rent?")
+    retrieved, message = run(core, office, "How much is the monthly rent?")
+    lent = sorted((s for s in message.sources if s["in_prompt"]), key=lambda s: s["number"])
+    assert retrieved.in_prompt == [s["rank"] for s in lent]  # the sources that lent a sentence, numbered
     evidence = message.details["evidence"]
     assert evidence and "1,250" in evidence[0]["text"]  # the best match comes first
     for e in evidence:  # each shown sentence is where its source says it is
