@@ -68,8 +68,12 @@ def evidence_text(evidence: list[Evidence]) -> str:
     return "\n".join(e.text for e in evidence)
 
 
+def numbered_text(evidence: list[Evidence]) -> str:
+    return "\n".join(f"[{e.source + 1}] {e.text}" for e in evidence)
+
+
 def build_question(question: str, evidence: list[Evidence]) -> str:
-    return ANSWER_PROMPT.format(text="\n".join(f"[{e.source + 1}] {e.text}" for e in evidence), question=question)
+    return ANSWER_PROMPT.format(text=numbered_text(evidence), question=question)
 
 
 def check_messages(question: str, evidence: list[Evidence]) -> list[dict]:
@@ -87,12 +91,15 @@ def answer_belief(core: Core, question: str, evidence: list[Evidence]) -> float:
     return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
 
 
+def word_weight(kb: KnowledgeBase):
+    return rarity(kb.retriever.document_frequency, kb.retriever.chunk_count())
+
+
 def gather_evidence(kb: KnowledgeBase, question: str, sources: list[SearchResult],
                     retrieval: RetrievalSettings) -> list[Evidence]:
     embedder = kb.embedder()
-    weight = rarity(kb.retriever.document_frequency, kb.retriever.chunk_count())
     return select_evidence(question, [r.text for r in sources], embedder.encode, embedder.encode_query(question),
-                           weight, n=max(1, retrieval.evidence_sentences))
+                           word_weight(kb), n=max(1, retrieval.evidence_sentences))
 
 
 NUMBER_RE = re.compile(r"\d[\d,.]*\d")
@@ -167,8 +174,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
                            "No passage in the documents is close enough to the question "
                            f"(best similarity {best_vector:.2f}, threshold {retrieval.min_vector_score:.2f}).", sources)
         return
-    details["evidence"] = [{"number": e.source + 1, "start": e.start, "end": e.end, "text": e.text,
-                            "score": round(e.score, 4)} for e in evidence]
+    details["evidence"] = [e.to_detail() for e in evidence]
     details["evidence_ms"] = evidence_ms
     if not evidence:
         yield from abstain("retrieval", "The retrieved passages hold no text.", sources)
@@ -195,7 +201,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         details["prompt"] = prompt
         details["prompt_parts"] = {"system": count_tokens(SYSTEM_PROMPT),
                                    "history": sum(count_tokens(m["content"]) for m in history[1:]),
-                                   "sources": count_tokens(evidence_text(evidence)),
+                                   "sources": count_tokens(numbered_text(evidence)),
                                    "question": count_tokens(question)}
         if timings is not None:  # the rest of the engine's timings are columns of the message
             details["prompt_s"] = timings.prompt_s
@@ -212,7 +218,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         return
     cited = cited_numbers(text, len(sources))
     said = attribute(text, [e for e in evidence if not cited or e.source + 1 in cited],
-                     rarity(kb.retriever.document_frequency, kb.retriever.chunk_count()))
+                     word_weight(kb))
     if said is not None:  # the sentence the panel points at
         details["cited_sentence"] = {"number": said.source + 1, "start": said.start, "end": said.end}
     citation = f" [{said.source + 1}]" if said is not None and not cited else ""

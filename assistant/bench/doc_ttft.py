@@ -68,7 +68,7 @@ def _app_side(core, kb, question: str, settings: GenerationSettings) -> dict | N
             details = event.message.details or {}
     if "prompt" not in details or retrieved is None or first is None:
         return None  # answered without the answer prompt (abstained): nothing to compare
-    evidence = [Evidence(e["number"] - 1, e["start"], e["end"], e["text"], e["score"]) for e in details["evidence"]]
+    evidence = [Evidence.from_detail(e) for e in details["evidence"]]
     return {"ttft_s": first, "retrieval_ms": retrieved.retrieval_ms, "evidence": evidence}
 
 

@@ -7,6 +7,7 @@ user's own collections and conversations are untouched.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
@@ -105,11 +106,21 @@ def retrieval_recall(kb, questions: list[dict]) -> dict:
     return out
 
 
+def final_message(events):
+    """The stored message an answer's event stream finishes with (None if it never finished)."""
+    from assistant.chat import Finished
+
+    message = None
+    for event in events:  # to the end, so the answer's generator finishes its own work
+        if isinstance(event, Finished):
+            message = event.message
+    return message
+
+
 def answer_quality(core: Core, kb, questions: list[dict], details_path: str | None = None) -> dict:
     """Aggregates, and with details_path one JSON line per question (the answer, why it abstained, whether
     the gold string was in the prompt and in what was cited) to see where the answers go wrong."""
     from assistant.answer import ask_documents
-    from assistant.chat import Finished
 
     settings = GenerationSettings(temperature=0.0, seed=0, max_tokens=64, n_ctx=4096)
     retrieval = core.settings.retrieval
@@ -119,48 +130,42 @@ def answer_quality(core: Core, kb, questions: list[dict], details_path: str | No
     cited_total = cited_good = 0
     answerable = unanswerable = 0
     started = time.perf_counter()
-    details = open(details_path, "w", encoding="utf-8") if details_path else None  # noqa: SIM115
-    for i, q in enumerate(questions, start=1):
-        message = None
-        for event in ask_documents(core, kb, q["question"], ["eval"], settings=settings):
-            if isinstance(event, Finished):
-                message = event.message
-        reason = (message.details or {}).get("abstained")
-        belief = (message.details or {}).get("answer_belief")
-        if q["answerable"] and reason == "model" and belief is not None and belief < retrieval.min_answer_belief:
-            # What the yes/no check cost: the answer it held back, asked for anyway.
-            unchecked_answer = None
-            for event in ask_documents(core, kb, q["question"], ["eval"], settings=settings, retrieval=unchecked):
-                if isinstance(event, Finished):
-                    unchecked_answer = event.message.content
-            correct_unchecked += contains_gold(unchecked_answer or "", q["answers"])
-        if q["answerable"]:
-            answerable += 1
-            if contains_gold(message.content, q["answers"]):
-                correct += 1
-                correct_unchecked += 1
-            if reason:
-                abstained_wrongly += 1
-            for s in message.sources:
-                if s.get("cited"):
-                    cited_total += 1
-                    cited_good += contains_gold(s["text"], q["answers"])
-        else:
-            unanswerable += 1
-            if reason:
-                abstain[reason] += 1
-        if details:
-            in_prompt = [s for s in message.sources if s.get("in_prompt")]
-            details.write(json.dumps({
-                "id": q.get("id"), "question": q["question"], "answers": q["answers"], "answerable": q["answerable"],
-                "answer": message.content, "abstained": reason, "correct": contains_gold(message.content, q["answers"]),
-                "gold_in_prompt": [s["number"] for s in in_prompt if contains_gold(s["text"], q["answers"])],
-                "cited": [s["number"] for s in in_prompt if s.get("cited")],
-                "answer_belief": (message.details or {}).get("answer_belief")}) + "\n")
-        if i % 25 == 0:
-            print(f"  {i}/{len(questions)} answered ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
-    if details:
-        details.close()
+    with contextlib.ExitStack() as files:
+        details = files.enter_context(open(details_path, "w", encoding="utf-8")) if details_path else None
+        for i, q in enumerate(questions, start=1):
+            message = final_message(ask_documents(core, kb, q["question"], ["eval"], settings=settings))
+            reason = (message.details or {}).get("abstained")
+            belief = (message.details or {}).get("answer_belief")
+            if q["answerable"] and reason == "model" and belief is not None and belief < retrieval.min_answer_belief:
+                # What the yes/no check cost: the answer it held back, asked for anyway.
+                held_back = final_message(ask_documents(core, kb, q["question"], ["eval"], settings=settings,
+                                                        retrieval=unchecked))
+                correct_unchecked += contains_gold(held_back.content if held_back else "", q["answers"])
+            if q["answerable"]:
+                answerable += 1
+                if contains_gold(message.content, q["answers"]):
+                    correct += 1
+                    correct_unchecked += 1
+                if reason:
+                    abstained_wrongly += 1
+                for s in message.sources:
+                    if s.get("cited"):
+                        cited_total += 1
+                        cited_good += contains_gold(s["text"], q["answers"])
+            else:
+                unanswerable += 1
+                if reason:
+                    abstain[reason] += 1
+            if details:
+                in_prompt = [s for s in message.sources if s.get("in_prompt")]
+                details.write(json.dumps({
+                    "id": q.get("id"), "question": q["question"], "answers": q["answers"], "answerable": q["answerable"],
+                    "answer": message.content, "abstained": reason, "correct": contains_gold(message.content, q["answers"]),
+                    "gold_in_prompt": [s["number"] for s in in_prompt if contains_gold(s["text"], q["answers"])],
+                    "cited": [s["number"] for s in in_prompt if s.get("cited")],
+                    "answer_belief": belief}) + "\n")
+            if i % 25 == 0:
+                print(f"  {i}/{len(questions)} answered ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
     return {
         "answerable": answerable,
         "unanswerable": unanswerable,

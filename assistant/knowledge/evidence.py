@@ -32,6 +32,15 @@ class Evidence:
     text: str
     score: float
 
+    def to_detail(self) -> dict:
+        """As an answer's details store it: `number` is the source's number in the prompt."""
+        return {"number": self.source + 1, "start": self.start, "end": self.end, "text": self.text,
+                "score": round(self.score, 4)}
+
+    @classmethod
+    def from_detail(cls, row: dict) -> Evidence:
+        return cls(row["number"] - 1, row["start"], row["end"], row["text"], row["score"])
+
 
 NUMBERING = re.compile(r"[#*\s]*(?:[\dIVXivx]+[.)])+")  # "15." "## 2.1." "IV." "(a)": not a sentence alone
 
@@ -86,7 +95,6 @@ def select(question: str, texts: list[str], encode: Callable[[list[str]], object
 def attribute(answer: str, evidence: list[Evidence], weight: Callable[[str], float]) -> Evidence | None:
     """The shown sentence the answer's words come from (None if it shares no content word with any)."""
     said = content_terms(answer)
-    best = max(evidence, key=lambda e: (sum(weight(t) for t in said & content_terms(e.text)), e.score), default=None)
-    if best is None or not said & content_terms(best.text):
-        return None
-    return best
+    shared = [(sum(weight(t) for t in said & content_terms(e.text)), e.score, -i) for i, e in enumerate(evidence)]
+    best = max(shared, default=None)
+    return evidence[-best[2]] if best and best[0] > 0 else None

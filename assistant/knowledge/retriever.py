@@ -140,8 +140,9 @@ class Retriever:
 
     def document_frequency(self, prefix: str) -> int:
         """How many chunks hold a word starting with `prefix` (cached: a weight, not a count to trust)."""
-        if self.chunk_count() != self._df_counted_for:
-            self._df, self._df_counted_for = {}, self.chunk_count()
+        total = self.chunk_count()
+        if total != self._df_counted_for:
+            self._df, self._df_counted_for = {}, total
         if prefix not in self._df:
             query = f'"{prefix}"*' if prefix.isalnum() else None
             self._df[prefix] = self.db.execute("select count(*) from chunks_fts where chunks_fts match ?",
