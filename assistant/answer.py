@@ -13,7 +13,7 @@ import math
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.chat import Finished, Started, history_for_model, stream_answer, title_for
 from assistant.config import GenerationSettings, RetrievalSettings
@@ -126,8 +126,8 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
                   conversation_id: int | None = None, settings: GenerationSettings | None = None,
                   retrieval: RetrievalSettings | None = None) -> Iterator:
     model = core.require_model()
-    settings = settings or core.settings.generation
     retrieval = retrieval or getattr(core.settings, "retrieval", None) or RetrievalSettings()
+    settings = replace(settings or core.settings.generation, repeat_penalty=retrieval.answer_repeat_penalty)
     store = core.conversations
 
     t0 = time.perf_counter()

@@ -137,6 +137,10 @@ class RetrievalSettings(_Plain):
     # The model's P(yes) that the shown sentences answer the question, below which it abstains.
     # On squad2-dev (0.5B model) 0.30 costs about 3 points of accuracy for ~0.28 abstention.
     min_answer_belief: float = 0.30
+    # llama.cpp's repeat penalty also counts the prompt's last 64 tokens, so under the chat default
+    # (1.1) an answer avoids the question's and the sources' own words: "non-determinism" for
+    # "non-deterministic time", "[1]" for "DTIME(f(n))". An answer over documents should quote them.
+    answer_repeat_penalty: float = 1.0
     fusion: str = "weighted"  # measured on squad2-dev: recall@3 0.969 vs 0.956 for RRF
     vector_weight: float = 0.5  # weighted fusion: the meaning (vector) side's share, the rest is keywords
 

@@ -59,6 +59,8 @@ def test_a_cited_answer_from_the_documents(core, office):
     assert "[1] " in message.details["prompt"] and "Question: How much" in message.details["prompt"]
     if cited_numbers(message.content, len(in_prompt)):
         assert any(s["cited"] for s in message.sources)
+    # Answers quote their sources, so the chat's repeat penalty (1.1 here) is not applied to them.
+    assert SETTINGS.repeat_penalty != 1.0 and message.settings["repeat_penalty"] == 1.0
     # Re-opening the conversation shows the same sources.
     again = core.conversations.messages(message.conversation_id)[-1]
     assert again.sources == message.sources
