@@ -63,11 +63,12 @@ class Embedder:
                                               quantized=self.backend == "onnx-int8")
         return self._model
 
-    def prepare(self) -> None:
-        """Load the model now (for ONNX: export it first if needed), so the first encode is quick."""
+    def prepare(self, cancelled: Callable[[], bool] | None = None) -> None:
+        """Load the model now (for ONNX: export it first if needed), so the first encode is quick.
+        `cancelled` can stop an ONNX export (InterruptedError)."""
         model = self._load()
         if self.backend != "torch":
-            model.prepare()  # the encoder itself loads lazily: the export happens here, not at first use
+            model.prepare(cancelled)  # the encoder itself loads lazily: the export happens here, not at first use
 
     @property
     def dimension(self) -> int:
@@ -92,6 +93,8 @@ class Embedder:
         """
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        if cancelled is not None:
+            self.prepare(cancelled)  # the first run's ONNX export takes tens of seconds: stoppable too
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = []
         for i in range(0, len(texts), self.batch_size):

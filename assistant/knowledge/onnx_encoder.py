@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -83,17 +84,37 @@ def export_onnx(folder: Path, target: Path) -> Path:
     return target
 
 
-def export_in_child(folder: Path, target: Path) -> Path:
+def export_in_child(folder: Path, target: Path, cancelled: Callable[[], bool] | None = None) -> Path:
     """export_onnx in a child process: torch (seconds of imports that hold the GIL, and hundreds
-    of MB) never enters the app, so a window indexing for the first time does not freeze."""
+    of MB) never enters the app, so a window indexing for the first time does not freeze. The
+    export takes tens of seconds; `cancelled` (checked every 0.1 s) stops the child and raises
+    InterruptedError, leaving no file behind (the child writes a .partial and renames it last)."""
     if getattr(sys, "frozen", False):  # a bundle has no python to run; it ships the graph instead
         return export_onnx(folder, target)
     import subprocess
+    import tempfile
 
-    result = subprocess.run([sys.executable, "-m", "assistant.knowledge.onnx_encoder", str(folder), str(target)],
-                            capture_output=True, text=True)
-    if result.returncode != 0 or not target.is_file():
-        tail = ((result.stderr or "").strip().splitlines()[-1:] or ["no output"])[0]
+    with tempfile.TemporaryFile("w+") as errors:
+        child = subprocess.Popen([sys.executable, "-m", "assistant.knowledge.onnx_encoder", str(folder), str(target)],
+                                 stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        try:
+            while True:
+                try:
+                    child.wait(0.1)
+                    break
+                except subprocess.TimeoutExpired:
+                    if cancelled and cancelled():
+                        raise InterruptedError("cancelled") from None
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+                for partial in target.parent.glob(f"{target.stem}.{child.pid}.partial"):
+                    partial.unlink(missing_ok=True)
+        errors.seek(0)
+        stderr = errors.read()
+    if child.returncode != 0 or not target.is_file():
+        tail = (stderr.strip().splitlines()[-1:] or ["no output"])[0]
         if "No space left" in tail:
             raise DiskFull("The disk is full, so the embedding model could not be prepared.",
                            hint="Free some space and index again.")
@@ -135,7 +156,7 @@ class OnnxEncoder:
         found = folder / self.cache.name / f"v{EXPORT_VERSION}" / name
         return found if found.is_file() else None
 
-    def _prepare(self) -> Path:
+    def _prepare(self, cancelled: Callable[[], bool] | None = None) -> Path:
         path = self.model_path()
         wanted = self.prebuilt_path(path.name)
         if wanted is not None:
@@ -145,17 +166,17 @@ class OnnxEncoder:
         plain = self.prebuilt_path("model.onnx") or self.cache / f"v{EXPORT_VERSION}" / "model.onnx"
         if not plain.is_file():
             log.info("exporting the embedding model to ONNX (once) into %s", plain.parent)
-            export_in_child(self.folder, plain)
+            export_in_child(self.folder, plain, cancelled)
         if self.quantized:
             path.parent.mkdir(parents=True, exist_ok=True)
             quantize_int8(plain, path)
         return path
 
-    def prepare(self) -> None:
-        """Export (once) and open the graph now."""
-        self._load()
+    def prepare(self, cancelled: Callable[[], bool] | None = None) -> None:
+        """Export (once) and open the graph now. `cancelled` can stop the export."""
+        self._load(cancelled)
 
-    def _load(self):
+    def _load(self, cancelled: Callable[[], bool] | None = None):
         with self._lock:
             if self._session is None:
                 import onnxruntime as ort
@@ -167,7 +188,7 @@ class OnnxEncoder:
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = physical_cores()
                 options.inter_op_num_threads = 1
-                self._session = ort.InferenceSession(str(self._prepare()), options,
+                self._session = ort.InferenceSession(str(self._prepare(cancelled)), options,
                                                      providers=["CPUExecutionProvider"])
                 self._tokenizer = tokenizer
         return self._session, self._tokenizer

@@ -67,6 +67,28 @@ def test_onnx_backend_keeps_torch_out_of_the_app_even_when_it_exports(core, tmp_
     assert list(fresh.rglob("model.onnx"))  # exported, by the child
 
 
+def test_a_first_export_stops_when_indexing_is_cancelled(tmp_path, embedder_folder, monkeypatch):
+    """The export runs tens of seconds in a child: cancelling kills the child and leaves no graph,
+    finished or partial, so the next run exports afresh."""
+    import psutil
+
+    monkeypatch.delenv(onnx_encoder.PREBUILT_ENV, raising=False)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    asked = []
+
+    def cancelled():  # the user presses Cancel about half a second into the export
+        asked.append(1)
+        return len(asked) > 5
+
+    cache = tmp_path / "cache"
+    with pytest.raises(InterruptedError):
+        Embedder(embedder_folder, backend="onnx", cache=cache).encode(["rent due date"], cancelled=cancelled)
+    assert len(asked) == 6
+    assert not [p for p in cache.rglob("*") if p.is_file()]
+    assert not [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
+                and p.status() != psutil.STATUS_ZOMBIE]
+
+
 def test_settings_choose_the_backend(core):
     core.settings.embedding_backend = "onnx-int8"
     embedder = KnowledgeBase(core).embedder()
