@@ -5,8 +5,8 @@ A view only: the page tells it what to show and reacts to its signals.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
 
 from assistant.models.download import DownloadProgress
 from assistant.models.overview import CatalogItem
@@ -19,15 +19,7 @@ from assistant.ui.model_text import (
     ram_tooltip,
     speed_text,
 )
-from assistant.ui.model_widgets import Badge, restyle, thin_bar
-
-
-def _label(name: str, *, wrap: bool = True) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(wrap)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
+from assistant.ui.model_widgets import Badge, ModelCard, card_label, restyle, thin_bar
 
 
 def facts_line(item: CatalogItem) -> str:
@@ -41,51 +33,27 @@ def facts_line(item: CatalogItem) -> str:
     return " · ".join(p for p in parts if p)
 
 
-class CatalogRow(QFrame):
+class CatalogRow(ModelCard):
     """Modes: available | installed | unavailable (no hub file) | queued | downloading | resumable."""
 
-    download_requested = Signal(str)  # Download, Resume and Try again all ask for the same thing
+    download_requested = Signal(str)
     cancel_requested = Signal(str)
 
     def __init__(self, item: CatalogItem, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.name = item.name
+        super().__init__(item.name, parent)
         self.mode = ""
-        self.setObjectName("modelCard")
-        self.title = _label("modelTitle", wrap=False)
-        self.fit_badge = Badge()
-        self.recommended_badge = Badge()
         self.installed_badge = Badge()
-        self.facts = _label("modelFacts")
-        self.ram = _label("modelRam")
-        self.speed = _label("modelSpeed")
-        self.description = _label("modelDescription")
+        self.description = card_label("modelDescription")
         self.progress = thin_bar()
-        self.progress_label = _label("modelStatus")
-        self.status = _label("modelStatus")
-        self.error = _label("modelError")
-        self.download_button = QPushButton("Download")
-        self.cancel_button = QPushButton("Cancel")
-        self.resume_button = QPushButton("Resume")
-        for button, action in ((self.download_button, self.download_requested),
-                               (self.resume_button, self.download_requested),
-                               (self.cancel_button, self.cancel_requested)):
-            button.clicked.connect(lambda _=False, a=action: a.emit(self.name))
-
-        head = QHBoxLayout()
-        head.addWidget(self.title)
-        for badge in (self.fit_badge, self.recommended_badge, self.installed_badge):
-            head.addWidget(badge)
-        head.addStretch(1)
-        for button in (self.download_button, self.resume_button, self.cancel_button):
-            head.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.setSpacing(3)
-        layout.addLayout(head)
-        for widget in (self.facts, self.ram, self.speed, self.description, self.progress, self.progress_label,
-                       self.status, self.error):
-            layout.addWidget(widget)
+        self.progress_label = card_label("modelStatus")
+        self.status = card_label("modelStatus")
+        self.error = card_label("modelError")
+        # Download, Resume and Try again all ask for the same thing.
+        self.download_button = self.button("Download", self.download_requested)
+        self.resume_button = self.button("Resume", self.download_requested)
+        self.cancel_button = self.button("Cancel", self.cancel_requested)
+        self.lay_out([self.installed_badge], [self.download_button, self.resume_button, self.cancel_button],
+                     [self.description, self.progress, self.progress_label, self.status, self.error])
         self.show_item(item)
 
     def show_item(self, item: CatalogItem, note: str | None = None, note_is_error: bool = False) -> None:

@@ -6,11 +6,10 @@ A view only: the page tells it what to show and reacts to its signals.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from assistant.models.overview import InstalledItem
 from assistant.models.speed import SpeedProgress
-from assistant.ui.download_row import _label
 from assistant.ui.formatting import human_size
 from assistant.ui.model_text import (
     bench_progress_text,
@@ -21,58 +20,34 @@ from assistant.ui.model_text import (
     ram_tooltip,
     speed_text,
 )
-from assistant.ui.model_widgets import Badge, thin_bar
+from assistant.ui.model_widgets import Badge, ModelCard, card_label, thin_bar
 
 SOURCES = {"download": "downloaded", "import": "imported", "starter": "starter model"}
 
 
-class InstalledRow(QFrame):
+class InstalledRow(ModelCard):
     info_requested = Signal(str)
     bench_requested = Signal(str)
     bench_cancel_requested = Signal(str)
     delete_requested = Signal(str)
 
     def __init__(self, item: InstalledItem, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.name = item.name
+        super().__init__(item.name, parent)
         self.benching = False
-        self.setObjectName("modelCard")
         self.setProperty("state", "installed")
-        self.title = _label("modelTitle", wrap=False)
-        self.fit_badge = Badge()
-        self.recommended_badge = Badge()
         self.loaded_badge = Badge()
-        self.facts = _label("modelFacts")
-        self.ram = _label("modelRam")
-        self.speed = _label("modelSpeed")
-        self.measured = _label("modelDescription")
-        self.problem = _label("modelError")
+        self.measured = card_label("modelDescription")
+        self.problem = card_label("modelError")
         self.bench_bar = thin_bar()
-        self.bench_label = _label("modelStatus")
-        self.info_button = QPushButton("Info")
-        self.bench_button = QPushButton("Measure speed")
+        self.bench_label = card_label("modelStatus")
+        self.info_button = self.button("Info", self.info_requested)
+        self.bench_button = self.button("Measure speed", self.bench_requested)
         self.bench_button.setToolTip("Time a 1,000-token document question on this computer, in the background.")
-        self.bench_cancel_button = QPushButton("Stop")
-        self.delete_button = QPushButton("Delete…")
-        for button, signal in ((self.info_button, self.info_requested), (self.bench_button, self.bench_requested),
-                               (self.bench_cancel_button, self.bench_cancel_requested),
-                               (self.delete_button, self.delete_requested)):
-            button.clicked.connect(lambda _=False, s=signal: s.emit(self.name))
-
-        head = QHBoxLayout()
-        head.addWidget(self.title)
-        for badge in (self.fit_badge, self.recommended_badge, self.loaded_badge):
-            head.addWidget(badge)
-        head.addStretch(1)
-        for button in (self.info_button, self.bench_button, self.bench_cancel_button, self.delete_button):
-            head.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.setSpacing(3)
-        layout.addLayout(head)
-        for widget in (self.facts, self.ram, self.speed, self.measured, self.problem, self.bench_bar,
-                       self.bench_label):
-            layout.addWidget(widget)
+        self.bench_cancel_button = self.button("Stop", self.bench_cancel_requested)
+        self.delete_button = self.button("Delete…", self.delete_requested)
+        self.lay_out([self.loaded_badge],
+                     [self.info_button, self.bench_button, self.bench_cancel_button, self.delete_button],
+                     [self.measured, self.problem, self.bench_bar, self.bench_label])
         self.show_item(item)
         self.set_benching(False)
 
