@@ -4,7 +4,7 @@ A 0.5B model handed three whole passages copies a sentence from the wrong one ab
 time. Handed only the few sentences that best match the question it answers far more often
 (Qwen2.5-Coder-0.5B on every 3rd answerable squad2-dev question, same instruction: 0.56 with
 the passages, 0.65 with the best four sentences, in a third of the prompt; 0.70 with each
-sentence numbered by its source; over the whole set, as the app asks: 0.59 against 0.34). A sentence's match is the share of the
+sentence numbered by its source; over the whole set, as the app asks: 0.60 against 0.34). A sentence's match is the share of the
 question's content words it holds, each weighted by its rarity in the index, averaged with
 the embedding similarity: each alone picks the sentence holding the answer less often
 (first sentence right: words 0.69, meaning 0.68, both 0.74).
