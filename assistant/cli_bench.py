@@ -101,7 +101,8 @@ def _search(args) -> int:
         r = measure(n, report=_err, backend=args.backend)
         print(f"{r['chunks']:>7,} chunks ({args.backend} query embedding): hybrid search p50 {r['p50_ms']:.1f} ms, "
               f"p95 {r['p95_ms']:.1f} ms; with the query embedding p50 {r['p50_with_embedding_ms']:.1f} ms, "
-              f"p95 {r['p95_with_embedding_ms']:.1f} ms")
+              f"p95 {r['p95_with_embedding_ms']:.1f} ms; an answer's word weights (uncached) p50 "
+              f"{r['word_weights_p50_ms']:.1f} ms, p95 {r['word_weights_p95_ms']:.1f} ms")
     return 0
 
 

@@ -61,6 +61,8 @@ def test_quick_search_row_measures_real_latencies(core, tmp_path):
     assert row["number"] == 5 and row["data"]["chunks"] == 2_000 and row["data"]["queries"] == 100
     assert 0 < row["data"]["p50_ms"] <= row["data"]["p95_ms"]
     assert 0 < row["data"]["p50_with_embedding_ms"]
+    assert 0 < row["data"]["word_weights_p50_ms"] <= row["data"]["word_weights_p95_ms"]
+    assert "word weights" in row["bare"]
     assert result["machine"]["cores"] >= 1 and result["machine"]["llama_cpp_python"]
     written = json.loads(suite.write(result, tmp_path / "out.json").read_text())
     assert written["rows"][0]["app"] == row["app"] and "ms" in row["app"]

@@ -3,7 +3,8 @@
 Synthetic chunks (random words from a fixed vocabulary, random unit vectors)
 fill a throw-away app home, so the figure measures the stores and the fusion,
 not the corpus. Reported: p50/p95 excluding the query embedding (keyword +
-vector + fusion + hydration) and including it.
+vector + fusion + hydration) and including it, and what an answer adds on top: the
+rarity weights of the question's words (one FTS5 prefix count each, uncached).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def _fill(core: Core, kb, n: int, rng: random.Random, report) -> list[str]:
 
 def measure(n: int, report=print, backend: str = "torch") -> dict:
     from assistant.knowledge.base import KnowledgeBase
+    from assistant.knowledge.evidence import content_terms, rarity
 
     main = Core()
     rng = random.Random(7)
@@ -87,6 +89,14 @@ def measure(n: int, report=print, backend: str = "torch") -> dict:
             t2 = time.perf_counter()
             without.append((t2 - t1) * 1000)
             with_embedding.append((t2 - t0) * 1000)
+        weights_ms = []
+        for q in queries:
+            kb.retriever.forget_frequencies()
+            t0 = time.perf_counter()
+            weight = rarity(kb.retriever.document_frequency, kb.retriever.chunk_count())
+            for term in content_terms(q):
+                weight(term)
+            weights_ms.append((time.perf_counter() - t0) * 1000)
         core.close()
     main.close()
 
@@ -96,4 +106,5 @@ def measure(n: int, report=print, backend: str = "torch") -> dict:
     return {"chunks": n, "queries": QUERIES, "backend": backend,
             "p50_ms": statistics.median(without), "p95_ms": pct(without, 95),
             "p50_with_embedding_ms": statistics.median(with_embedding),
-            "p95_with_embedding_ms": pct(with_embedding, 95)}
+            "p95_with_embedding_ms": pct(with_embedding, 95),
+            "word_weights_p50_ms": statistics.median(weights_ms), "word_weights_p95_ms": pct(weights_ms, 95)}

@@ -141,7 +141,8 @@ def _search_rows(core, plan: Plan, report) -> list[Row]:
         rows.append(Row(5, f"hybrid search p50 / p95, {n:,} chunks",
                         f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} ms",
                         f"with query embedding {r['p50_with_embedding_ms']:.1f} / "
-                        f"{r['p95_with_embedding_ms']:.1f} ms", data=r))
+                        f"{r['p95_with_embedding_ms']:.1f} ms; answer's word weights "
+                        f"{r['word_weights_p50_ms']:.1f} / {r['word_weights_p95_ms']:.1f} ms", data=r))
     return rows
 
 

@@ -149,6 +149,10 @@ class Retriever:
                                                [query]).fetchone()[0] if query else 0
         return self._df[prefix]
 
+    def forget_frequencies(self) -> None:
+        """Drop the cached counts (the benchmark's worst case: a question of words never weighed)."""
+        self._df, self._df_counted_for = {}, -1
+
     def chunk_count(self) -> int:
         now = time.monotonic()
         if now - self._counted_at > 30:
