@@ -84,10 +84,8 @@ def check_messages(question: str, evidence: list[Evidence]) -> list[dict]:
 def answer_belief(core: Core, question: str, evidence: list[Evidence]) -> float:
     """The model's probability that the shown sentences answer the question: P(yes) / (P(yes) + P(no))
     for the first word of its reply to CHECK_PROMPT."""
-    messages = check_messages(question, evidence)
-    yes = [core.engine.score(messages, word)[0] for word in ("Yes", "yes")]
-    no = [core.engine.score(messages, word)[0] for word in ("No", "no")]
-    p_yes, p_no = sum(math.exp(x) for x in yes), sum(math.exp(x) for x in no)
+    logprobs = core.engine.first_token_logprobs(check_messages(question, evidence), ["Yes", "yes", "No", "no"])
+    p_yes, p_no = (sum(math.exp(x) for x in logprobs[:2]), sum(math.exp(x) for x in logprobs[2:]))
     return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
 
 

@@ -211,12 +211,18 @@ class EngineClient:
 
     def score(self, messages: list[dict], continuation: str) -> list[float]:
         """Per-token log-probabilities of `continuation` as the reply to `messages` (see worker.score)."""
+        return self._logprobs({"op": "score", "messages": messages, "continuation": continuation})
+
+    def first_token_logprobs(self, messages: list[dict], options: list[str]) -> list[float]:
+        """Log-probability of each option's first token opening the reply (see worker.first_tokens)."""
+        return self._logprobs({"op": "first_tokens", "messages": messages, "options": options})
+
+    def _logprobs(self, command: dict) -> list[float]:
         with self._lock:
             if self.loaded is None:
                 raise EngineError("No model is loaded.")
             self._next_id += 1  # a fresh id: the child's abort callback treats older ones as cancelled
-            self._conn.send({"op": "score", "id": self._next_id, "messages": messages,
-                             "continuation": continuation})
+            self._conn.send({**command, "id": self._next_id})
             reply = self._conn.recv()
         if isinstance(reply, Error):
             raise EngineError(reply.message)

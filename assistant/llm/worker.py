@@ -83,6 +83,10 @@ class Worker:
                 elif op == "score":
                     self.current_id = command["id"]
                     self.send({"op": "score", "logprobs": self.score(command["messages"], command["continuation"])})
+                elif op == "first_tokens":
+                    self.current_id = command["id"]
+                    self.send({"op": "first_tokens",
+                               "logprobs": self.first_tokens(command["messages"], command["options"])})
                 elif op == "count":
                     self.send({"op": "count", "n": self.count_tokens(command["messages"])})
                 elif op == "unload":
@@ -192,6 +196,23 @@ class Worker:
         usually still holds from the answer just generated), so it costs about as much
         as generating that many tokens.
         """
+        following = self._after_prompt(messages, continuation)
+        out = []
+        for token in following:
+            out.append(_logprob(self.llm, token))
+            self.llm.eval([token])
+        return out
+
+    def first_tokens(self, messages: list[dict], options: list[str]) -> list[float]:
+        """Log-probability of each option's first token as the reply's first token: a choice among
+        words ("Yes", "no", ...) in one pass over the prompt."""
+        self._after_prompt(messages, "")
+        return [_logprob(self.llm, self.llm.tokenize(o.encode("utf-8"), add_bos=False, special=False)[0])
+                for o in options]
+
+    def _after_prompt(self, messages: list[dict], continuation: str) -> list[int]:
+        """Evaluate the prompt (reusing the KV cache's common prefix) up to the reply's first token;
+        return `continuation`'s tokens."""
         if self.llm is None:
             raise RuntimeError("no model is loaded")
         _, prompt = self.render(messages)
@@ -199,11 +220,7 @@ class Worker:
         cached = _common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), prompt)
         self.llm.n_tokens = min(cached, len(prompt) - 1)  # re-run the last prompt token for its logits
         self.llm.eval(prompt[self.llm.n_tokens:])
-        out = []
-        for token in following:
-            out.append(_logprob(self.llm, token))
-            self.llm.eval([token])
-        return out
+        return following
 
     def generate(self, command: dict) -> None:
         self.current_id = command["id"]

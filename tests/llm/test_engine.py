@@ -220,6 +220,10 @@ def test_score_gives_the_true_continuation_the_higher_probability(smol_core):
     assert len(right) == len(wrong) >= 6 and all(lp <= 0 for lp in right)
     assert right[:5] == pytest.approx(wrong[:5], abs=1e-3)  # same prefix, same probabilities
     assert sum(right) > sum(wrong) + 3
+    # one pass for a choice among first words gives what scoring each word would
+    options = ["The", "Paris", "Berlin"]
+    each = [engine.score(messages, word)[0] for word in options]
+    assert engine.first_token_logprobs(messages, options) == pytest.approx(each, abs=1e-3)
     # generating afterwards still works (the KV cache was left consistent)
     events = list(engine.generate(messages, GenerationSettings(max_tokens=8, temperature=0, seed=1)))
     assert isinstance(events[-1], Done) and events[-1].text
