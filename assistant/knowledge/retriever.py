@@ -78,8 +78,8 @@ class Retriever:
         self._embedder_factory = embedder_factory
         self._vocab_ready = False
         self._count, self._counted_at = 0, -1e9
-        self._df: dict[str, int] = {}
-        self._df_counted_for = -1
+        self._df: dict[str, int]
+        self.forget_frequencies()
 
     def keyword(self, query: str, collection_ids: list[int] | None = None, n: int = CANDIDATES):
         """(chunk id, bm25 score: higher is better) pairs, best first.

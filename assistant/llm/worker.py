@@ -196,7 +196,8 @@ class Worker:
         usually still holds from the answer just generated), so it costs about as much
         as generating that many tokens.
         """
-        following = self._after_prompt(messages, continuation)
+        self._read_prompt(messages)
+        following = self.llm.tokenize(continuation.encode("utf-8"), add_bos=False, special=False)
         out = []
         for token in following:
             out.append(_logprob(self.llm, token))
@@ -206,21 +207,19 @@ class Worker:
     def first_tokens(self, messages: list[dict], options: list[str]) -> list[float]:
         """Log-probability of each option's first token as the reply's first token: a choice among
         words ("Yes", "no", ...) in one pass over the prompt."""
-        self._after_prompt(messages, "")
+        self._read_prompt(messages)
         return [_logprob(self.llm, self.llm.tokenize(o.encode("utf-8"), add_bos=False, special=False)[0])
                 for o in options]
 
-    def _after_prompt(self, messages: list[dict], continuation: str) -> list[int]:
-        """Evaluate the prompt (reusing the KV cache's common prefix) up to the reply's first token;
-        return `continuation`'s tokens."""
+    def _read_prompt(self, messages: list[dict]) -> None:
+        """Evaluate the prompt (reusing the KV cache's common prefix), leaving the logits of the
+        reply's first token."""
         if self.llm is None:
             raise RuntimeError("no model is loaded")
         _, prompt = self.render(messages)
-        following = self.llm.tokenize(continuation.encode("utf-8"), add_bos=False, special=False)
         cached = _common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), prompt)
         self.llm.n_tokens = min(cached, len(prompt) - 1)  # re-run the last prompt token for its logits
         self.llm.eval(prompt[self.llm.n_tokens:])
-        return following
 
     def generate(self, command: dict) -> None:
         self.current_id = command["id"]
