@@ -97,7 +97,8 @@ def gather_evidence(kb: KnowledgeBase, question: str, sources: list[SearchResult
                     retrieval: RetrievalSettings) -> list[Evidence]:
     embedder = kb.embedder()
     return select_evidence(question, [r.text for r in sources], embedder.encode, embedder.encode_query(question),
-                           word_weight(kb), n=max(1, retrieval.evidence_sentences))
+                           word_weight(kb), n=max(1, retrieval.evidence_sentences),
+                           margin=retrieval.evidence_margin)
 
 
 NUMBER_RE = re.compile(r"\d[\d,.]*\d")

@@ -8,6 +8,12 @@ sentence numbered by its source; over the whole set, as the app asks: 0.60 again
 question's content words it holds, each weighted by its rarity in the index, averaged with
 the embedding similarity: each alone picks the sentence holding the answer less often
 (first sentence right: words 0.69, meaning 0.68, both 0.74).
+
+Only the sentences that match about as well as the best one are shown (within `margin`): the model
+copies from a clearly weaker sentence shown next to the right one. Given the best sentence alone
+it answered 0.67 of every 2nd answerable question, the best four 0.64, and within 0.08 of the best
+(1.8 sentences on average) 0.72; over the whole set, with the check off, 0.66 against 0.60, and
+the same gain on the half the margin was not chosen on.
 """
 
 from __future__ import annotations
@@ -76,8 +82,10 @@ def rarity(document_frequency: Callable[[str], int], documents: int) -> Callable
 
 
 def select(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
-           weight: Callable[[str], float], n: int = 4, meaning_share: float = 0.5) -> list[Evidence]:
-    """The n sentences of `texts` that best match the question, best first."""
+           weight: Callable[[str], float], n: int = 4, meaning_share: float = 0.5,
+           margin: float | None = None) -> list[Evidence]:
+    """The n sentences of `texts` that best match the question, best first; with a margin, only
+    those whose match is within it of the best one's."""
     found = [(i, a, b, texts[i][a:b].strip()) for i, text in enumerate(texts) for a, b in sentence_spans(text)]
     found = [f for f in found if f[3]]
     if not found:
@@ -89,6 +97,8 @@ def select(question: str, texts: list[str], encode: Callable[[list[str]], object
                        + meaning_share * float(vector @ query_vector))
               for (i, a, b, sentence), vector in zip(found, vectors, strict=True)]
     scored.sort(key=lambda e: -e.score)
+    if margin is not None:
+        scored = [e for e in scored if e.score >= scored[0].score - margin]
     return scored[:n]
 
 

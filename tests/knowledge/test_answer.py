@@ -163,3 +163,17 @@ def test_sentences_are_cut_where_they_end_and_matched_by_rare_words():
     shown = [Evidence(0, 0, 24, parts[0], 0.9), Evidence(1, 0, 40, parts[3], 0.5)]
     assert attribute("Three months' notice.", shown, weight) is shown[1]
     assert attribute("Nothing in common.", shown, weight) is None
+
+
+def test_only_sentences_that_match_about_as_well_as_the_best_are_shown():
+    import numpy as np
+
+    from assistant.knowledge.evidence import select
+
+    texts = ["The rent is 1,250 euros. The garden is shared.", "Rent is paid monthly by transfer."]
+    no_meaning = lambda sentences: np.zeros((len(sentences), 3))  # noqa: E731 - words alone decide
+    pick = lambda margin: [e.text for e in select("What is the rent in euros?", texts, no_meaning, np.zeros(3),  # noqa: E731
+                                                  lambda term: 1.0, n=4, margin=margin)]
+    assert pick(None) == ["The rent is 1,250 euros.", "Rent is paid monthly by transfer.", "The garden is shared."]
+    assert pick(0.3) == ["The rent is 1,250 euros.", "Rent is paid monthly by transfer."]
+    assert pick(0.08) == ["The rent is 1,250 euros."]
