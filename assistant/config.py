@@ -144,6 +144,9 @@ class RetrievalSettings(_Plain):
     # (1.1) an answer avoids the question's and the sources' own words: "non-determinism" for
     # "non-deterministic time", "[1]" for "DTIME(f(n))". An answer over documents should quote them.
     answer_repeat_penalty: float = 1.0
+    # The retrieved passages are re-ordered by their best sentence's match before the prompt's are
+    # chosen (see assistant.answer.rerank_by_sentence).
+    rerank_by_sentence: bool = True
     fusion: str = "weighted"  # measured on squad2-dev: recall@3 0.969 vs 0.956 for RRF
     vector_weight: float = 0.5  # weighted fusion: the meaning (vector) side's share, the rest is keywords
 

@@ -41,6 +41,7 @@ class Embedder:
         self.batch_size = batch_size
         self.backend = backend
         self.cache = cache
+        self._last_query: tuple[str, np.ndarray] | None = None
         self._model = None
         self._lock = threading.Lock()
 
@@ -111,4 +112,10 @@ class Embedder:
         return self._encode_batch(texts)
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        # An answer embeds its question twice (the search, then its sentence matching): once is enough.
+        last = self._last_query
+        if last is not None and last[0] == text:
+            return last[1]
+        vector = self.encode([text])[0]
+        self._last_query = (text, vector)
+        return vector

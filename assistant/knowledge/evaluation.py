@@ -22,7 +22,9 @@ from assistant.core import Core
 
 KS = (1, 3, 5)
 MODES = {"keyword": ("keyword", "rrf"), "vector": ("vector", "rrf"), "hybrid-rrf": ("hybrid", "rrf"),
-         "hybrid-weighted": ("hybrid", "weighted")}
+         "hybrid-weighted": ("hybrid", "weighted"), "hybrid+sentence": ("hybrid", "weighted")}
+# hybrid+sentence: the weighted fusion's 8 best re-ordered by their best sentence, as answers choose
+# their sources (assistant.answer.rerank_by_sentence).
 
 
 def normalise(text: str) -> str:
@@ -90,6 +92,11 @@ def retrieval_recall(kb, questions: list[dict]) -> dict:
             from assistant.knowledge.retriever import fuse
 
             ranked = [cid for cid, _ in fuse(keyword, vec, fusion=fusion)][:max(KS)]
+            if mode == "hybrid+sentence":
+                from assistant.answer import SentenceMatcher, rerank_by_sentence
+
+                candidates = kb.search(q["question"], None, k=8, fusion=fusion)
+                ranked = [r.chunk_id for r in rerank_by_sentence(candidates, SentenceMatcher.of(kb, q["question"]))]
             if mode == "hybrid-rrf":
                 latency.append((time.perf_counter() - t0) * 1000)
             texts = dict(kb.db.execute(

@@ -81,25 +81,54 @@ def rarity(document_frequency: Callable[[str], int], documents: int) -> Callable
     return lambda term: math.log((documents + 1) / (document_frequency(term) + 0.5))
 
 
-def select(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
-           weight: Callable[[str], float], n: int = 4, meaning_share: float = 0.5,
-           margin: float | None = None) -> list[Evidence]:
-    """The n sentences of `texts` that best match the question, best first; with a margin, only
-    those whose match is within it of the best one's."""
+def scored_sentences(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
+                     weight: Callable[[str], float], meaning_share: float = 0.5) -> list[Evidence]:
+    """Every sentence of `texts` with its match to the question, in text order."""
     found = [(i, a, b, texts[i][a:b].strip()) for i, text in enumerate(texts) for a, b in sentence_spans(text)]
     found = [f for f in found if f[3]]
     if not found:
         return []
     vectors = encode([f[3] for f in found])
     terms = content_terms(question)
-    scored = [Evidence(i, a, b, sentence,
-                       (1 - meaning_share) * word_overlap(terms, sentence, weight)
-                       + meaning_share * float(vector @ query_vector))
-              for (i, a, b, sentence), vector in zip(found, vectors, strict=True)]
-    scored.sort(key=lambda e: -e.score)
-    if margin is not None:
+    return [Evidence(i, a, b, sentence,
+                     (1 - meaning_share) * word_overlap(terms, sentence, weight)
+                     + meaning_share * float(vector @ query_vector))
+            for (i, a, b, sentence), vector in zip(found, vectors, strict=True)]
+
+
+def select(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
+           weight: Callable[[str], float], n: int = 4, meaning_share: float = 0.5,
+           margin: float | None = None) -> list[Evidence]:
+    """The n sentences of `texts` that best match the question, best first; with a margin, only
+    those whose match is within it of the best one's."""
+    scored = sorted(scored_sentences(question, texts, encode, query_vector, weight, meaning_share),
+                    key=lambda e: -e.score)
+    if margin is not None and scored:
         scored = [e for e in scored if e.score >= scored[0].score - margin]
     return scored[:n]
+
+
+def best_sentence_scores(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
+                         weight: Callable[[str], float]) -> list[float]:
+    """For each text, the match of its best sentence to the question (0 for a text without one)."""
+    best = [0.0] * len(texts)
+    for e in scored_sentences(question, texts, encode, query_vector, weight):
+        best[e.source] = max(best[e.source], e.score)
+    return best
+
+
+class RememberingEncoder:
+    """An encode function that embeds each distinct sentence once per question: ranking the
+    passages by their best sentence and then picking the sentences to show read the same ones."""
+
+    def __init__(self, encode: Callable[[list[str]], object]):
+        self.encode, self.vectors = encode, {}
+
+    def __call__(self, texts: list[str]) -> list:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if missing:
+            self.vectors.update(zip(missing, self.encode(missing), strict=True))
+        return [self.vectors[t] for t in texts]
 
 
 def attribute(answer: str, evidence: list[Evidence], weight: Callable[[str], float]) -> Evidence | None:

@@ -82,7 +82,12 @@ def test_cli_ask_with_a_collection_fills_sources(core, office):
     assert out["sources"], out
     source = out["sources"][0]
     assert {"path", "page", "start", "end", "text", "rank", "scores", "in_prompt", "cited"} <= set(source)
-    assert set(source["scores"]) == {"keyword", "vector", "fused"}
+    # Each retriever's score, their fusion, and the best sentence's match, which orders the passages.
+    assert set(source["scores"]) == {"keyword", "vector", "fused", "sentence"}
+    ranked = sorted(out["sources"], key=lambda s: s["rank"])
+    assert [s["rank"] for s in ranked] == list(range(1, len(ranked) + 1))
+    matches = [s["scores"]["sentence"] for s in ranked]
+    assert matches == sorted(matches, reverse=True)
     assert source["rank"] == 1 and source["in_prompt"] is True
     assert "14.2" in " ".join(s["text"] for s in out["sources"] if s["in_prompt"])
 
@@ -177,3 +182,16 @@ def test_only_sentences_that_match_about_as_well_as_the_best_are_shown():
     assert pick(None) == ["The rent is 1,250 euros.", "Rent is paid monthly by transfer.", "The garden is shared."]
     assert pick(0.3) == ["The rent is 1,250 euros.", "Rent is paid monthly by transfer."]
     assert pick(0.08) == ["The rent is 1,250 euros."]
+
+
+def test_the_eval_measures_recall_of_the_order_answers_use(office):
+    from assistant.knowledge.evaluation import MODES, retrieval_recall
+
+    questions = [{"question": "How much is the monthly rent?", "answers": ["1,250 euros"], "answerable": True},
+                 {"question": "Who may sublet?", "answers": [], "answerable": False}]
+    recall = retrieval_recall(office, questions)
+    assert recall["answerable"] == 1
+    assert set(MODES) <= set(recall) and "hybrid+sentence" in MODES
+    for mode in MODES:  # one answerable question whose answer is in the corpus: each mode finds it by @5
+        assert recall[mode]["@5"] == 1.0, mode
+    assert recall["hybrid+sentence"]["@1"] == 1.0  # its best sentence holds the question's words

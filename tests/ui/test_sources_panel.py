@@ -50,6 +50,7 @@ def test_passages_in_rank_order_with_scores_and_badges(panel, answered):
         else:
             assert card.title.text() == f"{name} · lines {row['line_start']}–{row['line_end']}"
         scores = card.scores.text()
+        assert scores.startswith(f"best sentence {row['scores']['sentence']:.2f}")
         assert f"fused {row['scores']['fused']:.2f}" in scores
         assert f"vector {row['scores']['vector']:.2f} (#{row['ranks']['vector']})" in scores
         keyword = row["scores"]["keyword"]
