@@ -138,7 +138,7 @@ class RetrievalSettings(_Plain):
     # clearly weaker sentence shown next to the right one. See assistant.knowledge.evidence.
     evidence_margin: float = 0.08
     # The model's P(yes) that the shown sentences answer the question, below which it abstains.
-    # On squad2-dev (0.5B model) 0.30 costs 2.0 points of accuracy for 0.28 abstention (0.34 with retrieval's).
+    # On squad2-dev (0.5B model) 0.30 costs 2.8 points of accuracy for 0.28 abstention (0.34 with retrieval's).
     min_answer_belief: float = 0.30
     # llama.cpp's repeat penalty also counts the prompt's last 64 tokens, so under the chat default
     # (1.1) an answer avoids the question's and the sources' own words: "non-determinism" for
