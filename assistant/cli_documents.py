@@ -21,6 +21,8 @@ def add_document_commands(sub) -> None:
     p.add_argument("--collection", action="append")
     p.add_argument("--k", type=int, default=8)
     p.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default="hybrid")
+    p.add_argument("--by-sentence", action="store_true",
+                   help="re-order the results by their best sentence's match, as answers choose their sources")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("collections", help="document collections")
@@ -107,6 +109,10 @@ def cmd_search(args) -> int:
     with _core() as core:
         kb = _kb(core)
         results = kb.search(args.query, args.collection, k=args.k, mode=args.mode)
+        if args.by_sentence and results:
+            from assistant.answer import SentenceMatcher, rerank_by_sentence
+
+            results = rerank_by_sentence(results, SentenceMatcher.of(kb, args.query))
         if args.json:
             print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
             return 0
@@ -114,7 +120,8 @@ def cmd_search(args) -> int:
             s = r.scores
             fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
             place = where({"path": r.path, "page": r.page, "line_start": r.line_start, "line_end": r.line_end})
-            print(f"#{r.rank} {place}  fused {fmt(s['fused'])}  keyword {fmt(s['keyword'])}  "
+            sentence = f"best sentence {fmt(s['sentence'])}  " if "sentence" in s else ""
+            print(f"#{r.rank} {place}  {sentence}fused {fmt(s['fused'])}  keyword {fmt(s['keyword'])}  "
                   f"vector {fmt(s['vector'])}")
             print("   " + " ".join(r.text.split())[:300] + "\n")
         if not results:

@@ -92,6 +92,24 @@ def test_cli_ask_with_a_collection_fills_sources(core, office):
     assert "14.2" in " ".join(s["text"] for s in out["sources"] if s["in_prompt"])
 
 
+def test_cli_search_prints_ranked_passages_and_can_order_them_as_answers_do(core, office):
+    def search(*extra):
+        result = subprocess.run([sys.executable, "-m", "assistant.cli", "search", "--collection", "office",
+                                 "monthly rent in euros", *extra], capture_output=True, text=True, timeout=300,
+                                env=os.environ.copy())
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    hits = json.loads(search("--json", "--k", "2"))
+    assert [h["rank"] for h in hits] == [1, 2] and set(hits[0]["scores"]) == {"keyword", "vector", "fused"}
+    assert "1,250 euros" in hits[0]["text"] and hits[0]["path"].endswith("lease.md")
+    text = search("--by-sentence")
+    assert text.startswith("#1 ") and "lease.md" in text and "best sentence " in text and "1,250 euros" in text
+    ordered = json.loads(search("--by-sentence", "--json"))
+    matches = [h["scores"]["sentence"] for h in ordered]
+    assert matches == sorted(matches, reverse=True) and "1,250 euros" in ordered[0]["text"]
+
+
 def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, office):
     from assistant.llm.protocol import Token
 
