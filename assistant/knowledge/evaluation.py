@@ -19,12 +19,13 @@ from pathlib import Path
 
 from assistant.config import GenerationSettings, Paths
 from assistant.core import Core
+from assistant.knowledge.retriever import fuse
 
 KS = (1, 3, 5)
 MODES = {"keyword": ("keyword", "rrf"), "vector": ("vector", "rrf"), "hybrid-rrf": ("hybrid", "rrf"),
          "hybrid-weighted": ("hybrid", "weighted"), "hybrid+sentence": ("hybrid", "weighted")}
-# hybrid+sentence: the weighted fusion's 8 best re-ordered by their best sentence, as answers choose
-# their sources (assistant.answer.rerank_by_sentence).
+# hybrid+sentence: the weighted fusion's best (RetrievalSettings.k) re-ordered by their best sentence,
+# as answers choose their sources (assistant.answer.rerank_by_sentence).
 
 
 def normalise(text: str) -> str:
@@ -79,6 +80,15 @@ def run_eval(core: Core, args) -> int:
     return 0
 
 
+def _answer_order(kb, question: str) -> list[str]:
+    """The chunk ids in the order an answer chooses its sources from, under the app's settings."""
+    from assistant.answer import SentenceMatcher, rerank_by_sentence
+
+    retrieval = kb.core.settings.retrieval
+    results = kb.search(question, None, k=retrieval.k, fusion=retrieval.fusion, weight=retrieval.vector_weight)
+    return [r.chunk_id for r in rerank_by_sentence(results, SentenceMatcher.of(kb, question))]
+
+
 def retrieval_recall(kb, questions: list[dict]) -> dict:
     answerable = [q for q in questions if q["answerable"]]
     hits = {mode: {k: 0 for k in KS} for mode in MODES}
@@ -87,16 +97,12 @@ def retrieval_recall(kb, questions: list[dict]) -> dict:
         vector = kb.embedder().encode_query(q["question"])
         for mode, (kind, fusion) in MODES.items():
             t0 = time.perf_counter()
-            keyword = kb.retriever.keyword(q["question"]) if kind in ("hybrid", "keyword") else []
-            vec = kb.retriever.vector(q["question"], vector=vector) if kind in ("hybrid", "vector") else []
-            from assistant.knowledge.retriever import fuse
-
-            ranked = [cid for cid, _ in fuse(keyword, vec, fusion=fusion)][:max(KS)]
             if mode == "hybrid+sentence":
-                from assistant.answer import SentenceMatcher, rerank_by_sentence
-
-                candidates = kb.search(q["question"], None, k=8, fusion=fusion)
-                ranked = [r.chunk_id for r in rerank_by_sentence(candidates, SentenceMatcher.of(kb, q["question"]))]
+                ranked = _answer_order(kb, q["question"])
+            else:
+                keyword = kb.retriever.keyword(q["question"]) if kind in ("hybrid", "keyword") else []
+                vec = kb.retriever.vector(q["question"], vector=vector) if kind in ("hybrid", "vector") else []
+                ranked = [cid for cid, _ in fuse(keyword, vec, fusion=fusion)][:max(KS)]
             if mode == "hybrid-rrf":
                 latency.append((time.perf_counter() - t0) * 1000)
             texts = dict(kb.db.execute(
