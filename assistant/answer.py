@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from assistant.answer_check import checker_for
 from assistant.chat import Finished, Started, history_for_model, stream_answer, title_for
 from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.core import Core
@@ -24,6 +25,7 @@ from assistant.knowledge.chunker import count_tokens
 from assistant.knowledge.evidence import Evidence, RememberingEncoder, attribute, best_sentence_scores, rarity
 from assistant.knowledge.evidence import select as select_evidence
 from assistant.knowledge.retriever import SearchResult
+from assistant.llm.client import EngineClient
 from assistant.llm.protocol import Token
 
 NOT_FOUND = "I could not find this in your documents."
@@ -81,10 +83,10 @@ def check_messages(question: str, evidence: list[Evidence]) -> list[dict]:
             {"role": "user", "content": CHECK_PROMPT.format(text=evidence_text(evidence), question=question)}]
 
 
-def answer_belief(core: Core, question: str, evidence: list[Evidence]) -> float:
+def answer_belief(engine: EngineClient, question: str, evidence: list[Evidence]) -> float:
     """The model's probability that the shown sentences answer the question: P(yes) / (P(yes) + P(no))
     for the first word of its reply to CHECK_PROMPT."""
-    logprobs = core.engine.first_token_logprobs(check_messages(question, evidence), ["Yes", "yes", "No", "no"])
+    logprobs = engine.first_token_logprobs(check_messages(question, evidence), ["Yes", "yes", "No", "no"])
     p_yes, p_no = (sum(math.exp(x) for x in logprobs[:2]), sum(math.exp(x) for x in logprobs[2:]))
     return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
 
@@ -210,15 +212,20 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if not evidence:
         yield from abstain("retrieval", "The retrieved passages hold no text.", sources)
         return
+    t1 = time.perf_counter()
+    checker = checker_for(core, retrieval)
+    details["check_model"], details["check_threshold"] = checker.model, checker.threshold
+    if checker.problem:
+        details["check_error"] = checker.problem
     try:
-        t1 = time.perf_counter()
-        belief = details["answer_belief"] = answer_belief(core, question, evidence)
-        details["check_ms"] = (time.perf_counter() - t1) * 1000
+        belief = details["answer_belief"] = answer_belief(checker.engine, question, evidence)
     except EngineError as exc:  # the answer itself will report a broken engine
         belief, details["check_error"] = None, str(exc)
-    if belief is not None and belief < retrieval.min_answer_belief:
-        yield from abstain("model", "Asked whether these passages answer the question, the model said no "
-                           f"(yes {belief:.2f}, threshold {retrieval.min_answer_belief:.2f}).", sources)
+    details["check_ms"] = (time.perf_counter() - t1) * 1000
+    if belief is not None and belief < checker.threshold:
+        who = "the model" if checker.model == model.name else checker.model
+        yield from abstain("model", f"Asked whether these passages answer the question, {who} said no "
+                           f"(yes {belief:.2f}, threshold {checker.threshold:.2f}).", sources)
         return
 
     history = history_for_model(core, conversation_id, upto_id=user_id)

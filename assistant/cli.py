@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conversation", type=int, help="continue this conversation")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end instead")
     p.add_argument("--collection", action="append", help="answer from this document collection (repeatable)")
+    p.add_argument("--check-model", help="with --collection: the model asked whether the sources answer the "
+                                         "question (default: the settings', usually the answering model)")
     _add_generation_args(p)
 
     add_document_commands(sub)
@@ -170,6 +172,15 @@ def _stream(core, events, *, echo: bool):
     return finished
 
 
+def _check_summary(details: dict) -> dict | None:
+    """The yes/no check before a document answer: who was asked, what it believed, against what."""
+    if "check_model" not in details:
+        return None
+    return {"model": details["check_model"], "belief": details.get("answer_belief"),
+            "threshold": details.get("check_threshold"), "ms": details.get("check_ms"),
+            "abstained": details.get("abstained") == "model", "problem": details.get("check_error")}
+
+
 def cmd_ask(args) -> int:
     with _core() as core:
         settings = generation_settings(core, args)
@@ -181,6 +192,8 @@ def cmd_ask(args) -> int:
             kb = KnowledgeBase(core)
             for name in args.collection:
                 kb.collections.get(name)
+            if args.check_model:  # for this question only: the settings file is not changed
+                core.settings.retrieval.check_model = args.check_model
             events = ask_documents(core, kb, args.question, args.collection, args.conversation, settings)
         else:
             events = ask(core, args.question, args.conversation, settings)
@@ -194,6 +207,7 @@ def cmd_ask(args) -> int:
                 "message_id": message.id,
                 "status": message.status,
                 "sources": message.sources or [],
+                "check": _check_summary(message.details or {}),
                 "timings": {
                     "ttft_s": message.ttft_s,
                     "tokens_per_s": message.tokens_per_s,

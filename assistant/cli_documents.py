@@ -43,6 +43,7 @@ def add_document_commands(sub) -> None:
     p.add_argument("--json", dest="json_path")
     p.add_argument("--details", dest="details_path", help="also write one JSON line per question here")
     p.add_argument("--model")
+    p.add_argument("--check-model", help="the model asked whether the sources answer (default: settings)")
     p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], help="embedding backend (default: settings)")
 
 

@@ -137,9 +137,12 @@ class RetrievalSettings(_Plain):
     # ... and only those whose match is within this of the best one's: a 0.5B model copies from a
     # clearly weaker sentence shown next to the right one. See assistant.knowledge.evidence.
     evidence_margin: float = 0.08
-    # The model's P(yes) that the shown sentences answer the question, below which it abstains.
-    # On squad2-dev (0.5B model) 0.30 costs 2.8 points of accuracy for 0.28 abstention (0.34 with retrieval's).
-    min_answer_belief: float = 0.30
+    # The model that is asked whether the shown sentences answer the question ("" = the answering
+    # model), and its P(yes) below which the answer abstains (None = the threshold calibrated for
+    # that model in the catalog). See assistant.answer_check. (Settings files written before the
+    # calibration hold a fixed "min_answer_belief" of 0.30, which is ignored.)
+    check_model: str = ""
+    check_threshold: float | None = None
     # llama.cpp's repeat penalty also counts the prompt's last 64 tokens, so under the chat default
     # (1.1) an answer avoids the question's and the sources' own words: "non-determinism" for
     # "non-deterministic time", "[1]" for "DTIME(f(n))". An answer over documents should quote them.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 from assistant.config import GenerationSettings, Paths, Settings, paths
 from assistant.errors import ModelUnavailable
@@ -17,6 +18,9 @@ from assistant.store.conversations import Conversations
 from assistant.store.db import open_database
 
 log = logging.getLogger("assistant.core")
+
+# A yes/no check reads at most the sources' token budget and a question.
+CHECK_CONTEXT = 2048
 
 
 class Core:
@@ -30,6 +34,9 @@ class Core:
         self.engine = engine or EngineClient(log_path=self.paths.logs / "engine.log")
         self.model: InstalledModel | None = None
         self._load_lock = threading.Lock()
+        self._check_engine: EngineClient | None = None
+        self._check_model: str | None = None
+        self._check_lock = threading.Lock()
         recovered = self.conversations.recover_interrupted()
         if recovered:
             log.info("kept %d answers interrupted by an earlier exit, marked as stopped", recovered)
@@ -60,7 +67,37 @@ class Core:
             raise ModelUnavailable("No model is loaded.", hint="Choose a model first.")
         return self.model
 
+    def check_engine(self, name: str) -> tuple[EngineClient, InstalledModel]:
+        """An engine holding the model `name` for the yes/no check of document answers: the chat
+        engine when `name` is the loaded model, else a second engine child (its own process, so a
+        crash in it cannot take the first down) with a context just big enough for a check.
+        Raises ModelUnavailable / EngineError."""
+        with self._check_lock:
+            model = self.registry.resolve(name)
+            if self.model is not None and model.name == self.model.name:
+                self._close_check_engine()  # it would hold a second copy of the same model
+                return self.engine, model
+            path = self.registry.check(model)
+            if self._check_engine is None:
+                self._check_engine = EngineClient(log_path=self.paths.logs / "check-engine.log")
+            if self._check_engine.loaded is None or self._check_model != model.name:
+                self._check_model = None
+                self._check_engine.load(path, replace(self.settings.generation, n_ctx=CHECK_CONTEXT))
+                self._check_model = model.name
+            return self._check_engine, model
+
+    def release_check_engine(self) -> None:
+        """Free the second engine's memory (when answers are checked by the answering model again)."""
+        with self._check_lock:
+            self._close_check_engine()
+
+    def _close_check_engine(self) -> None:
+        if self._check_engine is not None:
+            self._check_engine.close()
+            self._check_engine, self._check_model = None, None
+
     def close(self) -> None:
+        self.release_check_engine()
         if self._owns_engine:
             self.engine.close()
         self.db.conn.close()

@@ -62,6 +62,11 @@ def test_settings_keep_retrieval_theme_and_data_folder(tmp_path, monkeypatch):
     loaded = Settings.load(where)
     assert loaded.retrieval == settings.retrieval and loaded.theme == "dark" and loaded.generation.top_k == 12
 
+    # The check's threshold used to be saved as a fixed 0.30 for every model; that file now gets
+    # each model's calibrated one.
+    (where.config / "settings.json").write_text('{"retrieval": {"k": 6, "min_answer_belief": 0.3}}')
+    assert Settings.load(where).retrieval.k == 6 and Settings.load(where).retrieval.check_threshold is None
+
     (where.config / "settings.json").write_text('{"theme": "purple", "retrieval": null}')
     assert Settings.load(where).theme == "system" and Settings.load(where).retrieval == RetrievalSettings()
 

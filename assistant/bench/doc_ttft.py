@@ -83,6 +83,7 @@ def _bare_side(engine, messages: list[dict], settings: GenerationSettings) -> tu
 
 def measure(core: Core, model: str, questions: int = 8, report=print) -> dict:
     from assistant.answer import SYSTEM_PROMPT, build_question, check_messages
+    from assistant.answer_check import checker_for
     from assistant.knowledge.base import KnowledgeBase
     from assistant.knowledge.evaluation import _scratch_core
 
@@ -110,9 +111,11 @@ def measure(core: Core, model: str, questions: int = 8, report=print) -> dict:
                             {"role": "user", "content": build_question(question, side["evidence"])}]
                 _flush(scratch.engine, settings)
                 bare_s, prompt_tokens, cached = _bare_side(scratch.engine, messages, settings)
-                # The yes/no check reads its own prompt before the answer's: model work, not the app's.
-                _flush(scratch.engine, settings)
-                bare_s += _bare_side(scratch.engine, check_messages(question, side["evidence"]), settings)[0]
+                # The yes/no check reads its own prompt before the answer's: model work, not the app's,
+                # done by the engine that checks (a second one when the settings name a check model).
+                checking = checker_for(scratch, scratch.settings.retrieval).engine
+                _flush(checking, settings)
+                bare_s += _bare_side(checking, check_messages(question, side["evidence"]), settings)[0]
                 app.append(side["ttft_s"])
                 retrieval.append(side["retrieval_ms"])
                 bare.append(bare_s)
@@ -122,7 +125,7 @@ def measure(core: Core, model: str, questions: int = 8, report=print) -> dict:
     if not app:
         raise RuntimeError("retrieval abstained on every question: nothing reached the model")
     app_s, bare_s = statistics.median(app), statistics.median(bare)
-    return {"model": model, "questions": len(app), "app_ttft_s": app_s, "bare_ttft_s": bare_s,
+    return {"model": model, "check_model": core.settings.retrieval.check_model or model, "questions": len(app), "app_ttft_s": app_s, "bare_ttft_s": bare_s,
             "ratio": app_s / bare_s, "allowed_s": GOAL_FACTOR * bare_s + GOAL_SLACK_S,
             "met": app_s <= GOAL_FACTOR * bare_s + GOAL_SLACK_S, "retrieval_ms": statistics.median(retrieval),
             "prompt_tokens": statistics.median(t[0] for t in tokens),

@@ -71,6 +71,9 @@ def run_eval(core: Core, args) -> int:
         if not args.retrieval_only:
             scratch.load_model(args.model)
             results["model"] = scratch.model.name
+            if getattr(args, "check_model", None):
+                scratch.settings.retrieval.check_model = args.check_model
+            results["check_model"] = scratch.settings.retrieval.check_model or scratch.model.name
             results["answers"] = answer_quality(scratch, kb, questions, getattr(args, "details_path", None))
         scratch.close()
     print(format_report(results))
@@ -139,7 +142,7 @@ def answer_quality(core: Core, kb, questions: list[dict], details_path: str | No
     # app (512 by default) never does, so the eval graded answers nobody would see.
     settings = GenerationSettings(temperature=0.0, seed=0, max_tokens=160, n_ctx=4096)
     retrieval = core.settings.retrieval
-    unchecked = dataclasses.replace(retrieval, min_answer_belief=0.0)
+    unchecked = dataclasses.replace(retrieval, check_threshold=0.0)
     correct = abstained_wrongly = correct_unchecked = 0
     abstain = {"model": 0, "retrieval": 0}
     cited_total = cited_good = 0
@@ -151,7 +154,8 @@ def answer_quality(core: Core, kb, questions: list[dict], details_path: str | No
             message = final_message(ask_documents(core, kb, q["question"], ["eval"], settings=settings))
             reason = (message.details or {}).get("abstained")
             belief = (message.details or {}).get("answer_belief")
-            if q["answerable"] and reason == "model" and belief is not None and belief < retrieval.min_answer_belief:
+            threshold = (message.details or {}).get("check_threshold")
+            if q["answerable"] and reason == "model" and belief is not None and belief < threshold:
                 # What the yes/no check cost: the answer it held back, asked for anyway.
                 held_back = final_message(ask_documents(core, kb, q["question"], ["eval"], settings=settings,
                                                         retrieval=unchecked))
@@ -178,7 +182,7 @@ def answer_quality(core: Core, kb, questions: list[dict], details_path: str | No
                     "answer": message.content, "abstained": reason, "correct": contains_gold(message.content, q["answers"]),
                     "gold_in_prompt": [s["number"] for s in in_prompt if contains_gold(s["text"], q["answers"])],
                     "cited": [s["number"] for s in in_prompt if s.get("cited")],
-                    "answer_belief": belief}) + "\n")
+                    "answer_belief": belief, "check_threshold": threshold}) + "\n")
             if i % 25 == 0:
                 print(f"  {i}/{len(questions)} answered ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
     return {
@@ -205,7 +209,9 @@ def format_report(results: dict) -> str:
         lines.append(f"hybrid search p50: {results['recall']['hybrid_ms_p50']:.1f} ms (incl. fusion, excl. embedding)")
     a = results.get("answers")
     if a:
-        lines += ["", f"answers with {results['model']}:",
+        checked_by = results.get("check_model")
+        lines += ["", f"answers with {results['model']}"
+                  + (f", checked by {checked_by}:" if checked_by and checked_by != results["model"] else ":"),
                   f"  accuracy (gold string in answer): {a['accuracy']:.3f} of {a['answerable']} "
                   f"(without the yes/no check: {a.get('accuracy_without_check', a['accuracy']):.3f})",
                   f"  abstention on unanswerable: {a['abstention']:.3f} of {a['unanswerable']} "

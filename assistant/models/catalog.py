@@ -39,6 +39,9 @@ class CatalogEntry:
     head_dim: int | None = None
     # Only when the exact byte count is unknown: the rounded size the model page states.
     size_gb_approx: float | None = None
+    # P(yes) below which this model's "do these sentences answer the question?" means no; its
+    # beliefs run higher or lower by model, so each is calibrated (see assistant.answer_check).
+    check_threshold: float | None = None
 
     @property
     def is_starter(self) -> bool:

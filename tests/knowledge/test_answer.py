@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from assistant.answer import NOT_FOUND, Retrieved, ask_documents, cited_numbers, is_abstention
@@ -90,6 +91,9 @@ def test_cli_ask_with_a_collection_fills_sources(core, office):
     assert matches == sorted(matches, reverse=True)
     assert source["rank"] == 1 and source["in_prompt"] is True
     assert "14.2" in " ".join(s["text"] for s in out["sources"] if s["in_prompt"])
+    check = out["check"]  # the yes/no check, asked of the answering model unless told otherwise
+    assert check["model"] == QWEN and check["threshold"] == 0.30 and 0.0 < check["belief"] < 1.0
+    assert check["abstained"] == (check["belief"] < 0.30) and check["ms"] > 0 and check["problem"] is None
 
 
 def test_cli_search_prints_ranked_passages_and_can_order_them_as_answers_do(core, office):
@@ -161,15 +165,81 @@ def test_the_yes_no_check_abstains_when_the_model_doubts_the_passages(core, offi
     sources = office.search(question, ["office"], k=3)
     evidence = gather_evidence(office, question, sources, RetrievalSettings())
     assert "Does the text answer this question?" in check_messages(question, evidence)[-1]["content"]
-    belief = answer_belief(core, question, evidence)
+    belief = answer_belief(core.engine, question, evidence)
     assert 0.0 < belief < 1.0
-    strict = RetrievalSettings(min_answer_belief=min(1.0, belief + 0.05))
+    strict = RetrievalSettings(check_threshold=min(1.0, belief + 0.05))
     events = list(ask_documents(core, office, question, ["office"], settings=SETTINGS, retrieval=strict))
     message = next(e for e in events if isinstance(e, Finished)).message
     assert message.content == NOT_FOUND and message.details["abstained"] == "model"
     # (the same check in another KV-cache state can differ in the last digits)
     assert abs(message.details["answer_belief"] - belief) < 0.02 and "prompt" not in message.details
     assert f"yes {message.details['answer_belief']:.2f}, threshold" in message.details["abstain_reason"]
+
+
+def test_each_model_checks_at_its_own_calibrated_threshold():
+    from assistant.answer_check import FALLBACK_THRESHOLD, calibrated_threshold
+    from assistant.config import RetrievalSettings
+    from assistant.models.catalog import find_entry
+    from tests.conftest import SMOL
+
+    calibrated = RetrievalSettings()
+    assert calibrated_threshold(QWEN, calibrated) == find_entry(QWEN).check_threshold == 0.30
+    larger = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    assert calibrated_threshold(larger, calibrated) == find_entry(larger).check_threshold > 0.30
+    assert calibrated_threshold("my-imported-model", calibrated) == FALLBACK_THRESHOLD
+    # SmolLM2's yes/no beliefs carry no signal (median 0.07 whether or not the text answers): its
+    # check never holds an answer back, where the default 0.30 would have held back nearly all.
+    assert calibrated_threshold(SMOL, calibrated) == 0.0
+    assert calibrated_threshold(larger, RetrievalSettings(check_threshold=0.1)) == 0.1  # the user's own wins
+
+
+def test_a_second_model_can_check_the_answers_in_its_own_engine(core, office):
+    """The check runs in a second engine child holding the check model; the answering engine
+    keeps its model, and going back to "the answering model" frees the second one."""
+    from assistant.answer import answer_belief, check_messages, gather_evidence
+    from assistant.config import RetrievalSettings
+    from assistant.models.catalog import find_entry
+    from tests.conftest import SMOL
+
+    question = "How much is the monthly rent?"
+    checked = RetrievalSettings(check_model=SMOL)
+    events = list(ask_documents(core, office, question, ["office"], settings=SETTINGS, retrieval=checked))
+    message = next(e for e in events if isinstance(e, Finished)).message
+    d = message.details
+    assert d["check_model"] == SMOL and d["check_threshold"] == find_entry(SMOL).check_threshold
+    assert "check_error" not in d
+    second = core._check_engine
+    assert second is not None and second.pid not in (None, core.engine.pid)
+    assert core.model.name == QWEN and core.engine.loaded is not None  # the answering model stayed loaded
+    assert second.loaded_settings.n_ctx < core.engine.loaded_settings.n_ctx
+    # The belief recorded is the check model's, not the answering model's.
+    sources = office.search(question, ["office"], k=3)
+    evidence = gather_evidence(office, question, sources, RetrievalSettings())
+    assert check_messages(question, evidence)
+    assert d["answer_belief"] == pytest.approx(answer_belief(second, question, evidence), abs=0.02)
+    assert d["answer_belief"] != pytest.approx(answer_belief(core.engine, question, evidence), abs=0.02)
+    assert "1,250" in message.content or "1250" in message.content  # SmolLM2's check never holds back
+
+    # Back to the answering model: the second engine is closed, its memory freed.
+    pid = second.pid
+    _, message = run(core, office, question)
+    assert message.details["check_model"] == QWEN and core._check_engine is None
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    # A check model that is the answering model needs no second engine either.
+    assert core.check_engine(SMOL)[0] is not core.engine and core._check_engine is not None
+    assert core.check_engine(QWEN)[0] is core.engine and core._check_engine is None
+
+
+def test_a_check_model_that_cannot_be_loaded_leaves_the_answering_model_to_check(core, office):
+    from assistant.config import RetrievalSettings
+
+    gone = RetrievalSettings(check_model="a-model-since-deleted")
+    events = list(ask_documents(core, office, "How much is the monthly rent?", ["office"], settings=SETTINGS,
+                                retrieval=gone))
+    message = next(e for e in events if isinstance(e, Finished)).message
+    assert message.details["check_model"] == QWEN and message.status == "complete"
+    assert "a-model-since-deleted" in message.details["check_error"] and "could not be used" in message.details["check_error"]
+    assert "1,250" in message.content or "1250" in message.content
 
 
 def test_sentences_are_cut_where_they_end_and_matched_by_rare_words():
@@ -213,3 +283,16 @@ def test_the_eval_measures_recall_of_the_order_answers_use(office):
     for mode in MODES:  # one answerable question whose answer is in the corpus: each mode finds it by @5
         assert recall[mode]["@5"] == 1.0, mode
     assert recall["hybrid+sentence"]["@1"] == 1.0  # its best sentence holds the question's words
+
+
+def test_the_eval_report_names_the_model_that_checked():
+    from assistant.knowledge.evaluation import MODES, format_report
+
+    answers = {"answerable": 2, "unanswerable": 2, "accuracy": 0.5, "accuracy_without_check": 1.0,
+               "abstention": 0.5, "abstention_by_model": 0.5, "abstention_by_retrieval": 0.0,
+               "false_abstention": 0.5, "citation_precision": 1.0, "seconds": 3}
+    results = {"questions": 4, "chunks": 9, "recall": {m: {"@1": 1.0, "@3": 1.0, "@5": 1.0} for m in MODES},
+               "model": QWEN, "check_model": "larger", "answers": answers}
+    assert f"answers with {QWEN}, checked by larger:" in format_report(results)
+    assert f"answers with {QWEN}:" in format_report({**results, "check_model": QWEN})
+    assert "accuracy (gold string in answer): 0.500 of 2 (without the yes/no check: 1.000)" in format_report(results)

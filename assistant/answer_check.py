@@ -1,0 +1,65 @@
+"""Who answers "do these sentences answer the question?" before a document answer, and below
+what belief that means no.
+
+The check can be asked of a larger model than the one that answers. Measured on squad2-dev over
+the whole set, the 0.5B answering: checked by itself at its threshold, 0.339 of the unanswerable
+questions are held back; checked by the 1.5B at its own, 0.529, for the same 2.8 points of
+accuracy (0.676 -> 0.648). The 1.5B's threshold was chosen on every 2nd question (0.63; 0.47 of
+that half held back at 3 points) and held on the other half (0.52 at 2.9 points). It costs a
+second engine child holding the 1.5B (1.9 GB), about 6 s to load it on the first question, and
+then about 0.1 s per question (median first token on 8 questions: 1.09 s against 0.97 s), so it
+is a choice (Settings > Documents > Double-check answers with), not the default.
+
+A model's P(yes) runs higher or lower by model (the 1.5B says yes at 0.63 where the 0.5B says it
+at 0.30, and SmolLM2 gives nearly every text under 0.1, answering or not), so each catalog model
+carries the threshold calibrated for it: `check_threshold`. SmolLM2's beliefs carry no signal (at
+3 points lost they hold back 0.04), so its threshold is 0: its check never holds an answer back,
+where 0.30 held back nearly all. A model without one (an imported file) gets FALLBACK_THRESHOLD.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from assistant.config import RetrievalSettings
+from assistant.core import Core
+from assistant.errors import EngineError, ModelUnavailable
+from assistant.llm.client import EngineClient
+from assistant.models.catalog import find_entry
+
+log = logging.getLogger("assistant.answer_check")
+
+FALLBACK_THRESHOLD = 0.30  # the default 0.5B's calibration
+
+
+@dataclass
+class Checker:
+    engine: EngineClient
+    model: str  # the name of the model that checks
+    threshold: float
+    problem: str | None = None  # why the chosen check model is not the one checking
+
+
+def calibrated_threshold(model_name: str, retrieval: RetrievalSettings) -> float:
+    if retrieval.check_threshold is not None:
+        return retrieval.check_threshold
+    entry = find_entry(model_name)
+    return entry.check_threshold if entry is not None and entry.check_threshold is not None else FALLBACK_THRESHOLD
+
+
+def checker_for(core: Core, retrieval: RetrievalSettings) -> Checker:
+    """The check model the settings name (loading it on first use), or the answering model when
+    none is named or the named one cannot be loaded: an answer is never refused for that."""
+    answering = core.require_model()
+    problem = None
+    if retrieval.check_model:
+        try:
+            engine, model = core.check_engine(retrieval.check_model)
+            return Checker(engine, model.name, calibrated_threshold(model.name, retrieval))
+        except (ModelUnavailable, EngineError) as exc:
+            problem = f"The check model {retrieval.check_model!r} could not be used ({exc}); the answering model checked."
+            log.warning("%s", problem)
+    else:
+        core.release_check_engine()
+    return Checker(core.engine, answering.name, calibrated_threshold(answering.name, retrieval), problem)
