@@ -303,7 +303,9 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
     @Slot()
     def open_settings(self) -> SettingsDialog:
         if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self.core.settings, self.core.paths, self)
+            self.settings_dialog = SettingsDialog(
+                self.core.settings, self.core.paths, self,
+                check_models=lambda: [(m.name, m.display_name) for m in self.core.chat_models()])
             self.settings_dialog.saved.connect(self._on_settings_saved)
         self.settings_dialog.load(self.core.settings)
         self.settings_dialog.open()

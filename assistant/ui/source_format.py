@@ -76,6 +76,12 @@ def timing_line(message: Message) -> str:
     parts = []
     if details.get("retrieval_ms") is not None:
         parts.append(f"retrieval {details['retrieval_ms']:.0f} ms")
+    if details.get("answer_belief") is not None and details.get("check_ms") is not None:
+        by = details.get("check_model")
+        parts.append(f"check {details['check_ms']:.0f} ms: yes {details['answer_belief']:.2f}"
+                     + (f", threshold {details['check_threshold']:.2f}" if details.get("check_threshold") is not None
+                        else "")
+                     + (f", by {by}" if by and by != message.model else ""))
     if details.get("prompt_s") is not None:
         text = f"prompt {details['prompt_s']:.2f} s"
         if message.prompt_tokens:

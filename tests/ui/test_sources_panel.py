@@ -73,6 +73,9 @@ def test_passages_in_rank_order_with_scores_and_badges(panel, answered):
     assert f"retrieval {message.details['retrieval_ms']:.0f} ms" in timings
     assert f"prompt {message.details['prompt_s']:.2f} s ({message.prompt_tokens} tokens" in timings
     assert f"first token {message.ttft_s:.2f} s" in timings
+    d = message.details  # the yes/no check: how long, what the model believed, against what
+    assert f"check {d['check_ms']:.0f} ms: yes {d['answer_belief']:.2f}, threshold {d['check_threshold']:.2f}" in timings
+    assert ", by " not in timings  # checked by the answering model itself
     assert f"{message.tokens_per_s:.1f} tokens/s" in timings
     assert not panel.abstain_label.isVisible()
     assert panel.prompt_button.isEnabled()

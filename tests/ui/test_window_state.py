@@ -14,7 +14,7 @@ from assistant import offline
 from assistant.config import Settings, chosen_data_folder
 from assistant.ui.status_bar import DOWNLOADING, OFFLINE, memory_in_use
 from assistant.ui.style import DARK, apply_theme
-from tests.conftest import SMOL
+from tests.conftest import QWEN, SMOL
 from tests.ui.conftest import LOAD_TIMEOUT_MS
 
 
@@ -44,6 +44,9 @@ def test_settings_are_saved_applied_and_reloaded_when_needed(qtbot, smol_core, s
     retype(qtbot, dialog.prompt_sources, "2")
     retype(qtbot, dialog.vector_weight, "0.7")
     retype(qtbot, dialog.min_vector_score, "0.25")
+    # The installed chat models can double-check answers; by default the answering model does.
+    assert dialog.check_model.currentData() == "" and dialog.check_model.findData(QWEN) > 0
+    dialog.check_model.setCurrentIndex(dialog.check_model.findData(QWEN))
     dialog.tabs.setCurrentIndex(2)
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
     assert not dialog.measure_background.isChecked()  # the window tests turn it off
@@ -66,6 +69,7 @@ def test_settings_are_saved_applied_and_reloaded_when_needed(qtbot, smol_core, s
         assert saved["system_prompt"] == "Answer like a pirate."
         assert saved["retrieval"]["k"] == 6 and saved["retrieval"]["prompt_sources"] == 2
         assert saved["retrieval"]["vector_weight"] == 0.7 and saved["retrieval"]["min_vector_score"] == 0.25
+        assert saved["retrieval"]["check_model"] == QWEN and smol_core.settings.retrieval.check_model == QWEN
         assert saved["theme"] == "dark" and saved["default_model"] == SMOL
         assert saved["measure_in_background"] is True and smol_core.settings.measure_in_background
         loaded = Settings.load(smol_core.paths)
@@ -82,9 +86,16 @@ def test_settings_are_saved_applied_and_reloaded_when_needed(qtbot, smol_core, s
         # Opened again, the dialog shows what was saved; Cancel changes nothing.
         window.open_settings()
         assert dialog.k.value() == 6 and dialog.theme.currentData() == "dark"
+        assert dialog.check_model.currentData() == QWEN
         retype(qtbot, dialog.k, "9")
         dialog.reject()
         assert smol_core.settings.retrieval.k == 6
+        # A check model deleted since it was chosen is shown as such, not silently swapped.
+        smol_core.settings.retrieval.check_model = "since-deleted"
+        window.open_settings()
+        assert dialog.check_model.currentData() == "since-deleted"
+        assert "not installed" in dialog.check_model.currentText()
+        dialog.reject()
     finally:
         apply_theme(QApplication.instance(), "light")  # the palette is the whole test run's
 
