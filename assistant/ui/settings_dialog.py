@@ -146,6 +146,11 @@ class SettingsDialog(QDialog):
         form.addRow("Meaning vs. keywords", self.vector_weight)
         form.addRow("Confidence threshold", self.min_vector_score)
         form.addRow("Double-check answers with", self.check_model)
+        note = QLabel("Before answering, this model is asked whether the passages answer the question. A larger "
+                      "model judges that more accurately, but runs beside the answering one in its own memory.")
+        note.setObjectName("checkModelNote")
+        note.setWordWrap(True)
+        form.addRow("", note)
         tab = QWidget()
         tab.setLayout(form)
         return tab
