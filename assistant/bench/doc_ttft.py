@@ -125,7 +125,8 @@ def measure(core: Core, model: str, questions: int = 8, report=print) -> dict:
     if not app:
         raise RuntimeError("retrieval abstained on every question: nothing reached the model")
     app_s, bare_s = statistics.median(app), statistics.median(bare)
-    return {"model": model, "check_model": core.settings.retrieval.check_model or model, "questions": len(app), "app_ttft_s": app_s, "bare_ttft_s": bare_s,
+    return {"model": model, "check_model": core.settings.retrieval.check_model or model, "questions": len(app),
+            "app_ttft_s": app_s, "bare_ttft_s": bare_s,
             "ratio": app_s / bare_s, "allowed_s": GOAL_FACTOR * bare_s + GOAL_SLACK_S,
             "met": app_s <= GOAL_FACTOR * bare_s + GOAL_SLACK_S, "retrieval_ms": statistics.median(retrieval),
             "prompt_tokens": statistics.median(t[0] for t in tokens),

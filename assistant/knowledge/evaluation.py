@@ -7,6 +7,7 @@ user's own collections and conversations are untouched.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import dataclasses
@@ -73,7 +74,6 @@ def run_eval(core: Core, args) -> int:
             results["model"] = scratch.model.name
             if getattr(args, "check_model", None):
                 scratch.settings.retrieval.check_model = args.check_model
-            results["check_model"] = scratch.settings.retrieval.check_model or scratch.model.name
             results["answers"] = answer_quality(scratch, kb, questions, getattr(args, "details_path", None))
         scratch.close()
     print(format_report(results))
@@ -144,6 +144,7 @@ def answer_quality(core: Core, kb, questions: list[dict], details_path: str | No
     retrieval = core.settings.retrieval
     unchecked = dataclasses.replace(retrieval, check_threshold=0.0)
     correct = abstained_wrongly = correct_unchecked = 0
+    checked_by = collections.Counter()  # the model that did each check (the answering one if the chosen failed)
     abstain = {"model": 0, "retrieval": 0}
     cited_total = cited_good = 0
     answerable = unanswerable = 0
@@ -155,6 +156,8 @@ def answer_quality(core: Core, kb, questions: list[dict], details_path: str | No
             reason = (message.details or {}).get("abstained")
             belief = (message.details or {}).get("answer_belief")
             threshold = (message.details or {}).get("check_threshold")
+            if (message.details or {}).get("check_model"):
+                checked_by[message.details["check_model"]] += 1
             if q["answerable"] and reason == "model" and belief is not None and belief < threshold:
                 # What the yes/no check cost: the answer it held back, asked for anyway.
                 held_back = final_message(ask_documents(core, kb, q["question"], ["eval"], settings=settings,
@@ -190,6 +193,7 @@ def answer_quality(core: Core, kb, questions: list[dict], details_path: str | No
         "unanswerable": unanswerable,
         "accuracy": correct / max(answerable, 1),
         "accuracy_without_check": correct_unchecked / max(answerable, 1),
+        "checked_by": dict(checked_by),
         "abstention": (abstain["model"] + abstain["retrieval"]) / max(unanswerable, 1),
         "abstention_by_model": abstain["model"] / max(unanswerable, 1),
         "abstention_by_retrieval": abstain["retrieval"] / max(unanswerable, 1),
@@ -209,9 +213,10 @@ def format_report(results: dict) -> str:
         lines.append(f"hybrid search p50: {results['recall']['hybrid_ms_p50']:.1f} ms (incl. fusion, excl. embedding)")
     a = results.get("answers")
     if a:
-        checked_by = results.get("check_model")
+        others = {m: n for m, n in (a.get("checked_by") or {}).items() if m != results["model"]}
         lines += ["", f"answers with {results['model']}"
-                  + (f", checked by {checked_by}:" if checked_by and checked_by != results["model"] else ":"),
+                  + (", checked by " + ", ".join(f"{m} ({n} questions)" for m, n in others.items()) + ":"
+                     if others else ":"),
                   f"  accuracy (gold string in answer): {a['accuracy']:.3f} of {a['answerable']} "
                   f"(without the yes/no check: {a.get('accuracy_without_check', a['accuracy']):.3f})",
                   f"  abstention on unanswerable: {a['abstention']:.3f} of {a['unanswerable']} "

@@ -290,9 +290,10 @@ def test_the_eval_report_names_the_model_that_checked():
 
     answers = {"answerable": 2, "unanswerable": 2, "accuracy": 0.5, "accuracy_without_check": 1.0,
                "abstention": 0.5, "abstention_by_model": 0.5, "abstention_by_retrieval": 0.0,
-               "false_abstention": 0.5, "citation_precision": 1.0, "seconds": 3}
+               "false_abstention": 0.5, "citation_precision": 1.0, "seconds": 3, "checked_by": {"larger": 3}}
     results = {"questions": 4, "chunks": 9, "recall": {m: {"@1": 1.0, "@3": 1.0, "@5": 1.0} for m in MODES},
-               "model": QWEN, "check_model": "larger", "answers": answers}
-    assert f"answers with {QWEN}, checked by larger:" in format_report(results)
-    assert f"answers with {QWEN}:" in format_report({**results, "check_model": QWEN})
+               "model": QWEN, "answers": answers}
+    assert f"answers with {QWEN}, checked by larger (3 questions):" in format_report(results)
+    itself = {**results, "answers": {**answers, "checked_by": {QWEN: 3}}}
+    assert f"answers with {QWEN}:" in format_report(itself)
     assert "accuracy (gold string in answer): 0.500 of 2 (without the yes/no check: 1.000)" in format_report(results)
