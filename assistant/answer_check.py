@@ -19,6 +19,7 @@ where 0.30 held back nearly all. A model without one (an imported file) gets FAL
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -41,11 +42,17 @@ class Checker:
     problem: str | None = None  # why the chosen check model is not the one checking
 
 
+@functools.cache
+def _catalog_threshold(model_name: str) -> float:
+    """The shipped catalog does not change while the app runs: read it once, not on every answer."""
+    entry = find_entry(model_name)
+    return entry.check_threshold if entry is not None and entry.check_threshold is not None else FALLBACK_THRESHOLD
+
+
 def calibrated_threshold(model_name: str, retrieval: RetrievalSettings) -> float:
     if retrieval.check_threshold is not None:
         return retrieval.check_threshold
-    entry = find_entry(model_name)
-    return entry.check_threshold if entry is not None and entry.check_threshold is not None else FALLBACK_THRESHOLD
+    return _catalog_threshold(model_name)
 
 
 def checker_for(core: Core, retrieval: RetrievalSettings) -> Checker:

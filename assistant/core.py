@@ -35,7 +35,6 @@ class Core:
         self.model: InstalledModel | None = None
         self._load_lock = threading.Lock()
         self._check_engine: EngineClient | None = None
-        self._check_model: str | None = None
         self._check_lock = threading.Lock()
         recovered = self.conversations.recover_interrupted()
         if recovered:
@@ -80,10 +79,9 @@ class Core:
             path = self.registry.check(model)
             if self._check_engine is None:
                 self._check_engine = EngineClient(log_path=self.paths.logs / "check-engine.log")
-            if self._check_engine.loaded is None or self._check_model != model.name:
-                self._check_model = None
+            loaded = self._check_engine.loaded
+            if loaded is None or loaded.path != str(path):
                 self._check_engine.load(path, replace(self.settings.generation, n_ctx=CHECK_CONTEXT))
-                self._check_model = model.name
             return self._check_engine, model
 
     def release_check_engine(self) -> None:
@@ -94,7 +92,7 @@ class Core:
     def _close_check_engine(self) -> None:
         if self._check_engine is not None:
             self._check_engine.close()
-            self._check_engine, self._check_model = None, None
+            self._check_engine = None
 
     def close(self) -> None:
         self.release_check_engine()

@@ -115,9 +115,8 @@ def _doc_row(core, plan: Plan, report) -> list[Row]:
     from assistant.bench import doc_ttft
 
     r = doc_ttft.measure(core, plan.doc_model, questions=plan.questions, report=report)
-    name = core.registry.resolve(plan.doc_model).display_name
-    if r["check_model"] != core.registry.resolve(plan.doc_model).name:
-        name += f", checked by {r['check_model']}"
+    model = core.registry.resolve(plan.doc_model)
+    name = model.display_name + (f", checked by {r['check_model']}" if r["check_model"] != model.name else "")
     return [Row(3, f"documents question TTFT ({r['prompt_tokens']:.0f} tok, 3 sources), {name}",
                 f"{r['app_ttft_s']:.3f} s", f"{r['bare_ttft_s']:.3f} s", ratio=r["ratio"],
                 goal="<= 1.1 x bare + 100 ms", met=r["met"], data=r)]

@@ -153,11 +153,11 @@ def answer_quality(core: Core, kb, questions: list[dict], details_path: str | No
         details = files.enter_context(open(details_path, "w", encoding="utf-8")) if details_path else None
         for i, q in enumerate(questions, start=1):
             message = final_message(ask_documents(core, kb, q["question"], ["eval"], settings=settings))
-            reason = (message.details or {}).get("abstained")
-            belief = (message.details or {}).get("answer_belief")
-            threshold = (message.details or {}).get("check_threshold")
-            if (message.details or {}).get("check_model"):
-                checked_by[message.details["check_model"]] += 1
+            recorded = message.details or {}
+            reason, belief = recorded.get("abstained"), recorded.get("answer_belief")
+            threshold = recorded.get("check_threshold")
+            if recorded.get("check_model"):
+                checked_by[recorded["check_model"]] += 1
             if q["answerable"] and reason == "model" and belief is not None and belief < threshold:
                 # What the yes/no check cost: the answer it held back, asked for anyway.
                 held_back = final_message(ask_documents(core, kb, q["question"], ["eval"], settings=settings,
