@@ -37,8 +37,8 @@ def _score(value) -> str:
 
 
 def score_line(row: dict) -> str:
-    """The best sentence's match (what orders a document answer's passages), the fused score, then
-    each retriever's score with the rank it gave (– when it missed)."""
+    """The best sentence's match (with a little of the fused score, what orders a document answer's
+    passages), the fused score, then each retriever's score with the rank it gave (– when it missed)."""
     scores, ranks = row.get("scores") or {}, row.get("ranks") or {}
     parts = [f"best sentence {_score(scores['sentence'])}"] if "sentence" in scores else []
     parts.append(f"fused {_score(scores.get('fused'))}")

@@ -83,12 +83,16 @@ def test_cli_ask_with_a_collection_fills_sources(core, office):
     assert out["sources"], out
     source = out["sources"][0]
     assert {"path", "page", "start", "end", "text", "rank", "scores", "in_prompt", "cited"} <= set(source)
-    # Each retriever's score, their fusion, and the best sentence's match, which orders the passages.
-    assert set(source["scores"]) == {"keyword", "vector", "fused", "sentence"}
+    # Each retriever's score, their fusion, the best sentence's match, and what orders the passages:
+    # that match plus a twentieth of the fused score as a share of the best one's.
+    assert set(source["scores"]) == {"keyword", "vector", "fused", "sentence", "rerank"}
     ranked = sorted(out["sources"], key=lambda s: s["rank"])
     assert [s["rank"] for s in ranked] == list(range(1, len(ranked) + 1))
-    matches = [s["scores"]["sentence"] for s in ranked]
-    assert matches == sorted(matches, reverse=True)
+    top = max(s["scores"]["fused"] for s in ranked)
+    for s in ranked:
+        assert s["scores"]["rerank"] == pytest.approx(s["scores"]["sentence"] + 0.05 * s["scores"]["fused"] / top)
+    orders = [s["scores"]["rerank"] for s in ranked]
+    assert orders == sorted(orders, reverse=True)
     assert source["rank"] == 1 and source["in_prompt"] is True
     assert "14.2" in " ".join(s["text"] for s in out["sources"] if s["in_prompt"])
     check = out["check"]  # the yes/no check, asked of the answering model unless told otherwise
@@ -110,8 +114,8 @@ def test_cli_search_prints_ranked_passages_and_can_order_them_as_answers_do(core
     text = search("--by-sentence")
     assert text.startswith("#1 ") and "lease.md" in text and "best sentence " in text and "1,250 euros" in text
     ordered = json.loads(search("--by-sentence", "--json"))
-    matches = [h["scores"]["sentence"] for h in ordered]
-    assert matches == sorted(matches, reverse=True) and "1,250 euros" in ordered[0]["text"]
+    orders = [h["scores"]["rerank"] for h in ordered]
+    assert orders == sorted(orders, reverse=True) and "1,250 euros" in ordered[0]["text"]
 
 
 def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, office):
