@@ -165,9 +165,12 @@ def is_abstention(answer: str) -> bool:
 def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: list[str] | None,
                   conversation_id: int | None = None, settings: GenerationSettings | None = None,
                   retrieval: RetrievalSettings | None = None) -> Iterator:
+    """Answer `question` from `collections`. Without `settings` the chat's are used at the retrieval
+    settings' answer temperature; given ones (a Regenerate's, `ask --temperature`) keep theirs."""
     model = core.require_model()
     retrieval = retrieval or getattr(core.settings, "retrieval", None) or RetrievalSettings()
-    settings = replace(settings or core.settings.generation, repeat_penalty=retrieval.answer_repeat_penalty)
+    settings = replace(settings or replace(core.settings.generation, temperature=retrieval.answer_temperature),
+                       repeat_penalty=retrieval.answer_repeat_penalty)
     store = core.conversations
 
     t0 = time.perf_counter()

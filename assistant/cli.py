@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
 
 from assistant.chat import Finished, ask
 from assistant.cli_bench import add_bench_commands, cmd_bench
@@ -194,6 +195,8 @@ def cmd_ask(args) -> int:
                 kb.collections.get(name)
             if args.check_model:  # for this question only: the settings file is not changed
                 core.settings.retrieval.check_model = args.check_model
+            if args.temperature is None:  # a document answer's own default, not the chat's
+                settings = replace(settings, temperature=core.settings.retrieval.answer_temperature)
             events = ask_documents(core, kb, args.question, args.collection, args.conversation, settings)
         else:
             events = ask(core, args.question, args.conversation, settings)

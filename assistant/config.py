@@ -147,6 +147,10 @@ class RetrievalSettings(_Plain):
     # (1.1) an answer avoids the question's and the sources' own words: "non-determinism" for
     # "non-deterministic time", "[1]" for "DTIME(f(n))". An answer over documents should quote them.
     answer_repeat_penalty: float = 1.0
+    # A document answer picks each most likely word (0) unless it is a Regenerate, which samples at
+    # the chat's temperature for another answer. The eval measures greedy answers; sampled at the
+    # chat's 0.7 the app's answers would not be the ones measured.
+    answer_temperature: float = 0.0
     # The retrieved passages are re-ordered by their best sentence's match before the prompt's are
     # chosen (see assistant.answer.rerank_by_sentence).
     rerank_by_sentence: bool = True

@@ -81,7 +81,7 @@ class Answering:
         collections = [c for c in used if c in self.collection_picker.names()]
         self.cancel_edit()
         self.chat_view.truncate_from(question.id)
-        self._start_answer(question.content, collections, replaces=question.id)
+        self._start_answer(question.content, collections, replaces=question.id, resample=True)
 
     def begin_edit(self, message_id: int, text: str) -> None:
         """Put an earlier question in the box; Send then asks it again in its place."""
@@ -102,7 +102,10 @@ class Answering:
         self.input_bar.set_editing(False)
         self._update_controls()
 
-    def _start_answer(self, text: str, collections: list[str], replaces: int | None = None) -> None:
+    def _start_answer(self, text: str, collections: list[str], replaces: int | None = None,
+                      resample: bool = False) -> None:
+        """`resample`: a Regenerate, which wants another answer, so a document answer samples at the
+        chat's temperature instead of picking the most likely words again."""
         self._dismiss_problem("answer")
         self._question, self._question_stored, self._replaces = text, False, replaces
         self._editing = None
@@ -115,7 +118,8 @@ class Answering:
         answer = self._documents_answer(collections) if collections else ask
         if replaces is not None:
             def stream():
-                return edit_and_resend(core, replaces, text, answer=answer)
+                return edit_and_resend(core, replaces, text, core.settings.generation if resample else None,
+                                       answer=answer)
         else:
             def stream():
                 return answer(core, text, conversation_id, None)

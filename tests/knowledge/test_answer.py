@@ -134,6 +134,20 @@ def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, offi
     assert any(s["in_prompt"] for s in answer.sources)
 
 
+def test_a_document_answer_picks_the_likeliest_words_whatever_the_chat_temperature(core, office):
+    from dataclasses import replace
+
+    saved = core.settings.generation
+    core.settings.generation = replace(SETTINGS, temperature=0.9, seed=None)
+    try:
+        answers = [next(e for e in ask_documents(core, office, "How much is the monthly rent?", ["office"])
+                        if isinstance(e, Finished)).message for _ in range(2)]
+    finally:
+        core.settings.generation = saved
+    assert [a.settings["temperature"] for a in answers] == [0.0, 0.0]
+    assert answers[0].content == answers[1].content  # what the eval measured is what the user gets
+
+
 def test_a_number_no_source_mentions_is_grounds_to_abstain(core, office):
     from assistant.answer import unsupported_numbers
 

@@ -101,12 +101,15 @@ def test_with_a_collection_the_answer_cites_and_a_click_on_n_selects_the_source(
     assert row == next(r for r in message.sources if r["number"] == numbers[0]) and row["cited"]
     assert panel.message().id == message.id and panel.selected() == row
 
-    # Regenerate draws on the same collection, even after the picker was set back to none.
+    # Regenerate draws on the same collection, even after the picker was set back to none. It wants
+    # another answer, so it samples at the chat's temperature; the first answer picked the likeliest words.
     window.collection_picker.set_selected([])
+    window.core.settings.generation.temperature = 0.5
     with qtbot.waitSignal(window.answer_finished, timeout=ANSWER_TIMEOUT_MS) as blocker:
         qtbot.mouseClick(bubble.buttons["regenerate"], Qt.MouseButton.LeftButton)
     again = blocker.args[0]
     assert again.details["collections"] == ["home"] and again.sources
+    assert message.settings["temperature"] == 0.0 and again.settings["temperature"] == 0.5
     assert panel.message().id == again.id
 
     # Opening the conversation again brings back its documents in the picker.
