@@ -16,13 +16,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from assistant.answer_check import checker_for
-from assistant.chat import Finished, Started, history_for_model, stream_answer, title_for
+from assistant.chat import Finished, Restarted, Started, history_for_model, stream_answer, title_for
 from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.core import Core
 from assistant.errors import EngineError
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.chunker import count_tokens
-from assistant.knowledge.evidence import Evidence, RememberingEncoder, attribute, best_sentence_scores, rarity
+from assistant.knowledge.evidence import (
+    Evidence,
+    RememberingEncoder,
+    attribute,
+    best_sentence_scores,
+    content_terms,
+    rarity,
+)
 from assistant.knowledge.evidence import select as select_evidence
 from assistant.knowledge.retriever import SearchResult
 from assistant.llm.client import EngineClient
@@ -46,6 +53,11 @@ SYSTEM_PROMPT = "You are a helpful assistant."
 ANSWER_PROMPT = ("Read the numbered sources and answer the question with a short sentence. Cite the source you "
                  "used, like [1].\n\nSources:\n{text}\n\nQuestion: {question}\nAnswer:")
 CHECK_PROMPT = "Text:\n{text}\n\nQuestion: {question}\n\nDoes the text answer this question? Answer yes or no."
+# The small model sometimes answers by restating the question ("X is an example of what."). Told so in
+# a second turn, it names the words that answer: on squad2-dev, 11 of the 17 answerable questions so
+# answered were then right (3 before; the first wording tried), and accuracy went from 0.652 to 0.679.
+RESTATED_PROMPT = ("That only repeats the question. Which words of the sources answer it? Reply with those words "
+                   "and cite the source, like [1].")
 
 
 @dataclass
@@ -162,6 +174,11 @@ def is_abstention(answer: str) -> bool:
     return bool(ABSTAIN_RE.search(answer))
 
 
+def only_restates(question: str, answer: str) -> bool:
+    """The answer holds no content word the question does not: it says nothing new."""
+    return not content_terms(CITATION_RE.sub(" ", answer)) - content_terms(question)
+
+
 def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: list[str] | None,
                   conversation_id: int | None = None, settings: GenerationSettings | None = None,
                   retrieval: RetrievalSettings | None = None) -> Iterator:
@@ -264,6 +281,16 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if finished is None:
         return
     text = finished.message.content
+    if finished.message.status == "complete" and not details["abstained"] and only_restates(question, text):
+        details["restated"] = text
+        yield Restarted("The answer only repeated the question, so the model was asked which words of the "
+                        "sources answer it.")
+        messages += [{"role": "assistant", "content": text}, {"role": "user", "content": RESTATED_PROMPT}]
+        finished = yield from _passed_through(stream_answer(core, conversation_id, answer_id, messages, settings,
+                                                            extra=record))
+        if finished is None:
+            return
+        text = finished.message.content
     if finished.message.status != "complete" or details["abstained"]:
         yield finished
         return

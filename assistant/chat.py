@@ -28,6 +28,13 @@ class Started:
 
 
 @dataclass
+class Restarted:
+    """The answer streamed so far is dropped: what streams next replaces it (`reason` says why)."""
+
+    reason: str
+
+
+@dataclass
 class Finished:
     message: Message
     prompt: str = ""

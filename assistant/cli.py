@@ -18,7 +18,7 @@ import logging
 import sys
 from dataclasses import replace
 
-from assistant.chat import Finished, ask
+from assistant.chat import Finished, Restarted, ask
 from assistant.cli_bench import add_bench_commands, cmd_bench
 from assistant.cli_documents import DOCUMENT_COMMANDS, add_document_commands, where
 from assistant.cli_models import add_model_commands, cmd_models
@@ -168,6 +168,9 @@ def _stream(core, events, *, echo: bool):
                 sys.stdout.flush()
             elif isinstance(event, Notice):
                 print(f"[{event.message}]", file=sys.stderr)
+            elif isinstance(event, Restarted) and echo:  # what was printed stays; the answer is what follows
+                sys.stdout.write("\n")
+                print(f"[{event.reason}]", file=sys.stderr)
             elif isinstance(event, Finished):
                 finished = event
     return finished
@@ -211,6 +214,8 @@ def cmd_ask(args) -> int:
                 "status": message.status,
                 "sources": message.sources or [],
                 "check": _check_summary(message.details or {}),
+                # a document answer's first try, when it only repeated the question and was asked again
+                "restated": (message.details or {}).get("restated"),
                 "timings": {
                     "ttft_s": message.ttft_s,
                     "tokens_per_s": message.tokens_per_s,

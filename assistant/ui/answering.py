@@ -14,7 +14,7 @@ from functools import partial
 from PySide6.QtCore import Slot
 
 from assistant.answer import Retrieved, ask_documents
-from assistant.chat import Started, ask, edit_and_resend, last_question
+from assistant.chat import Restarted, Started, ask, edit_and_resend, last_question
 from assistant.llm.protocol import Notice
 from assistant.store.conversations import Message
 from assistant.ui.formatting import status_for_loaded
@@ -156,11 +156,14 @@ class Answering:
                              f"{self._display(self.core.model.name)} is writing…", busy=True)
         elif isinstance(event, Notice):
             self.chat_view.add_note(event.message)
+        elif isinstance(event, Restarted):
+            self.chat_view.add_note(event.reason)
 
     @Slot()
     def _flush_tokens(self) -> None:
         if self._job is not None:
-            self.chat_view.append_to_answer(self._job.take_text())
+            restarted, text = self._job.take_text()
+            self.chat_view.append_to_answer(text, replace=restarted)
 
     def _end_stream(self) -> None:
         self._flush_tokens()

@@ -146,8 +146,8 @@ class MessageBubble(QFrame):
     def streaming(self) -> bool:
         return self._streaming
 
-    def append(self, chunk: str) -> None:
-        self._text += chunk
+    def append(self, chunk: str, replace: bool = False) -> None:
+        self._text = chunk if replace else self._text + chunk
         self._render()
 
     def add_note(self, note: str) -> None:
@@ -307,10 +307,11 @@ class ChatView(QScrollArea):
         self._live = self._add(MessageBubble("assistant", streaming=True, status="streaming"))
         return self._live
 
-    def append_to_answer(self, chunk: str) -> None:
-        if self._live is None or not chunk:
+    def append_to_answer(self, chunk: str, replace: bool = False) -> None:
+        """Add `chunk` to the answer being written; with `replace`, it replaces the text so far."""
+        if self._live is None or not (chunk or replace):
             return
-        self._live.append(chunk)
+        self._live.append(chunk, replace=replace)
         self.answer_text_changed.emit(self._live.text)
 
     def add_note(self, note: str) -> None:

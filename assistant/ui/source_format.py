@@ -123,4 +123,8 @@ def panel_summary(message: Message) -> str:
     cited = sum(1 for r in rows if r.get("cited"))
     if not rows:
         return "This answer used no documents."
-    return f"{len(rows)} passages retrieved · {used} in the prompt · {cited} cited"
+    summary = f"{len(rows)} passages retrieved · {used} in the prompt · {cited} cited"
+    restated = (message.details or {}).get("restated")
+    if restated:
+        summary += f"\nThe first answer only repeated the question (“{restated.strip()}”), so the model was asked again."
+    return summary

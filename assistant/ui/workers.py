@@ -19,7 +19,7 @@ from functools import partial
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from assistant.chat import Finished
+from assistant.chat import Finished, Restarted
 from assistant.llm.protocol import Token
 from assistant.ui.formatting import repair_progress
 
@@ -107,6 +107,7 @@ class AnswerJob:
         self._post_event = post_event
         self._lock = threading.Lock()
         self._parts: list[str] = []
+        self._restarted = False  # the text taken so far is to be replaced, not added to
         self._stop = threading.Event()
         self.received_tokens = 0
 
@@ -125,6 +126,10 @@ class AnswerJob:
             elif isinstance(event, Finished):
                 finished = event
             else:
+                if isinstance(event, Restarted):
+                    with self._lock:
+                        self._parts.clear()
+                        self._restarted = True
                 self._post_event(event)
         return finished
 
@@ -137,12 +142,14 @@ class AnswerJob:
     def stop_requested(self) -> bool:
         return self._stop.is_set()
 
-    def take_text(self) -> str:
-        """The text that arrived since the last call."""
+    def take_text(self) -> tuple[bool, str]:
+        """The text that arrived since the last call, and whether it replaces what was taken before
+        (the answer restarted in between)."""
         with self._lock:
-            text = "".join(self._parts)
+            text, restarted = "".join(self._parts), self._restarted
             self._parts.clear()
-        return text
+            self._restarted = False
+        return restarted, text
 
 
 def repair_job(core, tasks: EngineTasks, report: Callable[[str], object]) -> Callable[[], list]:

@@ -95,6 +95,7 @@ def test_cli_ask_with_a_collection_fills_sources(core, office):
     assert orders == sorted(orders, reverse=True)
     assert source["rank"] == 1 and source["in_prompt"] is True
     assert "14.2" in " ".join(s["text"] for s in out["sources"] if s["in_prompt"])
+    assert out["restated"] is None and "sublet" in out["answer"]  # the first answer said something of its own
     check = out["check"]  # the yes/no check, asked of the answering model unless told otherwise
     assert check["model"] == QWEN and check["threshold"] == 0.30 and 0.0 < check["belief"] < 1.0
     assert check["abstained"] == (check["belief"] < 0.30) and check["ms"] > 0 and check["problem"] is None
@@ -146,6 +147,40 @@ def test_a_document_answer_picks_the_likeliest_words_whatever_the_chat_temperatu
         core.settings.generation = saved
     assert [a.settings["temperature"] for a in answers] == [0.0, 0.0]
     assert answers[0].content == answers[1].content  # what the eval measured is what the user gets
+
+
+COMPLEXITY = """# Complexity
+
+Upper and lower bounds are usually stated using the big O notation, which hides constant factors and smaller
+terms. This makes the bounds independent of the specific details of the computational model used.
+
+Many important complexity classes can be defined by bounding the time or space used by the algorithm.
+"""
+
+
+def test_an_answer_that_only_restates_the_question_is_asked_for_again(core, office, tmp_path):
+    from assistant.answer import RESTATED_PROMPT, only_restates
+    from assistant.chat import Restarted
+    from assistant.llm.protocol import Token
+
+    (tmp_path / "theory").mkdir()
+    (tmp_path / "theory" / "complexity.md").write_text(COMPLEXITY, encoding="utf-8")
+    office.collections.add_source("theory", tmp_path / "theory")
+    office.index("theory")
+    question = "Big O notation provides autonomy to upper and lower bounds with relationship to what?"
+    events = list(ask_documents(core, office, question, ["theory"], settings=SETTINGS))
+    (restart,) = [i for i, e in enumerate(events) if isinstance(e, Restarted)]
+    first = "".join(e.text for e in events[:restart] if isinstance(e, Token))
+    again = "".join(e.text for e in events[restart:] if isinstance(e, Token))
+    message = events[-1].message
+    # The 0.5B's first answer says the question back; asked again, it names the sentence that answers.
+    assert only_restates(question, first) and first == message.details["restated"]
+    assert message.content == again and not only_restates(question, again)
+    assert "upper and lower bounds" in again.lower() and message.status == "complete"
+    prompt = message.details["prompt"]  # what the second answer was written from: the first one, then the ask
+    assert prompt.index(first.strip()) < prompt.index(RESTATED_PROMPT)
+    assert [s["cited"] for s in message.sources if s["in_prompt"]] == [True]
+    assert only_restates("What is the rent?", "The rent is [1].") and not only_restates("What is the rent?", "1,250 euros")
 
 
 def test_a_number_no_source_mentions_is_grounds_to_abstain(core, office):

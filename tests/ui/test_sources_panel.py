@@ -3,6 +3,8 @@ question's words marked, timings, the prompt, abstentions, and [n] links in the 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextDocument
@@ -68,6 +70,11 @@ def test_passages_in_rank_order_with_scores_and_badges(panel, answered):
     assert sorted(r["number"] for r in rows if r["in_prompt"]) == list(range(1, sum(r["in_prompt"] for r in rows) + 1))
     summary = panel.summary.text()
     assert summary.startswith(f"{len(rows)} passages retrieved · {sum(r['in_prompt'] for r in rows)} in the prompt")
+    assert "repeated the question" not in summary
+    panel.show_message(replace(message, details={**message.details, "restated": "The deposit is what."}))
+    assert panel.summary.text().endswith("The first answer only repeated the question (“The deposit is what.”), so "
+                                         "the model was asked again.")
+    panel.show_message(message)
     # Timings: what answer.py recorded, in the units the user reads.
     timings = panel.timings.text()
     assert f"retrieval {message.details['retrieval_ms']:.0f} ms" in timings

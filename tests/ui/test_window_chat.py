@@ -132,3 +132,31 @@ def test_edit_an_earlier_question_and_resend(qtbot, smol_core, smol_window):
     # The edited question can itself be edited again: it has its stored id.
     assert window.chat_view.bubbles()[2].message_id == stored[2].id
     assert not window.chat_view.bubbles()[2].buttons["edit"].isHidden()
+
+
+def test_an_answer_that_restarts_replaces_what_was_streamed(qtbot):
+    from assistant.chat import Restarted
+    from assistant.llm.protocol import Token
+    from assistant.ui.workers import AnswerJob
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.begin_answer()
+    posted, taken = [], []
+
+    def stream():
+        yield Token("X is an example ")
+        taken.append(job.take_text())  # the UI drained the first words before the restart
+        yield Token("of what.")
+        yield Restarted("The answer only repeated the question.")
+        yield Token("Y [1]")
+
+    job = AnswerJob(stream=stream, cancel=lambda: None, post_event=posted.append)
+    job.run()
+    taken.append(job.take_text())
+    assert taken == [(False, "X is an example "), (True, "Y [1]")]
+    assert [type(e) for e in posted] == [Restarted]
+    for restarted, text in taken:
+        view.append_to_answer(text, replace=restarted)
+    assert view.bubbles()[-1].text == "Y [1]"
+    assert job.take_text() == (False, "")
