@@ -282,7 +282,8 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         return
     text = finished.message.content
     if finished.message.status == "complete" and not details["abstained"] and only_restates(question, text):
-        details["restated"] = text
+        # The message's timings become the second answer's; the first one's time is kept beside them.
+        details["restated"], details["restated_s"] = text, finished.message.total_s
         yield Restarted("The answer only repeated the question, so the model was asked which words of the "
                         "sources answer it.")
         messages += [{"role": "assistant", "content": text}, {"role": "user", "content": RESTATED_PROMPT}]

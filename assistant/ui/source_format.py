@@ -94,6 +94,8 @@ def timing_line(message: Message) -> str:
         parts.append(f"{message.tokens_per_s:.1f} tokens/s")
     if message.total_s:
         parts.append(f"total {message.total_s:.2f} s")
+    if details.get("restated_s") is not None:
+        parts.append(f"after a first answer that repeated the question ({details['restated_s']:.2f} s)")
     return "  ·  ".join(parts)
 
 

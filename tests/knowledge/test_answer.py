@@ -175,6 +175,7 @@ def test_an_answer_that_only_restates_the_question_is_asked_for_again(core, offi
     message = events[-1].message
     # The 0.5B's first answer says the question back; asked again, it names the sentence that answers.
     assert only_restates(question, first) and first == message.details["restated"]
+    assert 0 < message.details["restated_s"] and 0 < message.total_s  # each try's own time
     assert message.content == again and not only_restates(question, again)
     assert "upper and lower bounds" in again.lower() and message.status == "complete"
     prompt = message.details["prompt"]  # what the second answer was written from: the first one, then the ask
