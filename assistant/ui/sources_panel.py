@@ -178,6 +178,8 @@ class SourcesPanel(QWidget):
         self.title = _label("Sources", "panelTitle")
         self.question_label = _label("", "panelQuestion", wrap=True)
         self.summary = _label("", "panelSummary", wrap=True)
+        for label in (self.question_label, self.summary):  # they quote the user's and the model's words
+            label.setTextFormat(Qt.TextFormat.PlainText)
         self.abstain_label = _label("", "panelAbstain", wrap=True)
         self.timings = _label("", "panelTimings", wrap=True)
         self.prompt_button = QPushButton("Show prompt")

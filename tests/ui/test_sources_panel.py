@@ -71,10 +71,11 @@ def test_passages_in_rank_order_with_scores_and_badges(panel, answered):
     summary = panel.summary.text()
     assert summary.startswith(f"{len(rows)} passages retrieved · {sum(r['in_prompt'] for r in rows)} in the prompt")
     assert "repeated the question" not in summary
-    panel.show_message(replace(message, details={**message.details, "restated": "The deposit is what.",
+    panel.show_message(replace(message, details={**message.details, "restated": "The <b>deposit</b> is what.",
                                                  "restated_s": 0.61}))
-    assert panel.summary.text().endswith("The first answer only repeated the question (“The deposit is what.”), so "
-                                         "the model was asked again.")
+    assert panel.summary.text().endswith("The first answer only repeated the question (“The <b>deposit</b> is "
+                                         "what.”), so the model was asked again.")
+    assert panel.summary.textFormat() == Qt.TextFormat.PlainText  # the model's words are shown as written
     assert panel.timings.text().endswith("after a first answer that repeated the question (0.61 s)")
     panel.show_message(message)
     # Timings: what answer.py recorded, in the units the user reads.
