@@ -296,8 +296,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         yield finished
         return
     cited = cited_numbers(text, len(sources))
-    said = attribute(text, [e for e in evidence if not cited or e.source + 1 in cited],
-                     word_weight(kb))
+    said = attribute(text, [e for e in evidence if not cited or e.source + 1 in cited], matcher.weight)
     if said is not None:  # the sentence the panel points at
         details["cited_sentence"] = {"number": said.source + 1, "start": said.start, "end": said.end}
     citation = f" [{said.source + 1}]" if said is not None and not cited else ""
