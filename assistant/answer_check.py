@@ -70,3 +70,20 @@ def checker_for(core: Core, retrieval: RetrievalSettings) -> Checker:
     else:
         core.release_check_engine()
     return Checker(core.engine, answering.name, calibrated_threshold(answering.name, retrieval), problem)
+
+
+def check_model_choices(core: Core) -> list[tuple[str, str]]:
+    """(name, label) of each installed chat model, the label saying what checking with it takes: a
+    model other than the answering one needs memory of its own, which may not be free."""
+    answering = core.model.name if core.model is not None else None
+    choices = []
+    for model in core.chat_models():
+        if model.name == answering:
+            choices.append((model.name, f"{model.display_name} · the answering model, no more memory"))
+            continue
+        fit = core.check_model_fit(model)
+        need = f"needs {fit.needed / 1e9:.1f} GB more"
+        room = (f"{fit.available / 1e9:.1f} GB free" if fit.needed <= fit.available else
+                f"only {fit.available / 1e9:.1f} GB free: the answering model will check")
+        choices.append((model.name, f"{model.display_name} · {need}, {room}"))
+    return choices

@@ -13,6 +13,8 @@ from assistant.config import GenerationSettings, Paths, Settings, paths
 from assistant.errors import ModelUnavailable
 from assistant.llm.client import EngineClient
 from assistant.llm.protocol import Loaded
+from assistant.models.facts import facts_from_installed
+from assistant.models.fit import FitResult, check_fit, engine_rss
 from assistant.models.registry import InstalledModel, ModelRegistry
 from assistant.store.conversations import Conversations
 from assistant.store.db import open_database
@@ -77,12 +79,30 @@ class Core:
                 self._close_check_engine()  # it would hold a second copy of the same model
                 return self.engine, model
             path = self.registry.check(model)
-            if self._check_engine is None:
-                self._check_engine = EngineClient(log_path=self.paths.logs / "check-engine.log")
-            loaded = self._check_engine.loaded
+            loaded = self._check_engine.loaded if self._check_engine is not None else None
             if loaded is None or loaded.path != str(path):
+                self._refuse_unless_it_fits(model)
+                if self._check_engine is None:
+                    self._check_engine = EngineClient(log_path=self.paths.logs / "check-engine.log")
                 self._check_engine.load(path, replace(self.settings.generation, n_ctx=CHECK_CONTEXT))
             return self._check_engine, model
+
+    def check_model_fit(self, model: InstalledModel) -> FitResult:
+        """Whether `model` fits in memory as the check model, beside the answering model (the check
+        model loaded now, if any, would give its memory back)."""
+        return check_fit(facts_from_installed(model), CHECK_CONTEXT,
+                         reclaimable=engine_rss(self._check_engine) if self._check_engine is not None else 0)
+
+    def _refuse_unless_it_fits(self, model: InstalledModel) -> None:
+        """A check model runs beside the answering one: loading it into memory that is not free
+        would make the whole computer swap, so it is refused and the answering model checks."""
+        fit = self.check_model_fit(model)
+        if fit.needed > fit.available:
+            self._close_check_engine()  # the answering model checks now: an older check model is of no use
+            raise ModelUnavailable(
+                f"{model.display_name} needs {fit.needed / 1e9:.1f} GB beside the answering model, and "
+                f"{fit.available / 1e9:.1f} GB is free.",
+                hint="Close other programs, or let the answering model check its own answers.")
 
     def release_check_engine(self) -> None:
         """Free the second engine's memory (when answers are checked by the answering model again)."""

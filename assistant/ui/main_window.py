@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.answer_check import check_model_choices
 from assistant.core import Core
 from assistant.errors import UserFacingError
 from assistant.ui.answering import Answering
@@ -305,7 +306,7 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(
                 self.core.settings, self.core.paths, self,
-                check_models=lambda: [(m.name, m.display_name) for m in self.core.chat_models()])
+                check_models=lambda: check_model_choices(self.core))
             self.settings_dialog.saved.connect(self._on_settings_saved)
         self.settings_dialog.load(self.core.settings)
         self.settings_dialog.open()

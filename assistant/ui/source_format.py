@@ -113,6 +113,13 @@ def abstain_text(details: dict | None) -> str:
     return f"No answer. {reason}".strip()
 
 
+def check_problem_text(details: dict | None) -> str:
+    """Why the chosen check model did not check this answer (it is not installed, does not fit in
+    memory, or failed), or '' when nothing went wrong."""
+    problem = (details or {}).get("check_error")
+    return f"Check: {problem}" if problem else ""
+
+
 def prompt_parts(details: dict | None) -> list[tuple[str, int]]:
     """(label, token count) per part of the prompt, in prompt order, for the parts recorded."""
     recorded = (details or {}).get("prompt_parts") or {}

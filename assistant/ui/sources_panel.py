@@ -36,6 +36,7 @@ from assistant.store.conversations import Message
 from assistant.ui.prompt_dialog import PromptDialog
 from assistant.ui.source_format import (
     abstain_text,
+    check_problem_text,
     evidence_lines,
     highlighted_html,
     panel_summary,
@@ -178,10 +179,11 @@ class SourcesPanel(QWidget):
         self.title = _label("Sources", "panelTitle")
         self.question_label = _label("", "panelQuestion", wrap=True)
         self.summary = _label("", "panelSummary", wrap=True)
-        for label in (self.question_label, self.summary):  # they quote the user's and the model's words
-            label.setTextFormat(Qt.TextFormat.PlainText)
         self.abstain_label = _label("", "panelAbstain", wrap=True)
         self.timings = _label("", "panelTimings", wrap=True)
+        # They quote the user's and the model's words, and error messages that may hold a '<'.
+        for label in (self.question_label, self.summary, self.abstain_label, self.timings):
+            label.setTextFormat(Qt.TextFormat.PlainText)
         self.prompt_button = QPushButton("Show prompt")
         self.prompt_button.setObjectName("showPromptButton")
         self.prompt_button.clicked.connect(self.show_prompt)
@@ -230,7 +232,7 @@ class SourcesPanel(QWidget):
         self.question_label.setVisible(bool(self._question))
         self.summary.setText(panel_summary(message) if message and rows else "")
         self.summary.setVisible(bool(message and rows))
-        why = abstain_text(details)
+        why = "\n".join(text for text in (abstain_text(details), check_problem_text(details)) if text)
         self.abstain_label.setText(why)
         self.abstain_label.setVisible(bool(why))
         timing = timing_line(message) if message else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -293,6 +294,35 @@ def test_a_check_model_that_cannot_be_loaded_leaves_the_answering_model_to_check
     message = next(e for e in events if isinstance(e, Finished)).message
     assert message.details["check_model"] == QWEN and message.status == "complete"
     assert "a-model-since-deleted" in message.details["check_error"] and "could not be used" in message.details["check_error"]
+    assert "1,250" in message.content or "1250" in message.content
+
+
+def test_a_check_model_that_does_not_fit_in_memory_is_refused_and_the_answering_model_checks(core, office,
+                                                                                           monkeypatch):
+    """A check model runs beside the answering one. The free memory is what the estimate reads;
+    a computer short of it cannot be made for a test, so its reading is replaced."""
+    from assistant.answer_check import check_model_choices
+    from assistant.config import RetrievalSettings
+    from assistant.models import fit
+    from tests.conftest import SMOL
+
+    free, total = fit.system_memory()
+    assert re.search(r" · needs 0\.\d GB more, \d+\.\d GB free$", dict(check_model_choices(core))[SMOL])
+    assert "the answering model" in dict(check_model_choices(core))[QWEN]
+    monkeypatch.setattr(fit, "system_memory", lambda: (100_000_000, total))
+    smol = core.registry.resolve(SMOL)
+    assert core.check_model_fit(smol).needed > 100_000_000
+    label = dict(check_model_choices(core))[SMOL]
+    assert label.endswith("GB more, only 0.1 GB free: the answering model will check")
+
+    checked = RetrievalSettings(check_model=SMOL)
+    events = list(ask_documents(core, office, "How much is the monthly rent?", ["office"], settings=SETTINGS,
+                                retrieval=checked))
+    message = next(e for e in events if isinstance(e, Finished)).message
+    problem = message.details["check_error"]
+    assert message.details["check_model"] == QWEN and message.status == "complete"
+    assert "needs" in problem and "beside the answering model, and 0.1 GB is free" in problem
+    assert core._check_engine is None  # no second engine was started
     assert "1,250" in message.content or "1250" in message.content
 
 

@@ -147,6 +147,17 @@ def test_an_abstained_answer_says_why(panel, answered):
     panel.show_message(said)
     assert panel.abstain_label.text().startswith("No answer: the model could not find it in the sources.")
     assert panel.empty.isVisible() and panel.empty.text() == NO_DOCUMENTS
+    assert panel.abstain_label.textFormat() == Qt.TextFormat.PlainText  # reasons quote errors and words
+
+    # When the chosen check model could not check, the user reads why, answered or not.
+    problem = "The check model 'big' could not be used (Big needs 2.0 GB beside the answering model, and 0.5 GB is free.)"
+    checked_instead = replace(answered.rent, details={**answered.rent.details, "check_error": problem})
+    panel.show_message(checked_instead)
+    assert panel.abstain_label.isVisible() and panel.abstain_label.text() == f"Check: {problem}"
+    panel.show_message(replace(said, details={**said.details, "check_error": problem}))
+    assert panel.abstain_label.text().splitlines() == [
+        "No answer: the model could not find it in the sources. The model said the sources do not contain the answer.",
+        f"Check: {problem}"]
     panel.show_message(None)
     assert panel.cards() == [] and panel.empty.text() == NOTHING_SHOWN and not panel.abstain_label.isVisible()
 
