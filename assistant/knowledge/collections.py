@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import sqlite_utils
 from assistant.errors import UserFacingError
 from assistant.store.db import insert_row, transaction
 from assistant.store.timeutil import now_iso
+
+MAX_NAME = 80
 
 
 @dataclass
@@ -29,18 +32,37 @@ class Collections:
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
 
-    def create(self, name: str, ignore_globs: list[str] | None = None) -> int:
+    def name_problem(self, name: str, *, current: str | None = None) -> str | None:
+        """Why `name` cannot name a (new, or renamed from `current`) collection; None when it can.
+
+        Names differing only in case are refused too: the picker would show both
+        and the user could not tell them apart.
+        """
         name = name.strip()
         if not name:
-            raise UserFacingError("A collection needs a name.")
-        if self.find(name) is not None:
-            raise UserFacingError(f"A collection called {name!r} already exists.")
+            return "A collection needs a name."
+        if len(name) > MAX_NAME:
+            return f"A collection name can have at most {MAX_NAME} characters."
+        for row in self.list():
+            if row["name"] != current and row["name"].casefold() == name.casefold():
+                return f"A collection called {row['name']!r} already exists."
+        return None
+
+    def create(self, name: str, ignore_globs: list[str] | None = None) -> int:
+        name = name.strip()
+        problem = self.name_problem(name)
+        if problem:
+            raise UserFacingError(problem)
         stamp = now_iso()
         return insert_row(self.db, "collections", {"name": name, "created_at": stamp, "updated_at": stamp,
                                                    "ignore_globs": json.dumps(ignore_globs or [])})
 
     def find(self, name: str) -> dict | None:
+        """The collection called `name`, or else the one whose name differs only in case (names are
+        unique regardless of case, so "inc" finds "INC")."""
         rows = list(self.db["collections"].rows_where("name = ?", [name]))
+        if not rows:
+            rows = [r for r in self.list() if r["name"].casefold() == name.strip().casefold()]
         return rows[0] if rows else None
 
     def get(self, name: str) -> dict:
@@ -62,8 +84,9 @@ class Collections:
 
     def rename(self, name: str, new_name: str) -> None:
         row = self.get(name)
-        if self.find(new_name) is not None:
-            raise UserFacingError(f"A collection called {new_name!r} already exists.")
+        problem = self.name_problem(new_name, current=row["name"])
+        if problem:
+            raise UserFacingError(problem)
         self.db["collections"].update(row["id"], {"name": new_name.strip(), "updated_at": now_iso()})
 
     def remove(self, name: str) -> None:
@@ -76,13 +99,25 @@ class Collections:
                 self.db.execute(sql, [row["id"]])
 
     def add_source(self, name: str, path: Path | str) -> None:
-        row = self.ensure(name)
-        resolved = str(Path(path).expanduser().absolute())
-        if not Path(resolved).exists() and not Path(resolved).is_symlink():
-            raise UserFacingError(f"{path} does not exist.")
+        resolved = self.source_path(path)
+        row = self.ensure(name)  # only now: a source refused does not leave an empty collection behind
         self.db.execute(
             "insert or ignore into collection_sources (collection_id, path, added_at) values (?, ?, ?)",
             [row["id"], resolved, now_iso()])
+
+    @staticmethod
+    def source_path(path: Path | str) -> str:
+        """`path` as a source is recorded (absolute), or a UserFacingError saying why it cannot be one."""
+        resolved = str(Path(path).expanduser().absolute())
+        if not Path(resolved).exists() and not Path(resolved).is_symlink():
+            raise UserFacingError(f"{path} does not exist.")
+        try:
+            resolved.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UserFacingError(f"{os.fsencode(resolved).decode('utf-8', 'replace')}: the name is not valid text "
+                                  "(it was written in another encoding), so it cannot be recorded.",
+                                  hint="Rename it and add it again.") from None
+        return resolved
 
     def remove_source(self, name: str, path: Path | str) -> None:
         row = self.get(name)

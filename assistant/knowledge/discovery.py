@@ -24,13 +24,22 @@ def is_ignored(path: Path, root: Path, globs: list[str]) -> bool:
     return False
 
 
-def discover(sources: list[Path], suffixes: set[str], globs: list[str] = ()) -> Iterator[Path]:
+def discover(sources: list[Path], suffixes: set[str], globs: list[str] = (),
+             unreadable: list[tuple[str, str]] | None = None) -> Iterator[Path]:
     """Every candidate file, each once, in a stable order.
 
     A file named explicitly is always a candidate (so an unsupported one gets a
     reason); inside folders only supported suffixes count. Symlinked folders
-    are not followed, so a link loop cannot trap the walk.
+    are not followed, so a link loop cannot trap the walk. A folder that cannot
+    be listed is added to `unreadable` with the reason, so the user learns why
+    its files are missing.
     """
+
+    def cannot_list(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((str(exc.filename), f"The folder cannot be read ({exc.strerror or exc}), so its "
+                                                  "files were not indexed."))
+
     seen: set[str] = set()
     globs = list(globs)
     for source in sources:
@@ -41,7 +50,7 @@ def discover(sources: list[Path], suffixes: set[str], globs: list[str] = ()) -> 
                 seen.add(key)
                 yield Path(key)
             continue
-        for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(source, onerror=cannot_list, followlinks=False):
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in IGNORED_DIRS
                                  and not is_ignored(here / d, source, globs))

@@ -36,6 +36,21 @@ from assistant.store.timeutil import now_iso
 log = logging.getLogger("assistant.knowledge")
 
 EMBED_BATCH_CHUNKS = 128  # chunks gathered across files before one embedding pass
+UNNAMEABLE = ("The file's name is not valid text (it was written in another encoding), so it cannot be "
+              "recorded. Rename the file and index again.")
+FOLDER_MISSING = ("The folder is not there (a drive unplugged or a share not connected?). Its {n} indexed "
+                  "files are kept until it is back, or until you remove it from the collection.")
+
+
+def storable(path: Path | str) -> str:
+    """`path` as the database can hold it: a name in another encoding than UTF-8 (a surrogate
+    escape from the file system) shows its undecodable bytes as U+FFFD."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "replace")
 
 
 @dataclass
@@ -168,17 +183,24 @@ class Indexer:
             self.db["collections"].update(cid, {"index_started_at": now_iso()})
             self.collect_garbage()
             emit(IndexProgress(0, 0, 0, "", 0, "scanning"))
+            unreadable: list[tuple[str, str]] = []
             files = list(discover(self.collections.sources(name), SUPPORTED_SUFFIXES,
-                                  self.collections.ignore_globs(name)))
-            report.files = len(files)
+                                  self.collections.ignore_globs(name), unreadable))
+            report.skipped.extend((storable(folder), reason) for folder, reason in unreadable)
             existing = {r["path"]: r for r in self.db["documents"].rows_where("collection_id = ?", [cid])}
+            missing, kept = self._missing_folders(name, existing, report)
+            files = [f for f in files if str(f) not in missing]
+            report.files = len(files)
             pending: list[_Pending] = []
             try:
                 for i, path in enumerate(files):
                     if cancelled():
                         raise Cancelled
-                    emit(IndexProgress(i, len(files), report.chunks_added, str(path), len(report.skipped),
+                    emit(IndexProgress(i, len(files), report.chunks_added, storable(path), len(report.skipped),
                                        "indexing"))
+                    if storable(path) != str(path):
+                        self._skip(cid, storable(path), None, UNNAMEABLE, report)
+                        continue
                     item = self._prepare(cid, path, existing.get(str(path)), report)
                     if item is not None:
                         pending.append(item)
@@ -187,7 +209,7 @@ class Indexer:
                             pending = []
                 self._commit(pending, report, cancelled)
                 pending = []
-                seen = {str(p) for p in files}
+                seen = {storable(p) for p in files} | kept
                 gone = [p for p in existing if p not in seen]
                 if gone:
                     with transaction(self.db):
@@ -210,6 +232,22 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped), "done"))
         return report
+
+    def _missing_folders(self, name: str, existing: dict, report: IndexReport) -> tuple[set[str], set[str]]:
+        """(source folders that are not there, the indexed files kept for them). An unplugged
+        drive or an unconnected share keeps what was indexed from it: dropping it would make the
+        next run embed it all again. Its files go when the folder is removed from the collection."""
+        missing: set[str] = set()
+        kept: set[str] = set()
+        for source in self.collections.sources(name):
+            if os.path.lexists(source):
+                continue
+            under = [p for p in existing if p.startswith(str(source) + os.sep)]
+            if under:  # it held files, so it was a folder: a missing file source is a deleted file
+                missing.add(str(source))
+                kept.update(under)
+                report.skipped.append((str(source), FOLDER_MISSING.format(n=len(under))))
+        return missing, kept
 
     def _prepare(self, cid: int, path: Path, row: dict | None, report: IndexReport) -> _Pending | None:
         """Decide what a file needs. Returns work to embed, or None when it is settled here."""
@@ -309,7 +347,11 @@ class Indexer:
             self.db.conn.executemany("update chunks set embedded = 1 where id = ?", [(r["id"],) for r in unique])
             for item in pending:
                 self._write_doc({**item.doc_row, "indexed_at": now_iso()})
-        report.indexed += len(pending)
+        # A file whose bytes another file of the batch has (a copy, a link) is a duplicate, as it
+        # would be in a later batch.
+        distinct = len({item.doc_row["content_hash"] for item in pending})
+        report.indexed += distinct
+        report.reused += len(pending) - distinct
         report.chunks_added += len(unique)
 
 

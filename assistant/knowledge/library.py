@@ -14,28 +14,14 @@ from datetime import datetime
 from pathlib import Path
 
 from assistant.errors import UserFacingError
-from assistant.knowledge.collections import Collections, CollectionStatus
+from assistant.knowledge.collections import MAX_NAME, Collections, CollectionStatus
 
 log = logging.getLogger("assistant.knowledge")
 
-MAX_NAME = 80
-
 
 def name_problem(collections: Collections, name: str, *, current: str | None = None) -> str | None:
-    """Why `name` cannot name a (new, or renamed from `current`) collection; None when it can.
-
-    Names differing only in case are refused too: the picker would show both
-    and the user could not tell them apart.
-    """
-    name = name.strip()
-    if not name:
-        return "A collection needs a name."
-    if len(name) > MAX_NAME:
-        return f"A collection name can have at most {MAX_NAME} characters."
-    for row in collections.list():
-        if row["name"] != current and row["name"].casefold() == name.casefold():
-            return f"A collection called {row['name']!r} already exists."
-    return None
+    """Why `name` cannot name a (new, or renamed from `current`) collection; None when it can."""
+    return collections.name_problem(name, current=current)
 
 
 def unique_name(collections: Collections, wanted: str) -> str:

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from assistant.errors import UserFacingError
 from assistant.knowledge.base import KnowledgeBase
 from tests.knowledge.helpers import assert_consistent, snapshot, write_corpus
 
@@ -99,6 +100,83 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_indexed(kb, tmp_path):
         assert reason.lower() in skipped[str(path)].lower()
     assert status.indexed >= len(good)
     assert_consistent(kb)
+
+
+def test_a_name_in_another_encoding_is_skipped_and_the_rest_indexed(kb, tmp_path):
+    folder = tmp_path / "names"
+    folder.mkdir()
+    (folder / "good.md").write_text("# Walrus\n\nThe walrus clause applies.\n")
+    odd = os.fsdecode(bytes(folder) + b"/caf\xe9.md")  # Latin-1 bytes: not UTF-8
+    with open(odd, "w") as fh:
+        fh.write("# Cafe\n\nA cafe.\n")
+    kb.collections.add_source("names", folder)
+    report = kb.index("names")
+    assert report.indexed == 1 and [p for p, _ in report.skipped] == [str(folder / "caf\ufffd.md")]
+    assert "not valid text" in report.skipped[0][1] and "Rename" in report.skipped[0][1]
+    again = kb.index("names")  # the same on every run: nothing removed, nothing re-read
+    assert (again.unchanged, again.removed, len(again.skipped)) == (1, 0, 1)
+    assert kb.search("walrus", ["names"], k=1)[0].path.endswith("good.md")
+    with pytest.raises(UserFacingError, match="not valid text"):
+        kb.collections.add_source("odd", odd)
+    assert kb.collections.find("odd") is None  # a refused source leaves no empty collection
+
+
+def test_a_missing_source_folder_keeps_its_files_until_it_is_back(kb, tmp_path):
+    share = tmp_path / "share"
+    write_corpus(share, files=3)
+    kb.collections.add_source("share", share)
+    first = kb.index("share")
+    chunks = first.chunks_total
+    share.rename(tmp_path / "unplugged")
+    away = kb.index("share")
+    assert (away.files, away.removed, away.chunks_total) == (0, 0, chunks)
+    assert away.skipped == [(str(share), away.skipped[0][1])] and "kept" in away.skipped[0][1]
+    assert kb.collections.status("share").indexed == 3 and kb.search("the", ["share"], k=1)
+    (tmp_path / "unplugged").rename(share)
+    back = kb.index("share")
+    assert (back.unchanged, back.indexed, back.chunks_added) == (3, 0, 0)  # nothing embedded again
+    # A file named on its own that is deleted is gone, as before.
+    single = tmp_path / "single.md"
+    single.write_text("# One\n\nA single file source.\n")
+    kb.collections.add_source("single", single)
+    kb.index("single")
+    single.unlink()
+    gone = kb.index("single")
+    assert kb.collections.status("single").indexed == 0 and "does not exist" in gone.skipped[0][1]
+    assert_consistent(kb)
+
+
+def test_copies_in_one_run_are_counted_as_duplicates(kb, tmp_path):
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    text = "# Lease\n\nThe rent is due on the first day of the month.\n"
+    for name in ("a.md", "b.md", "c.md"):
+        (folder / name).write_text(text)
+    kb.collections.add_source("copies", folder)
+    report = kb.index("copies")
+    assert (report.indexed, report.reused, report.chunks_added) == (1, 2, 1)
+    assert kb.collections.status("copies").indexed == 3
+    assert_consistent(kb)
+
+
+def test_collection_names_are_checked_whoever_creates_them(kb, tmp_path):
+    (tmp_path / "f.md").write_text("# F\n\nText.\n")
+    kb.collections.add_source("Contracts", tmp_path / "f.md")
+    kb.collections.add_source("contracts", tmp_path / "f.md")  # the same collection, typed in lower case
+    assert [r["name"] for r in kb.collections.list()] == ["Contracts"]
+    for bad, why in (("  ", "needs a name"), ("x" * 81, "at most 80"), ("CONTRACTS", "already exists")):
+        with pytest.raises(UserFacingError, match=why):
+            kb.collections.create(bad)
+    kb.collections.create("Leases")
+    with pytest.raises(UserFacingError, match="already exists"):
+        kb.collections.rename("Leases", "contracts")
+    with pytest.raises(UserFacingError, match="needs a name"):
+        kb.collections.rename("Leases", "   ")
+    kb.collections.rename("Leases", "LEASES")  # its own name in other case is fine
+    assert {r["name"] for r in kb.collections.list()} == {"Contracts", "LEASES"}
+    with pytest.raises(UserFacingError, match="does not exist"):
+        kb.collections.add_source("Never", tmp_path / "missing")
+    assert kb.collections.find("Never") is None
 
 
 def _index_cmd(folder):
