@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from dataclasses import replace
 
 from assistant.chat import Finished, Restarted, ask
 from assistant.cli_bench import add_bench_commands, cmd_bench
-from assistant.cli_documents import DOCUMENT_COMMANDS, add_document_commands, where
+from assistant.cli_documents import DOCUMENT_COMMANDS, add_document_commands, query_text, where
 from assistant.cli_models import add_model_commands, cmd_models
 from assistant.config import GenerationSettings
 from assistant.ctrl_c import on_ctrl_c
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="then measure the speed of every model not measured yet (Ctrl-C stops, keeping what is done)")
 
     p = sub.add_parser("ask", help="ask one question and print the answer as it streams")
-    p.add_argument("question")
+    p.add_argument("question", type=query_text)
     p.add_argument("--conversation", type=int, help="continue this conversation")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end instead")
     p.add_argument("--collection", action="append", help="answer from this document collection (repeatable)")
@@ -106,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `assistant search ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except Exception as exc:  # a bug: say so plainly, keep the traceback in the log
         log.exception("unexpected error")
         print(f"error: something went wrong ({type(exc).__name__}: {exc}). Details are in the log.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import threading
@@ -17,9 +18,9 @@ def add_document_commands(sub) -> None:
     p.add_argument("--ignore", action="append", default=[], help="glob of files to leave out (repeatable)")
 
     p = sub.add_parser("search", help="search a collection (hybrid keyword + vector)")
-    p.add_argument("query")
+    p.add_argument("query", type=query_text)
     p.add_argument("--collection", action="append")
-    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--k", type=positive_int, default=8)
     p.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default="hybrid")
     p.add_argument("--by-sentence", action="store_true",
                    help="re-order the results by their best sentence's match, as answers choose their sources")
@@ -48,9 +49,27 @@ def add_document_commands(sub) -> None:
 
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def query_text(text: str) -> str:
+    """A query as typed: bytes the terminal sent in another encoding than UTF-8 become U+FFFD
+    (the embedder and SQLite take only valid text). An empty one is refused."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: type some words")
+    return text
+
+
 def where(source: dict) -> str:
     text = source["path"] or "?"
-    if source.get("page"):
+    if source.get("page") and (source.get("page_end") or source["page"]) > source["page"]:
+        text += f", pages {source['page']}-{source['page_end']}"
+    elif source.get("page"):
         text += f", page {source['page']}"
     elif source.get("line_start"):
         text += f", lines {source['line_start']}-{source['line_end']}"
@@ -72,11 +91,13 @@ def _kb(core):
 def cmd_index(args) -> int:
     with _core() as core:
         kb = _kb(core)
-        row = kb.collections.ensure(args.collection)
-        if args.ignore:
-            core.db["collections"].update(row["id"], {"ignore_globs": json.dumps(args.ignore)})
+        for path in args.paths:  # all of them before anything is recorded: a typo leaves no collection behind
+            kb.collections.source_path(path)
         for path in args.paths:
             kb.collections.add_source(args.collection, path)
+        if args.ignore:
+            row = kb.collections.get(args.collection)
+            core.db["collections"].update(row["id"], {"ignore_globs": json.dumps(args.ignore)})
         return _run_index(kb, args.collection)
 
 
@@ -120,7 +141,8 @@ def cmd_search(args) -> int:
         for r in results:
             s = r.scores
             fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-            place = where({"path": r.path, "page": r.page, "line_start": r.line_start, "line_end": r.line_end})
+            place = where({"path": r.path, "page": r.page, "page_end": r.page_end, "line_start": r.line_start,
+                           "line_end": r.line_end})
             sentence = f"best sentence {fmt(s['sentence'])}  " if "sentence" in s else ""
             print(f"#{r.rank} {place}  {sentence}fused {fmt(s['fused'])}  keyword {fmt(s['keyword'])}  "
                   f"vector {fmt(s['vector'])}")

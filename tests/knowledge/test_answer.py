@@ -120,6 +120,36 @@ def test_cli_search_prints_ranked_passages_and_can_order_them_as_answers_do(core
     assert orders == sorted(orders, reverse=True) and "1,250 euros" in ordered[0]["text"]
 
 
+def test_cli_search_refuses_what_it_cannot_search_for_and_stops_quietly_when_its_reader_does(core, office):
+    from assistant.cli_documents import where
+
+    def search(*args, stdout=subprocess.PIPE):
+        return subprocess.run([sys.executable, "-m", "assistant.cli", "search", "--collection", "office", *args],
+                              stdout=stdout, stderr=subprocess.PIPE, timeout=300, env=os.environ.copy())
+
+    for args, why in ((["rent", "--k", "0"], b"--k: must be at least 1, not 0"),
+                      (["rent", "--k=-3"], b"--k: must be at least 1, not -3"),
+                      (["   "], b"argument query: is empty")):
+        result = search(*args)
+        assert result.returncode == 2 and why in result.stderr, result.stderr
+    # A terminal in another encoding sends bytes that are not UTF-8: they are searched, not a crash.
+    latin = search(os.fsdecode(b"monthly r\xe9nt"), "--json")
+    assert latin.returncode == 0, latin.stderr
+    assert "lease.md" in json.loads(latin.stdout)[0]["path"]
+    # `| head -1`: the reader closes the pipe early; that is not an error.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        closed = search("rent", "--k", "20", stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert closed.returncode == 0 and b"something went wrong" not in closed.stderr, closed.stderr
+    # A passage over several pages says so.
+    assert where({"path": "a.pdf", "page": 1, "page_end": 5}) == "a.pdf, pages 1-5"
+    assert where({"path": "a.pdf", "page": 4, "page_end": 4}) == "a.pdf, page 4"
+    assert where({"path": "a.md", "page": None, "line_start": 3, "line_end": 9}) == "a.md, lines 3-9"
+
+
 def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, office):
     from assistant.llm.protocol import Token
 
