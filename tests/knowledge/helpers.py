@@ -48,5 +48,6 @@ def assert_consistent(kb) -> None:
     expected = db.execute("select coalesce(sum(n), 0) from (select distinct content_hash, n_chunks as n "
                           "from documents where status = 'indexed')").fetchone()[0]
     assert expected == len(chunk_ids)
-    fts_rows = db.execute("select count(*) from chunks_fts").fetchone()[0]
-    assert fts_rows == len(chunk_ids)
+    # chunks_fts reads its rows from chunks, so counting them proves nothing: FTS5's own check
+    # compares its index with the chunks table and raises on a stale or missing entry.
+    db.execute("insert into chunks_fts(chunks_fts, rank) values ('integrity-check', 1)")

@@ -91,7 +91,9 @@ def test_excepthook_shows_errors_and_keeps_the_window(qtbot, core, make_window):
 
     core.settings.default_model = SMOL
     window = make_window()
+    before = sys.excepthook
     restore = install_excepthook(window)
+    assert sys.excepthook is not before
     try:
         try:
             raise ValueError("a bug deep inside")
@@ -107,7 +109,7 @@ def test_excepthook_shows_errors_and_keeps_the_window(qtbot, core, make_window):
     finally:
         restore()
     assert window.isVisible()
-    assert sys.excepthook is not None
+    assert sys.excepthook is before  # the hook the app found is back
 
 
 def test_a_display_without_qts_x11_library_gets_a_hint_not_an_abort(monkeypatch):

@@ -108,6 +108,7 @@ def test_delete_asks_first_and_clears_the_open_conversation(qtbot, smol_core, ma
     assert deleted.args == [tea]
     assert smol_core.conversations.get(tea) is None
     assert smol_core.conversations.search("brew") == []
+    smol_core.db.execute("insert into messages_fts(messages_fts, rank) values ('integrity-check', 1)")
     assert sidebar.ids() == [kettles, trains]
     assert window.conversation_id is None and window.chat_view.bubbles() == []
     assert window.status_label.text() == "Conversation deleted"
