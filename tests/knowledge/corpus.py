@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docx
+from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 
 from assistant.bench.synthetic_docs import assemble_pdf
 from assistant.knowledge.document import ParsedDocument
@@ -153,6 +156,89 @@ def docx_bytes() -> bytes:
     document.add_paragraph("Guests may stay for up to 14 days: é ü €.")
     document.add_heading("15. Termination", level=1)
     document.add_paragraph("Either party may end the lease with three months' notice.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+_NOTES_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    "<w:{kind}s {ns}>"
+    '<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{kind}>'
+    '<w:{kind} w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:{kind}>'
+    '<w:{kind} w:type="continuationNotice" w:id="1"><w:p><w:r><w:t>(continued)</w:t></w:r></w:p></w:{kind}>'
+    '<w:{kind} w:id="2"><w:p><w:r><w:{kind}Ref/></w:r><w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p></w:{kind}>'
+    "</w:{kind}s>"
+)
+
+
+def _append(paragraph, xml: str) -> None:
+    """Raw WordprocessingML (runs and their wrappers) at the end of a paragraph."""
+    paragraph._p.extend(list(docx.oxml.parse_xml(f"<w:p {_W}>{xml}</w:p>")))
+
+
+def _run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def _notes_part(document, kind: str, text: str) -> None:
+    """A footnotes or endnotes part (python-docx cannot make one), related as Word relates it."""
+    blob = _NOTES_XML.format(kind=kind, ns=_W, text=text).encode()
+    content_type = getattr(CONTENT_TYPE, f"WML_{kind.upper()}S")
+    part = Part(PackURI(f"/word/{kind}s.xml"), content_type, blob, document.part.package)
+    document.part.relate_to(part, getattr(RELATIONSHIP_TYPE, f"{kind.upper()}S"))
+    _append(document.paragraphs[-1], f'<w:r><w:{kind}Reference w:id="2"/></w:r>')
+
+
+def docx_with_wrapped_text() -> bytes:
+    """Text in content controls, fields, revisions and smart tags; notes, headers and footers."""
+    document = docx.Document()
+    heading = document.add_heading("Schedule ", level=1)
+    _append(heading, f'<w:ins w:id="9" w:author="A">{_run("B")}</w:ins>')
+    _append(
+        document.add_paragraph(),
+        _run("This Agreement is made between ")
+        + f'<w:sdt><w:sdtPr><w:alias w:val="Party"/></w:sdtPr><w:sdtContent>{_run("Cobblepot Industries")}'
+        "</w:sdtContent></w:sdt>" + _run(" and the Client."),
+    )
+    _append(
+        document.add_paragraph(),
+        _run("Signed on ")
+        + f'<w:fldSimple w:instr=" DATE ">{_run("1 March 2024")}</w:fldSimple>'
+        + _run("."),
+    )
+    _append(
+        document.add_paragraph(),
+        _run("The rent is ")
+        + '<w:del w:id="1" w:author="A"><w:r><w:delText>400</w:delText></w:r></w:del>'
+        + f'<w:ins w:id="2" w:author="A">{_run("450")}</w:ins>'
+        + _run(" euros.")
+        + f'<w:moveFrom w:id="3" w:author="A">{_run(" Moved-away words.")}</w:moveFrom>',
+    )
+    _append(
+        document.add_paragraph(),
+        _run("Notify ") + f'<w:smartTag w:element="PersonName">{_run("Oswald Cobblepot")}</w:smartTag>',
+    )
+    _append(
+        document.add_paragraph(),
+        "<w:r><w:t>Ref</w:t><w:tab/><w:t>A</w:t><w:noBreakHyphen/><w:t>12</w:t><w:br/><w:t>Line two</w:t></w:r>",
+    )
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Sealed", "Yes"
+    block = docx.oxml.parse_xml(f"<w:sdt {_W}><w:sdtPr/><w:sdtContent/></w:sdt>")
+    table._tbl.addprevious(block)
+    content = block[1]
+    content.append(docx.oxml.parse_xml(f"<w:p {_W}>{_run('A whole paragraph in a content control.')}</w:p>"))
+    content.append(table._tbl)
+    _notes_part(document, "footnote", "See the Companies Act 2006, s. 172.")
+    _notes_part(document, "endnote", "Drafted by the firm's commercial team.")
+    document.sections[0].header.paragraphs[0].text = "Cobblepot & Partners: confidential"
+    document.sections[0].footer.paragraphs[0].text = "Client copy"
+    document.add_section()  # linked to the first section's header and footer
+    document.add_section()
+    document.sections[2].header.is_linked_to_previous = False  # its own copy of the same header
+    document.sections[2].header.paragraphs[0].text = "Cobblepot & Partners: confidential"
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -352,6 +438,7 @@ DAMAGED_PDF = "damaged or not really a PDF"
 NOT_DOCX = "not really a Word document"
 BINARY = "binary or its text encoding cannot be recognised"
 EMPTY = "The file is empty."
+DOCX_NO_TEXT = "The DOCX holds no text."
 ODD_NAME = "Zeile eins\nÜber € – ñ.md"
 SUFFIXES = [".pdf", ".docx", ".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".csv", ".tsv"]
 
@@ -367,7 +454,7 @@ CASES: list[Case] = [
     Case("other-zip.docx", NOT_DOCX, _write(lambda: zip_bytes({"hello.txt": b"hello"}))),
     Case("spreadsheet.docx", NOT_DOCX, _write(_spreadsheet_in_disguise)),
     Case("legacy.docx", "old .doc format", _write(lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))),
-    Case("blank-paragraphs.docx", EMPTY, _write(_docx_with_blank_paragraphs)),
+    Case("blank-paragraphs.docx", DOCX_NO_TEXT, _write(_docx_with_blank_paragraphs)),
     Case("bomb-size.docx", "zip bomb", lambda path: zip_bomb_docx(path, 201)),
     Case("bomb-ratio.docx", "zip bomb", lambda path: zip_bomb_docx(path, 30)),
     *[Case(f"empty{suffix}", EMPTY, _write(lambda: b"")) for suffix in SUFFIXES],

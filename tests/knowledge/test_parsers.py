@@ -5,8 +5,10 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import zipfile
 
+import docx
 import pypdfium2 as pdfium
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +28,7 @@ from tests.knowledge.corpus import (
     RST,
     assert_valid_document,
     docx_bytes,
+    docx_with_wrapped_text,
     pdf_bytes,
     text_content,
     zip_bytes,
@@ -151,6 +154,60 @@ def test_docx_with_broken_xml(tmp_path):
     path = tmp_path / "broken.docx"
     path.write_bytes(zip_bytes(parts))
     assert reason(path) == "The DOCX is damaged or not really a Word document."
+
+
+def test_docx_text_in_wrappers_revisions_notes_and_headers(tmp_path):
+    doc = parse_bytes(tmp_path, "agreement.docx", docx_with_wrapped_text())
+    schedule = ("Schedule B",)
+    assert outline(doc) == [
+        ("heading", "Schedule B", schedule),  # a tracked insertion in the heading
+        ("paragraph", "This Agreement is made between Cobblepot Industries and the Client.", schedule),
+        ("paragraph", "Signed on 1 March 2024.", schedule),
+        ("paragraph", "The rent is 450 euros.", schedule),
+        ("paragraph", "Notify Oswald Cobblepot", schedule),
+        ("paragraph", "Ref\tA-12\nLine two", schedule),
+        ("paragraph", "A whole paragraph in a content control.", schedule),
+        ("table_row", "Sealed | Yes", schedule),
+        ("heading", "Footnotes", ("Footnotes",)),
+        ("paragraph", "See the Companies Act 2006, s. 172.", ("Footnotes",)),
+        ("heading", "Endnotes", ("Endnotes",)),
+        ("paragraph", "Drafted by the firm's commercial team.", ("Endnotes",)),
+        ("heading", "Headers and footers", ("Headers and footers",)),
+        ("paragraph", "Cobblepot & Partners: confidential", ("Headers and footers",)),
+        ("paragraph", "Client copy", ("Headers and footers",)),
+    ]
+    assert "400" not in doc.text and "Moved-away" not in doc.text  # deleted and moved-from text
+    assert "(continued)" not in doc.text  # the notes' continuation notice is not a note
+
+
+def test_docx_broken_notes_parts_keep_the_body(tmp_path):
+    with zipfile.ZipFile(io.BytesIO(docx_with_wrapped_text())) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts["word/footnotes.xml"] = parts["word/footnotes.xml"][:120]
+    parts["word/endnotes.xml"] = b'<?xml version="1.0"?><notes><endnote><p>Odd.</p></endnote></notes>'
+    rels = "word/_rels/document.xml.rels"  # the sections now point at headers that are not there
+    parts[rels] = re.sub(rb"<Relationship [^>]*/header\"[^>]*/>", b"", parts[rels])
+    doc = parse_bytes(tmp_path, "agreement.docx", zip_bytes(parts))
+    headings = [doc.block_text(b) for b in doc.blocks if b.kind == "heading"]
+    assert headings == ["Schedule B", "Headers and footers"]
+    assert "Cobblepot Industries" in doc.text and "Client copy" in doc.text
+    assert "confidential" not in doc.text
+
+
+def test_docx_without_text_says_so(tmp_path):
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = "  "
+    document.add_paragraph()._p.append(
+        docx.oxml.parse_xml(
+            '<w:del xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" w:id="1" '
+            'w:author="A"><w:r><w:delText>Struck out.</w:delText></w:r></w:del>'
+        )
+    )
+    buffer = io.BytesIO()
+    document.save(buffer)
+    path = tmp_path / "blank.docx"
+    path.write_bytes(buffer.getvalue())
+    assert reason(path) == "The DOCX holds no text."
 
 
 # ---------------------------------------------------------------- text formats

@@ -1,4 +1,8 @@
-"""DOCX (python-docx): paragraphs and table rows in body order; headings from styles."""
+"""DOCX (python-docx): paragraphs and table rows in body order; headings from styles.
+
+After the body come the footnotes, the endnotes and the page headers and footers,
+each group under its own top-level heading, so a chunk of them says what it is.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ from pathlib import Path
 
 import docx
 from docx.oxml.ns import qn
-from docx.text.paragraph import Paragraph
+from docx.oxml.parser import parse_xml
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
 from assistant.knowledge.parsers.common import MB, Builder, ParseLimits, human_size, one_line
 
 NOT_DOCX = "The DOCX is damaged or not really a Word document."
 OLD_OR_ENCRYPTED = "The DOCX is password-protected or in the old .doc format; save it as a plain .docx."
+NO_TEXT = "The DOCX holds no text."
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .doc are OLE files
 _MAX_PARTS = 10_000
@@ -24,6 +29,35 @@ _HEADING_NAME = re.compile(r"^heading\s*([1-9])$", re.I)
 _P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")}
 _VAL = qn("w:val")
+# What a paragraph's text is made of; w:delText (deleted text) and w:instrText (field codes)
+# are other elements, so they are left out. Every w:br is a newline: a page break between
+# two words must not glue them together.
+_T = qn("w:t")
+_INLINE = {
+    qn("w:tab"): "\t",
+    qn("w:ptab"): "\t",
+    qn("w:br"): "\n",
+    qn("w:cr"): "\n",
+    qn("w:noBreakHyphen"): "-",
+}
+# Not read inside a paragraph: deleted and moved-away revisions, the tab stops in its
+# properties, the legacy copy of a drawing (mc:Fallback repeats mc:Choice), and the
+# paragraphs of text boxes.
+_UNREAD = {
+    qn("w:del"),
+    qn("w:moveFrom"),
+    qn("w:pPr"),
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback",
+    _P,
+}
+_HEADERS_FOOTERS = (
+    "header",
+    "first_page_header",
+    "even_page_header",
+    "footer",
+    "first_page_footer",
+    "even_page_footer",
+)
 
 
 def _check_container(data: bytes, limits: ParseLimits) -> None:
@@ -66,6 +100,13 @@ def _outline_level(element) -> int | None:
     return value + 1 if 0 <= value <= 8 else None
 
 
+def _style_id(p) -> str | None:
+    """w:pStyle read by hand: python-docx raises on one without w:val, as a header part may have."""
+    ppr = p.find(qn("w:pPr"))
+    style = None if ppr is None else ppr.find(qn("w:pStyle"))
+    return None if style is None else style.get(_VAL)
+
+
 def _heading_styles(document) -> dict[str, int]:
     """styleId -> heading level ("Title" is 0), following w:basedOn chains."""
     try:
@@ -100,7 +141,25 @@ def _heading_styles(document) -> dict[str, int]:
 
 
 def _paragraph_text(p) -> str:
-    return Paragraph(p, None).text
+    """The text of every run in the paragraph, however it is wrapped.
+
+    python-docx's Paragraph.text reads only direct runs and hyperlinks, which drops the
+    text of content controls, fields, tracked insertions and smart tags.
+    """
+    parts = []
+    for el in p.iter(_T, *_INLINE):
+        if _is_read(el, p):
+            parts.append((el.text or "") if el.tag == _T else _INLINE[el.tag])
+    return "".join(parts)
+
+
+def _is_read(el, p) -> bool:
+    for ancestor in el.iterancestors():
+        if ancestor is p:
+            return True
+        if ancestor.tag in _UNREAD:
+            return False
+    return True
 
 
 def _body_items(parent):
@@ -149,22 +208,98 @@ def parse_docx(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
     body = document.element.find(qn("w:body"))
     if document.element.tag != qn("w:document") or body is None:
         raise UnreadableFile(NOT_DOCX)
-    levels = _heading_styles(document)
     builder = Builder(path, "docx", limits)
-    for item in _body_items(body):
+    for kind, level, text in _blocks(body, _heading_styles(document)):
+        if kind == "heading":
+            builder.heading(level, text)
+        else:
+            builder.add(text, kind)
+    _add_group(builder, "Footnotes", [_story(note) for note in _notes(document, "footnote")])
+    _add_group(builder, "Endnotes", [_story(note) for note in _notes(document, "endnote")])
+    # Sections often carry identical copies of one header: each text is kept once.
+    stories = dict.fromkeys(_story(root) for root in _headers_footers(document))
+    _add_group(builder, "Headers and footers", list(stories))
+    if not builder.blocks:  # not Builder.build's "The file is empty.": the file has bytes, just no text
+        raise UnreadableFile(NO_TEXT)
+    return builder.build(metadata={"title": title} if (title := _title(document)) else {})
+
+
+def _blocks(container, levels: dict[str, int]):
+    """(kind, heading level or None, text) for each paragraph and table row, in order."""
+    for item in _body_items(container):
         if item.tag == _TBL:
             for row in _rows(item):
-                builder.add(row, "table_row")
+                yield "table_row", None, row
             continue
         text = _paragraph_text(item)
         level = _outline_level(item)
         if level is None:
-            level = levels.get(item.style) if item.style else None
+            level = levels.get(_style_id(item))
         if level is not None and one_line(text):
-            builder.heading(level, text)
+            yield "heading", level, text
         else:
-            builder.add(text)
-    return builder.build(metadata={"title": title} if (title := _title(document)) else {})
+            yield "paragraph", None, text
+
+
+def _story(root) -> tuple[tuple[str, str], ...]:
+    """A note's or a header's (kind, text) blocks; its headings count as paragraphs."""
+    return tuple(
+        ("table_row" if kind == "table_row" else "paragraph", text)
+        for kind, _, text in _blocks(root, {})
+        if one_line(text)
+    )
+
+
+def _add_group(builder: Builder, label: str, stories: list[tuple[tuple[str, str], ...]]) -> None:
+    """Stories after the body, under a top-level heading `label`; nothing if they hold no text."""
+    stories = [story for story in stories if story]
+    if not stories:
+        return
+    builder.heading(0, label)
+    for story in stories:
+        for kind, text in story:
+            builder.add(text, kind)
+
+
+def _notes(document, kind: str) -> list:
+    """The real w:footnote or w:endnote elements (not separators); none if the part is broken.
+
+    python-docx has no notes API, so the part is found by its relationship and parsed here.
+    """
+    try:
+        blobs = [
+            rel.target_part.blob
+            for rel in document.part.rels.values()
+            if not rel.is_external and rel.reltype.endswith(f"/{kind}s")
+        ]
+        roots = [parse_xml(blob) for blob in blobs]
+    except Exception:  # a missing or malformed notes part must not cost the body its text
+        return []
+    note_type = qn("w:type")
+    return [
+        note
+        for root in roots
+        for note in root.iterchildren(qn(f"w:{kind}"))
+        if note.get(note_type, "normal") == "normal"
+    ]
+
+
+def _headers_footers(document) -> list:
+    """The w:hdr and w:ftr elements sections define, in section order (linked ones are the prior's)."""
+    roots = []
+    try:
+        sections = list(document.sections)
+    except Exception:  # python-docx on odd section properties: the body is read all the same
+        return []
+    for section in sections:
+        for name in _HEADERS_FOOTERS:
+            try:
+                story = getattr(section, name)
+                if not story.is_linked_to_previous:
+                    roots.append(story.part.element)
+            except Exception:  # a reference to a missing or foreign part: skip that one
+                continue
+    return roots
 
 
 def _title(document) -> str:
