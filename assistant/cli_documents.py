@@ -120,10 +120,11 @@ def _run_index(kb, name: str) -> int:
           f"{report.reused} moved or duplicate, {report.removed} removed, {len(report.skipped)} skipped; "
           f"{report.chunks_added} chunks added, {report.chunks_total} in total ({report.seconds:.1f}s)"
           + (" [cancelled]" if report.cancelled else ""))
-    if report.skipped:
-        print("skipped:")
-        for path, reason in report.skipped:
-            print(f"  {path!r}: {reason}")
+    for heading, rows in (("skipped:", report.skipped), ("partly read:", report.partial)):
+        if rows:
+            print(heading)
+            for path, reason in rows:
+                print(f"  {path!r}: {reason}")
     return 130 if report.cancelled else 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
@@ -26,6 +26,7 @@ class CollectionStatus:
     chunks: int
     last_indexed_at: str | None
     interrupted: bool = False  # a run was under way when the app closed or was killed
+    partial: list[tuple[str, str]] = field(default_factory=list)  # (path, what of it could not be read)
 
 
 class Collections:
@@ -145,4 +146,5 @@ class Collections:
             indexed=sum(d["status"] == "indexed" for d in docs),
             skipped=[(d["path"], d["error"]) for d in docs if d["status"] == "skipped"],
             chunks=chunks, last_indexed_at=row["last_indexed_at"], interrupted=bool(row.get("index_started_at")),
+            partial=[(d["path"], d["error"]) for d in docs if d["status"] == "indexed" and d["error"]],
         )

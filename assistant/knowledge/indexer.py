@@ -76,6 +76,7 @@ class IndexReport:
     chunks_total: int = 0
     seconds: float = 0.0
     cancelled: bool = False
+    partial: list[tuple[str, str]] = field(default_factory=list)  # indexed, but some pages had no text
 
 
 class Cancelled(Exception):
@@ -286,7 +287,7 @@ class Indexer:
         reusable = self._embedded_count(digest) if digest else 0
         if reusable:
             n = reusable
-            self._upsert_doc({**base, "status": "indexed", "error": None, "n_chunks": n,
+            self._upsert_doc({**base, "status": "indexed", "error": self._note_of(digest), "n_chunks": n,
                               "indexed_at": now_iso(), "format": (row or {}).get("format") or path.suffix[1:]})
             report.reused += 1
             return None
@@ -297,8 +298,17 @@ class Indexer:
         chunks = chunk_document(doc, self.chunk_config)
         if not chunks:
             return self._skip(cid, path, stat, "The file has no text to index.", report, digest)
-        return _Pending({**base, "status": "indexed", "error": None, "n_chunks": len(chunks),
+        note = partly_read(doc.metadata)
+        if note:
+            report.partial.append((str(path), note))
+        return _Pending({**base, "status": "indexed", "error": note, "n_chunks": len(chunks),
                          "format": doc.format, "pages": doc.pages}, chunks)
+
+    def _note_of(self, digest: str) -> str | None:
+        """What another file with these bytes could not have read (its scanned pages, say)."""
+        row = self.db.execute("select error from documents where content_hash = ? and status = 'indexed' "
+                              "and error is not null limit 1", [digest]).fetchone()
+        return row[0] if row else None
 
     def _embedded_count(self, digest: str) -> int:
         return self.db.execute("select count(*) from chunks where content_hash = ? and embedded = 1",
@@ -353,6 +363,17 @@ class Indexer:
         report.indexed += distinct
         report.reused += len(pending) - distinct
         report.chunks_added += len(unique)
+
+
+def partly_read(metadata: dict) -> str | None:
+    """What of an indexed file cannot be searched: a PDF's scanned or damaged pages. None: all of it."""
+    notes = []
+    for key, what in (("pages_without_text", "no text (scanned?)"), ("unreadable_pages", "could not be read")):
+        pages = metadata.get(key) or []
+        if pages:
+            shown = ", ".join(map(str, pages[:12])) + (f" and {len(pages) - 12} more" if len(pages) > 12 else "")
+            notes.append(f"{'page' if len(pages) == 1 else 'pages'} {shown}: {what}")
+    return ("Indexed, but " + "; ".join(notes) + ". Those pages cannot be searched.") if notes else None
 
 
 def _embedding_text(row: dict) -> str:

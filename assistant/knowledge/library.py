@@ -39,7 +39,8 @@ def source_problem(path: Path | str) -> str | None:
     path = Path(path)
     if not path.exists():
         kind = "file or folder" if not path.is_symlink() else "link's target"
-        return f"This {kind} no longer exists."
+        return (f"This {kind} no longer exists (a drive unplugged?). What was indexed from a folder is kept "
+                "until it is back or you remove it.")
     if path.is_dir():
         try:
             with os.scandir(path) as entries:
@@ -118,4 +119,6 @@ def status_line(status: CollectionStatus) -> str:
              plural(status.chunks, "chunk"),
              plural(len(status.skipped), "file") + " skipped" if status.skipped else "no errors",
              f"last updated {when(status.last_indexed_at)}"]
+    if status.partial:
+        parts.insert(3, f"{len(status.partial):,} partly read")
     return "  ·  ".join(parts)

@@ -123,7 +123,7 @@ class CollectionDetail(QWidget):
         layout.addWidget(self.skipped_heading)
         self.skipped = QTreeWidget()
         self.skipped.setObjectName("skippedList")
-        self.skipped.setHeaderLabels(["File", "Why it was skipped"])
+        self.skipped.setHeaderLabels(["File", "Why"])
         self.skipped.setRootIsDecorated(False)
         self.skipped.setAlternatingRowColors(True)
         self.skipped.setWordWrap(True)
@@ -146,7 +146,7 @@ class CollectionDetail(QWidget):
         self.title.setText(status.name)
         self.status_label.setText(status_line(status))
         self._show_sources(status.sources)
-        self._show_skipped(status.skipped, status.sources)
+        self._show_skipped(status.skipped, status.sources, status.partial)
 
     def _show_sources(self, sources: list[str]) -> None:
         self.sources.clear()
@@ -163,18 +163,25 @@ class CollectionDetail(QWidget):
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.sources.addItem(item)
 
-    def _show_skipped(self, skipped: list[tuple[str, str]], sources: list[str]) -> None:
+    def _show_skipped(self, skipped: list[tuple[str, str]], sources: list[str],
+                      partial: list[tuple[str, str]] = ()) -> None:
+        """Skipped files, then files indexed without some pages (scans in a PDF): both leave text
+        the user may expect to find out of the search."""
         self.skipped.clear()
-        for path, reason in skipped:
+        for path, reason in [*skipped, *partial]:
             item = QTreeWidgetItem([shown_path(path, sources), reason or "unknown reason"])
             item.setData(0, PATH_ROLE, path)
             item.setToolTip(0, path)
             item.setToolTip(1, reason or "")
             self.skipped.addTopLevelItem(item)
-        self.skipped_heading.setText(f"Skipped files ({len(skipped):,})" if skipped else "Skipped files")
-        self.skipped.setVisible(bool(skipped))
-        self.no_skipped.setVisible(not skipped)
-        self.filler.setVisible(not skipped)
+        heading = f"Skipped files ({len(skipped):,})" if skipped else "Skipped files"
+        if partial:
+            heading += f" and files partly read ({len(partial):,})"
+        self.skipped_heading.setText(heading)
+        shown = bool(skipped or partial)
+        self.skipped.setVisible(shown)
+        self.no_skipped.setVisible(not shown)
+        self.filler.setVisible(not shown)
 
     def source_paths(self, selected_only: bool = False) -> list[str]:
         items = self.sources.selectedItems() if selected_only else [

@@ -146,6 +146,26 @@ def test_a_missing_source_folder_keeps_its_files_until_it_is_back(kb, tmp_path):
     assert_consistent(kb)
 
 
+def test_a_pdf_with_scanned_pages_is_indexed_and_says_which_pages_cannot_be_searched(kb, tmp_path):
+    from tests.knowledge.corpus import DRAWING_ONLY, pdf_bytes, text_content
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "mostly-scanned.pdf").write_bytes(
+        pdf_bytes(contents=[text_content(["The lease starts on 1 May."]), DRAWING_ONLY, DRAWING_ONLY]))
+    (folder / "plain.md").write_text("# Plain\n\nAll of it is text.\n")
+    kb.collections.add_source("scans", folder)
+    report = kb.index("scans")
+    note = "Indexed, but pages 2, 3: no text (scanned?). Those pages cannot be searched."
+    assert report.indexed == 2 and report.skipped == []
+    assert report.partial == [(str(folder / "mostly-scanned.pdf"), note)]
+    status = kb.collections.status("scans")
+    assert status.partial == report.partial and status.skipped == [] and status.indexed == 2
+    (folder / "mostly-scanned.pdf").rename(folder / "moved.pdf")  # not parsed again, the note kept
+    moved = kb.index("scans")
+    assert moved.reused == 1 and kb.collections.status("scans").partial == [(str(folder / "moved.pdf"), note)]
+
+
 def test_copies_in_one_run_are_counted_as_duplicates(kb, tmp_path):
     folder = tmp_path / "copies"
     folder.mkdir()

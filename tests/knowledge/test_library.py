@@ -40,9 +40,10 @@ def test_sources_say_what_is_wrong_with_them(tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
     assert source_problem(folder) is None
-    assert source_problem(tmp_path / "gone") == "This file or folder no longer exists."
+    kept = " (a drive unplugged?). What was indexed from a folder is kept until it is back or you remove it."
+    assert source_problem(tmp_path / "gone") == "This file or folder no longer exists" + kept
     (tmp_path / "link").symlink_to(tmp_path / "nowhere")
-    assert source_problem(tmp_path / "link") == "This link's target no longer exists."
+    assert source_problem(tmp_path / "link") == "This link's target no longer exists" + kept
     assert shown_path(str(folder / "a" / "b.md"), [str(tmp_path), str(folder)]) == "a/b.md"
     assert shown_path("/elsewhere/c.md", [str(folder)]) == "/elsewhere/c.md"
 

@@ -156,6 +156,21 @@ def test_a_dropped_folder_becomes_a_collection_and_is_indexed(qtbot, page, core,
     assert not refused.isAccepted()
 
 
+def test_a_pdf_indexed_without_its_scanned_pages_is_listed_with_them(qtbot, page, core, tmp_path):
+    from tests.knowledge.corpus import DRAWING_ONLY, pdf_bytes, text_content
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "contract.pdf").write_bytes(pdf_bytes(contents=[text_content(["Signed in Lyon."]), DRAWING_ONLY]))
+    create(qtbot, page, "Scans")
+    index_and_wait(qtbot, page, lambda: page.add_paths([folder]))
+    assert page.detail.skipped_rows() == [
+        (str(folder / "contract.pdf"), "Indexed, but page 2: no text (scanned?). Those pages cannot be searched.")]
+    assert page.detail.skipped_heading.text() == "Skipped files and files partly read (1)"
+    assert page.detail.skipped.isVisible() and not page.detail.no_skipped.isVisible()
+    assert page.detail.status_label.text().startswith("1 file: 1 indexed  ·  1 chunk  ·  no errors  ·  1 partly read")
+
+
 def test_bad_files_are_listed_with_their_reasons(qtbot, page, core, tmp_path):
     from tests.knowledge.corpus import bad_files
 
@@ -339,7 +354,8 @@ def test_errors_show_as_sentences_and_never_crash(qtbot, page, core, tmp_path, m
     assert "does not exist" in page.banner.text
     assert not page.indexing  # nothing was added, so nothing to index
 
-    # A folder that vanished after it was added: marked in the list, and the run says why.
+    # A folder that vanished after it was added (an unplugged drive): marked in the list, and what
+    # was indexed from it is kept, so it is not all embedded again when the drive is back.
     folder = tmp_path / "gone"
     write_corpus(folder, files=2)
     index_and_wait(qtbot, page, lambda: page.add_paths([folder]))
@@ -347,7 +363,8 @@ def test_errors_show_as_sentences_and_never_crash(qtbot, page, core, tmp_path, m
     page.refresh()
     assert "no longer exists" in page.detail.sources.item(0).text()
     index_and_wait(qtbot, page, page.reindex)
-    assert any("does not exist" in reason for _path, reason in page.detail.skipped_rows())
+    assert "no longer exists" in page.detail.sources.item(0).text()
+    assert KnowledgeBase(core).collections.status("Papers").indexed == 2
 
     # The disk fills up in the middle of a run: the page says so, the index stays consistent.
     from assistant.knowledge.indexer import Indexer
