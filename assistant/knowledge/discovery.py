@@ -8,9 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 IGNORED_DIRS = {
-    "node_modules", "__pycache__", "build", "dist", "target", "venv", ".venv", "site-packages",
-    "$RECYCLE.BIN", "System Volume Information",
+    "node_modules", "__pycache__", "venv", ".venv", "site-packages", "$RECYCLE.BIN", "System Volume Information",
 }
+# Names a build tool writes its output under, but also words an office uses ("Target" companies of a
+# merger, a "build" contract): left out only beside a project file that says a build tool is there.
+BUILD_OUTPUT_DIRS = {"build", "dist", "target", "out"}
+PROJECT_FILES = {"pyproject.toml", "setup.py", "package.json", "Cargo.toml", "pom.xml", "build.gradle",
+                 "build.gradle.kts", "CMakeLists.txt", "Makefile", "meson.build"}
+
+
+def is_build_output(name: str, siblings: list[str]) -> bool:
+    return name in BUILD_OUTPUT_DIRS and not PROJECT_FILES.isdisjoint(siblings)
 
 
 def is_ignored(path: Path, root: Path, globs: list[str]) -> bool:
@@ -30,7 +38,8 @@ def discover(sources: list[Path], suffixes: set[str], globs: list[str] = (),
 
     A file named explicitly is always a candidate (so an unsupported one gets a
     reason); inside folders only supported suffixes count. Symlinked folders
-    are not followed, so a link loop cannot trap the walk. A folder that cannot
+    are followed once each (by the folder they lead to), so a link loop cannot
+    trap the walk and a folder linked twice is read once. A folder that cannot
     be listed is added to `unreadable` with the reason, so the user learns why
     its files are missing.
     """
@@ -41,7 +50,20 @@ def discover(sources: list[Path], suffixes: set[str], globs: list[str] = (),
                                                   "files were not indexed."))
 
     seen: set[str] = set()
+    walked: set[tuple[int, int]] = set()  # (device, inode) of every folder entered
     globs = list(globs)
+
+    def first_visit(folder: Path) -> bool:
+        try:
+            st = folder.stat()
+        except OSError:
+            return False
+        key = (st.st_dev, st.st_ino)
+        if key in walked:
+            return False
+        walked.add(key)
+        return True
+
     for source in sources:
         source = Path(source)
         if not source.is_dir():
@@ -50,10 +72,13 @@ def discover(sources: list[Path], suffixes: set[str], globs: list[str] = (),
                 seen.add(key)
                 yield Path(key)
             continue
-        for dirpath, dirnames, filenames in os.walk(source, onerror=cannot_list, followlinks=False):
+        if not first_visit(source):
+            continue
+        for dirpath, dirnames, filenames in os.walk(source, onerror=cannot_list, followlinks=True):
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in IGNORED_DIRS
-                                 and not is_ignored(here / d, source, globs))
+                                 and not is_build_output(d, filenames)
+                                 and not is_ignored(here / d, source, globs) and first_visit(here / d))
             for name in sorted(filenames):
                 path = here / name
                 if name.startswith(".") or path.suffix.lower() not in suffixes:

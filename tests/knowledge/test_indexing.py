@@ -166,6 +166,25 @@ def test_a_pdf_with_scanned_pages_is_indexed_and_says_which_pages_cannot_be_sear
     assert moved.reused == 1 and kb.collections.status("scans").partial == [(str(folder / "moved.pdf"), note)]
 
 
+def test_linked_folders_are_read_once_and_office_folders_named_like_build_output_are_read(tmp_path):
+    from assistant.knowledge.discovery import discover
+
+    root = tmp_path / "matters"
+    for folder in ("Target", "target", "build", "app/build", "app/src", "elsewhere/clients"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "note.md").write_text("# Note\n")
+    (root / "app" / "package.json").write_text("{}")  # a project: its build folder is output
+    (root / "linked").symlink_to(root / "elsewhere" / "clients")  # a folder linked from another place
+    (root / "app" / "src" / "up").symlink_to(root)  # a link back up: must not loop
+    found = [p.relative_to(root).as_posix() for p in discover([root], {".md"})]
+    linked = [p for p in found if p in ("elsewhere/clients/note.md", "linked/note.md")]
+    assert len(linked) == 1  # one folder, two ways to it: read once
+    assert [p for p in found if p not in linked] == ["Target/note.md", "app/src/note.md", "build/note.md",
+                                                     "target/note.md"]
+    # The linked folder on its own is read through its link.
+    assert [p.name for p in discover([root / "linked"], {".md"})] == ["note.md"]
+
+
 def test_copies_in_one_run_are_counted_as_duplicates(kb, tmp_path):
     folder = tmp_path / "copies"
     folder.mkdir()
