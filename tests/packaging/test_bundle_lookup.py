@@ -81,14 +81,21 @@ def test_a_bundled_starter_is_verified_and_used_in_place(bundled, app_paths):
         install_starter(starter, app_paths, core.registry)
 
 
-def test_a_slim_bundle_installs_what_it_has(not_frozen, monkeypatch, tmp_path, app_paths):
-    """Without required=False a bundle missing a starter would refuse to start."""
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv(BUNDLED_ENV, str(empty))
-    monkeypatch.setattr("assistant.setup_models.is_available", lambda _starter: False)
+def test_a_slim_bundle_installs_what_it_has(not_frozen, monkeypatch, app_paths):
+    """A bundle that left out every starter but SmolLM2 (its package is really installed here; the
+    others are made to look absent): required=False installs that one, where a full install refuses."""
+    from assistant.models.starter import is_available
+    from tests.conftest import SMOL
+
+    smol = next(s for s in load_starters() if s.name == SMOL)
+    assert is_available(smol) and not smol.optional
+    monkeypatch.setattr("assistant.setup_models.is_available", lambda starter: starter.name == SMOL)
     with Core(app_paths) as core:
-        assert install_starters(core, required=False) == []
+        installed = install_starters(core, required=False)
+        assert [m.name for m in installed] == [SMOL]
+        assert core.registry.get(SMOL) is not None and core.registry.check(core.registry.get(SMOL)).is_file()
+        with pytest.raises(ModelUnavailable, match="is not installed"):
+            install_starters(core)  # without required=False, the missing default model is an error
 
 
 def test_a_prebuilt_graph_is_used_before_the_cache_and_without_export(not_frozen, monkeypatch, tmp_path):

@@ -52,6 +52,29 @@ def test_no_measurement_starts_while_the_machine_is_busy(qtbot, two_models, make
     assert started.args == [SMOL]
 
 
+def test_the_busy_check_reads_the_real_cpu_load():
+    """The window tests replace the check (the suite keeps the CPU busy); here it reads psutil while
+    two real processes keep both cores busy."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from assistant.ui.background_measure import BackgroundMeasuring
+
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(psutil.cpu_count())]
+    try:
+        time.sleep(0.5)
+        BackgroundMeasuring.machine_busy(None)  # the check compares with its previous look: take one
+        time.sleep(1.0)
+        assert BackgroundMeasuring.machine_busy(None)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
 def test_unmeasured_models_are_measured_after_the_start_smallest_first(qtbot, two_models, make_window):
     core = two_models
     started: list[str] = []
