@@ -81,7 +81,12 @@ def check_model_choices(core: Core) -> list[tuple[str, str]]:
         if model.name == answering:
             choices.append((model.name, f"{model.display_name} · the answering model, no more memory"))
             continue
-        fit = core.check_model_fit(model)
+        try:
+            fit = core.check_model_fit(model)
+        except (OSError, ModelUnavailable) as exc:  # its file unreadable now: still listed, as it is
+            log.warning("no memory estimate for %s: %s", model.name, exc)
+            choices.append((model.name, model.display_name))
+            continue
         need = f"needs {fit.needed / 1e9:.1f} GB more"
         room = (f"{fit.available / 1e9:.1f} GB free" if fit.needed <= fit.available else
                 f"only {fit.available / 1e9:.1f} GB free: the answering model will check")

@@ -21,6 +21,17 @@ def is_build_output(name: str, siblings: list[str]) -> bool:
     return name in BUILD_OUTPUT_DIRS and not PROJECT_FILES.isdisjoint(siblings)
 
 
+def leads_above(folder: Path, source: Path) -> bool:
+    """A link to a folder that holds `source` (a link to the home folder or to "/"): following
+    it would walk far more than the user chose."""
+    if not folder.is_symlink():
+        return False
+    try:
+        return source.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return True
+
+
 def is_ignored(path: Path, root: Path, globs: list[str]) -> bool:
     try:
         relative = path.relative_to(root).as_posix()
@@ -78,7 +89,8 @@ def discover(sources: list[Path], suffixes: set[str], globs: list[str] = (),
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in IGNORED_DIRS
                                  and not is_build_output(d, filenames)
-                                 and not is_ignored(here / d, source, globs) and first_visit(here / d))
+                                 and not is_ignored(here / d, source, globs)
+                                 and not leads_above(here / d, source) and first_visit(here / d))
             for name in sorted(filenames):
                 path = here / name
                 if name.startswith(".") or path.suffix.lower() not in suffixes:

@@ -176,6 +176,7 @@ def test_linked_folders_are_read_once_and_office_folders_named_like_build_output
     (root / "app" / "package.json").write_text("{}")  # a project: its build folder is output
     (root / "linked").symlink_to(root / "elsewhere" / "clients")  # a folder linked from another place
     (root / "app" / "src" / "up").symlink_to(root)  # a link back up: must not loop
+    (root / "everything").symlink_to("/")  # a link above the folder chosen: not walked
     found = [p.relative_to(root).as_posix() for p in discover([root], {".md"})]
     linked = [p for p in found if p in ("elsewhere/clients/note.md", "linked/note.md")]
     assert len(linked) == 1  # one folder, two ways to it: read once
