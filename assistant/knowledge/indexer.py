@@ -185,11 +185,11 @@ class Indexer:
             self.collect_garbage()
             emit(IndexProgress(0, 0, 0, "", 0, "scanning"))
             unreadable: list[tuple[str, str]] = []
-            files = list(discover(self.collections.sources(name), SUPPORTED_SUFFIXES,
-                                  self.collections.ignore_globs(name), unreadable))
+            sources = self.collections.sources(name)
+            files = list(discover(sources, SUPPORTED_SUFFIXES, self.collections.ignore_globs(name), unreadable))
             report.skipped.extend((storable(folder), reason) for folder, reason in unreadable)
             existing = {r["path"]: r for r in self.db["documents"].rows_where("collection_id = ?", [cid])}
-            missing, kept = self._missing_folders(name, existing, report)
+            missing, kept = self._missing_folders(sources, existing, report)
             files = [f for f in files if str(f) not in missing]
             report.files = len(files)
             pending: list[_Pending] = []
@@ -197,10 +197,10 @@ class Indexer:
                 for i, path in enumerate(files):
                     if cancelled():
                         raise Cancelled
-                    emit(IndexProgress(i, len(files), report.chunks_added, storable(path), len(report.skipped),
-                                       "indexing"))
-                    if storable(path) != str(path):
-                        self._skip(cid, storable(path), None, UNNAMEABLE, report)
+                    shown = storable(path)
+                    emit(IndexProgress(i, len(files), report.chunks_added, shown, len(report.skipped), "indexing"))
+                    if shown != str(path):
+                        self._skip(cid, shown, None, UNNAMEABLE, report)
                         continue
                     item = self._prepare(cid, path, existing.get(str(path)), report)
                     if item is not None:
@@ -234,13 +234,14 @@ class Indexer:
         emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped), "done"))
         return report
 
-    def _missing_folders(self, name: str, existing: dict, report: IndexReport) -> tuple[set[str], set[str]]:
+    def _missing_folders(self, sources: list[Path], existing: dict,
+                         report: IndexReport) -> tuple[set[str], set[str]]:
         """(source folders that are not there, the indexed files kept for them). An unplugged
         drive or an unconnected share keeps what was indexed from it: dropping it would make the
         next run embed it all again. Its files go when the folder is removed from the collection."""
         missing: set[str] = set()
         kept: set[str] = set()
-        for source in self.collections.sources(name):
+        for source in sources:
             if os.path.lexists(source):
                 continue
             under = [p for p in existing if p.startswith(str(source) + os.sep)]

@@ -19,16 +19,11 @@ from assistant.knowledge.collections import MAX_NAME, Collections, CollectionSta
 log = logging.getLogger("assistant.knowledge")
 
 
-def name_problem(collections: Collections, name: str, *, current: str | None = None) -> str | None:
-    """Why `name` cannot name a (new, or renamed from `current`) collection; None when it can."""
-    return collections.name_problem(name, current=current)
-
-
 def unique_name(collections: Collections, wanted: str) -> str:
     """`wanted`, or `wanted 2`, `wanted 3`...: the first one free (for folders dropped with no collection)."""
     base = wanted.strip()[:MAX_NAME - 4] or "Documents"
     candidate, n = base, 1
-    while name_problem(collections, candidate) is not None:
+    while collections.name_problem(candidate) is not None:
         n += 1
         candidate = f"{base} {n}"
     return candidate

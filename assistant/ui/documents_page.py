@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from assistant.errors import UserFacingError
 from assistant.knowledge.collections import Collections
 from assistant.knowledge.indexer import IndexProgress
-from assistant.knowledge.library import describe_error, name_problem, unique_name
+from assistant.knowledge.library import describe_error, unique_name
 from assistant.ui.banner import ProblemBanner
 from assistant.ui.collection_detail import CollectionDetail
 from assistant.ui.document_dialogs import ask_text, choose_files, choose_folder, confirm
@@ -222,7 +222,7 @@ class DocumentsPage(FileDropMixin, QWidget):
     # creating, renaming, removing ----------------------------------------------------
     @Slot(str)
     def _check_new_name(self, text: str) -> None:
-        problem = name_problem(self.collections, text) if text.strip() else None
+        problem = self.collections.name_problem(text) if text.strip() else None
         self.name_problem.setText(problem or "")
         self.name_problem.setVisible(bool(problem))
 
@@ -230,7 +230,7 @@ class DocumentsPage(FileDropMixin, QWidget):
     @_guarded
     def create_collection(self) -> bool:
         name = self.name_edit.text().strip()
-        problem = name_problem(self.collections, name)
+        problem = self.collections.name_problem(name)
         if problem:
             self.name_problem.setText(problem)
             self.name_problem.show()
@@ -251,7 +251,7 @@ class DocumentsPage(FileDropMixin, QWidget):
         if new is None or new.strip() == old:
             return
         new = new.strip()
-        problem = name_problem(self.collections, new, current=old)
+        problem = self.collections.name_problem(new, current=old)
         if problem:
             self.show_problem(problem)
             return

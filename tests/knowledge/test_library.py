@@ -12,7 +12,6 @@ from assistant.knowledge.collections import Collections, CollectionStatus
 from assistant.knowledge.library import (
     describe_error,
     describe_failure,
-    name_problem,
     shown_path,
     source_problem,
     status_line,
@@ -25,11 +24,11 @@ from assistant.store.db import open_database
 def test_names_are_checked_for_emptiness_length_and_duplicates_in_any_case(core):
     collections = Collections(core.db)
     collections.create("Office")
-    assert name_problem(collections, "  ") == "A collection needs a name."
-    assert "at most 80" in name_problem(collections, "x" * 81)
-    assert name_problem(collections, "OFFICE ") == "A collection called 'Office' already exists."
-    assert name_problem(collections, "office", current="Office") is None  # a rename that changes case
-    assert name_problem(collections, "Home") is None
+    assert collections.name_problem("  ") == "A collection needs a name."
+    assert "at most 80" in collections.name_problem("x" * 81)
+    assert collections.name_problem("OFFICE ") == "A collection called 'Office' already exists."
+    assert collections.name_problem("office", current="Office") is None  # a rename that changes case
+    assert collections.name_problem("Home") is None
     assert unique_name(collections, "office") == "office 2"
     collections.create("office 2")
     assert unique_name(collections, "Office") == "Office 3"
