@@ -45,8 +45,21 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="fixed seed for reproducible answers")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse reads a one-word text such as `-foo` as an option; say how to pass it instead."""
+
+    _TEXTS = ("query", "question", "text")
+
+    def error(self, message: str):
+        named = [name.strip() for name in message.rpartition(":")[2].split(",")]
+        missing_text = "arguments are required" in message and any(t in named for t in self._TEXTS)
+        if missing_text:
+            message += f" (a text that starts with '-' goes last, after '--': {self.prog} [options] -- -42)"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description="A private, offline assistant.")
+    parser = _Parser(prog="assistant", description="A private, offline assistant.")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -132,6 +132,12 @@ def test_cli_search_refuses_what_it_cannot_search_for_and_stops_quietly_when_its
                       (["   "], b"argument query: is empty")):
         result = search(*args)
         assert result.returncode == 2 and why in result.stderr, result.stderr
+    # argparse takes a one-word text such as `-1,250` for an option: the error says how to pass it.
+    dashed = search("-1,250")
+    assert dashed.returncode == 2 and b"after '--': assistant search [options] -- -42" in dashed.stderr
+    after = search("--json", "--", "-1,250")
+    assert after.returncode == 0, after.stderr
+    assert "1,250" in json.loads(after.stdout)[0]["text"]
     # A terminal in another encoding sends bytes that are not UTF-8: they are searched, not a crash.
     latin = search(os.fsdecode(b"monthly r\xe9nt"), "--json")
     assert latin.returncode == 0, latin.stderr
