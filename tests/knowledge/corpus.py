@@ -182,6 +182,25 @@ def _run(text: str) -> str:
     return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
 
 
+def _text_box(*paragraphs: str, legacy_copy: bool = True) -> str:
+    """A run holding a text box as Word writes it: a DrawingML box and, as mc:Fallback, its VML copy."""
+    content = "<w:txbxContent>" + "".join(f"<w:p>{_run(text)}</w:p>" for text in paragraphs) + "</w:txbxContent>"
+    vml = f'<w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox>{content}</v:textbox></v:shape></w:pict>'
+    if not legacy_copy:
+        return f"<w:r>{vml}</w:r>"
+    drawing = (
+        '<w:drawing><wp:anchor xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing">'
+        '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData>'
+        '<wps:wsp xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        f"<wps:txbx>{content}</wps:txbx></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing>"
+    )
+    return (
+        '<w:r><mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+        f'<mc:Choice Requires="wps">{drawing}</mc:Choice><mc:Fallback>{vml}</mc:Fallback>'
+        "</mc:AlternateContent></w:r>"
+    )
+
+
 def _notes_part(document, kind: str, text: str) -> None:
     """A footnotes or endnotes part (python-docx cannot make one), related as Word relates it."""
     blob = _NOTES_XML.format(kind=kind, ns=_W, text=text).encode()
@@ -192,7 +211,7 @@ def _notes_part(document, kind: str, text: str) -> None:
 
 
 def docx_with_wrapped_text() -> bytes:
-    """Text in content controls, fields, revisions and smart tags; notes, headers and footers."""
+    """Text in content controls, fields, revisions, smart tags and text boxes; notes, headers and footers."""
     document = docx.Document()
     heading = document.add_heading("Schedule ", level=1)
     _append(heading, f'<w:ins w:id="9" w:author="A">{_run("B")}</w:ins>')
@@ -218,14 +237,17 @@ def docx_with_wrapped_text() -> bytes:
     )
     _append(
         document.add_paragraph(),
-        _run("Notify ") + f'<w:smartTag w:element="PersonName">{_run("Oswald Cobblepot")}</w:smartTag>',
+        _run("Notify ") + f'<w:smartTag w:element="PersonName">{_run("Oswald Cobblepot")}</w:smartTag>'
+        + _text_box("Deadline: 30 June", "Fee: 2% of the price"),
     )
+    _append(document.add_paragraph(), _text_box("An old-style box.", legacy_copy=False))
     _append(
         document.add_paragraph(),
         "<w:r><w:t>Ref</w:t><w:tab/><w:t>A</w:t><w:noBreakHyphen/><w:t>12</w:t><w:br/><w:t>Line two</w:t></w:r>",
     )
     table = document.add_table(rows=1, cols=2)
     table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Sealed", "Yes"
+    _append(table.rows[0].cells[1].paragraphs[0], _text_box("(witnessed)"))
     block = docx.oxml.parse_xml(f"<w:sdt {_W}><w:sdtPr/><w:sdtContent/></w:sdt>")
     table._tbl.addprevious(block)
     content = block[1]

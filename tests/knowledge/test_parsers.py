@@ -165,9 +165,12 @@ def test_docx_text_in_wrappers_revisions_notes_and_headers(tmp_path):
         ("paragraph", "Signed on 1 March 2024.", schedule),
         ("paragraph", "The rent is 450 euros.", schedule),
         ("paragraph", "Notify Oswald Cobblepot", schedule),
+        ("paragraph", "Deadline: 30 June", schedule),  # a text box's paragraphs, once (not its VML copy)
+        ("paragraph", "Fee: 2% of the price", schedule),
+        ("paragraph", "An old-style box.", schedule),
         ("paragraph", "Ref\tA-12\nLine two", schedule),
         ("paragraph", "A whole paragraph in a content control.", schedule),
-        ("table_row", "Sealed | Yes", schedule),
+        ("table_row", "Sealed | Yes (witnessed)", schedule),
         ("heading", "Footnotes", ("Footnotes",)),
         ("paragraph", "See the Companies Act 2006, s. 172.", ("Footnotes",)),
         ("heading", "Endnotes", ("Endnotes",)),

@@ -1,5 +1,7 @@
 """DOCX (python-docx): paragraphs and table rows in body order; headings from styles.
 
+A text box's paragraphs follow the paragraph it is anchored in.
+
 After the body come the footnotes, the endnotes and the page headers and footers,
 each group under its own top-level heading, so a chunk of them says what it is.
 """
@@ -27,6 +29,8 @@ _MAX_PARTS = 10_000
 _RATIO_FLOOR = 10 * MB  # small documents may compress very well; only big expansions are suspect
 _HEADING_NAME = re.compile(r"^heading\s*([1-9])$", re.I)
 _P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
+_TEXT_BOX = qn("w:txbxContent")
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")}
 _VAL = qn("w:val")
 # What a paragraph's text is made of; w:delText (deleted text) and w:instrText (field codes)
@@ -47,9 +51,12 @@ _UNREAD = {
     qn("w:del"),
     qn("w:moveFrom"),
     qn("w:pPr"),
-    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback",
+    _FALLBACK,
     _P,
 }
+# A text box inside these is not read: a deleted or moved-away one, Word's legacy (VML) copy of
+# one, or one inside another text box (that one's own paragraphs reach it).
+_UNREAD_BOXES = {qn("w:del"), qn("w:moveFrom"), _FALLBACK, _TEXT_BOX}
 _HEADERS_FOOTERS = (
     "header",
     "first_page_header",
@@ -153,13 +160,18 @@ def _paragraph_text(p) -> str:
     return "".join(parts)
 
 
-def _is_read(el, p) -> bool:
+def _is_read(el, p, unread=_UNREAD) -> bool:
     for ancestor in el.iterancestors():
         if ancestor is p:
             return True
-        if ancestor.tag in _UNREAD:
+        if ancestor.tag in unread:
             return False
     return True
+
+
+def _text_boxes(p):
+    """The w:txbxContent of the text boxes anchored in paragraph `p`, once each."""
+    return [box for box in p.iter(_TEXT_BOX) if _is_read(box, p, _UNREAD_BOXES)]
 
 
 def _body_items(parent):
@@ -177,7 +189,7 @@ def _rows(tbl):
         if _owning_table(tr) is not tbl:
             continue
         cells = [
-            one_line(" ".join(_paragraph_text(p) for p in tc.iter(_P)))
+            one_line(" ".join(_paragraph_text(p) for p in tc.iter(_P) if _is_read(p, tc, {_FALLBACK})))
             for tc in tr.iter(_TC)
             if _owning_row(tc) is tr
         ]
@@ -239,6 +251,9 @@ def _blocks(container, levels: dict[str, int]):
             yield "heading", level, text
         else:
             yield "paragraph", None, text
+        for box in _text_boxes(item):  # a box's heading styles must not re-title the body after it
+            for kind, box_text in _story(box):
+                yield kind, None, box_text
 
 
 def _story(root) -> tuple[tuple[str, str], ...]:
