@@ -7,7 +7,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.util
+import os
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,10 +101,19 @@ def test_a_slim_bundle_installs_what_it_has(not_frozen, monkeypatch, app_paths):
             install_starters(core)  # without required=False, the missing default model is an error
 
 
-def test_a_prebuilt_graph_is_used_before_the_cache_and_without_export(not_frozen, monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def exported_graph(starter_registry) -> Path:
+    """The embedder's real ONNX graph, exported once per run (read before not_frozen clears the variable)."""
+    return Path(os.environ[onnx_encoder.PREBUILT_ENV]) / "all-minilm-l6-v2" / f"v{onnx_encoder.EXPORT_VERSION}" / "model.onnx"
+
+
+def test_a_prebuilt_graph_is_used_before_the_cache_and_without_export(not_frozen, exported_graph, monkeypatch,
+                                                                       tmp_path):
+    import onnxruntime as ort
+
     prebuilt = tmp_path / "onnx" / "all-minilm-l6-v2" / f"v{onnx_encoder.EXPORT_VERSION}" / "model.onnx"
     prebuilt.parent.mkdir(parents=True)
-    prebuilt.write_bytes(b"graph")
+    shutil.copyfile(exported_graph, prebuilt)
     monkeypatch.setenv(onnx_encoder.PREBUILT_ENV, str(tmp_path / "onnx"))
 
     def no_export(*_args):
@@ -112,11 +124,15 @@ def test_a_prebuilt_graph_is_used_before_the_cache_and_without_export(not_frozen
     encoder = onnx_encoder.OnnxEncoder(tmp_path / "model", tmp_path / "cache" / "all-minilm-l6-v2")
     assert encoder._prepare() == prebuilt
 
+    # int8 is quantized from the shipped graph, for real, into the cache (the bundle's folder is read-only).
     quantized = onnx_encoder.OnnxEncoder(tmp_path / "model", tmp_path / "cache" / "all-minilm-l6-v2", quantized=True)
-    made = []
-    monkeypatch.setattr(onnx_encoder, "quantize_int8", lambda source, target: made.append((source, target)) or target)
-    quantized._prepare()
-    assert made == [(prebuilt, quantized.model_path())]  # int8 derived from the shipped graph, into the cache
+    made = quantized._prepare()
+    assert made == quantized.model_path() and made.is_relative_to(tmp_path / "cache")
+    assert made.stat().st_size < prebuilt.stat().st_size / 2
+    session = ort.InferenceSession(str(made), providers=["CPUExecutionProvider"])
+    assert {i.name for i in session.get_inputs()} >= {"input_ids", "attention_mask"}
+    written = made.stat().st_mtime_ns
+    assert quantized._prepare() == made and made.stat().st_mtime_ns == written  # the cached copy, not redone
 
 
 def test_the_embedder_falls_back_to_onnx_without_torch(monkeypatch, tmp_path):
