@@ -56,9 +56,6 @@ class ConversationList(QWidget):
         super().__init__(parent)
         self.setObjectName("conversationPanel")
         self.store = store
-        # Replaced in tests; the real ones are modal dialogs.
-        self.confirm = confirm
-        self.choose_export_path = choose_export_path
         self._current: int | None = None
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -215,7 +212,7 @@ class ConversationList(QWidget):
         row = self.store.get(conversation_id) if conversation_id is not None else None
         if row is None or not self.isEnabled():
             return False
-        if not self.confirm(self, "Delete conversation",
+        if not confirm(self, "Delete conversation",
                             f"Delete “{row['title']}” and all its messages?\n\nThis cannot be undone.", "Delete"):
             return False
         self.store.delete(conversation_id)
@@ -230,7 +227,7 @@ class ConversationList(QWidget):
         row = self.store.get(conversation_id)
         if row is None:
             return None
-        target = self.choose_export_path(self, export_filename(row["title"]))
+        target = choose_export_path(self, export_filename(row["title"]))
         if not target:
             return None
         try:

@@ -1,5 +1,4 @@
-"""The documents page's dialogs, as plain functions: a test replaces them on the page
-(page.confirm = ..., page.ask_text = ...) or drives the real ones."""
+"""The pages' small dialogs, as plain functions; the tests drive the real ones."""
 
 from __future__ import annotations
 

@@ -68,8 +68,6 @@ class DocumentsPage(FileDropMixin, QWidget):
         self.core = core
         self.collections = Collections(core.db)
         self.queue = queue or IndexingQueue(core.paths, self, settings=getattr(core, "settings", None))
-        self.confirm, self.ask_text = confirm, ask_text
-        self.choose_folder, self.choose_files = choose_folder, choose_files
         self._notes: dict[str, str] = {}  # what the last run of a collection left to say
         self._cancelling: set[str] = set()
         self._progress: dict[str, IndexProgress] = {}  # the last seen, to show again on coming back
@@ -116,8 +114,8 @@ class DocumentsPage(FileDropMixin, QWidget):
         self.detail = CollectionDetail()
         self.detail.setObjectName("collectionDetail")
         d = self.detail
-        d.add_folder_button.clicked.connect(lambda: self.add_paths(self.choose_folder(self)))
-        d.add_files_button.clicked.connect(lambda: self.add_paths(self.choose_files(self)))
+        d.add_folder_button.clicked.connect(lambda: self.add_paths(choose_folder(self)))
+        d.add_files_button.clicked.connect(lambda: self.add_paths(choose_files(self)))
         d.rename_button.clicked.connect(self.rename_current)
         d.reindex_button.clicked.connect(lambda: self.reindex())
         d.remove_button.clicked.connect(self.remove_current)
@@ -247,7 +245,7 @@ class DocumentsPage(FileDropMixin, QWidget):
         old = self.current()
         if old is None or self.queue.is_busy(old):
             return
-        new = self.ask_text(self, "Rename collection", f"New name for {old!r}:", old)
+        new = ask_text(self, "Rename collection", f"New name for {old!r}:", old)
         if new is None or new.strip() == old:
             return
         new = new.strip()
@@ -268,7 +266,7 @@ class DocumentsPage(FileDropMixin, QWidget):
         name = self.current()
         if name is None or self.queue.is_busy(name):
             return
-        if not self.confirm(self, "Remove collection",
+        if not confirm(self, "Remove collection",
                             f"Remove the collection {name!r}?\n\nIts index is deleted. "
                             "Your files stay where they are.", "Remove"):
             return

@@ -61,7 +61,6 @@ class ModelsPage(ModelsLayout):
         self._owns_tasks, self._owns_engine_tasks = tasks is None, engine_tasks is None
         self.tasks = tasks or ModelTasks(core, self)
         self.engine_tasks = engine_tasks or EngineTasks(self)
-        self.confirm, self.choose_gguf = confirm, choose_gguf  # a test replaces them
         self.info_dialog: ModelInfoDialog | None = None
         self.catalog_rows: dict[str, CatalogRow] = {}
         self.installed_rows: dict[str, InstalledRow] = {}
@@ -69,7 +68,7 @@ class ModelsPage(ModelsLayout):
         self._deleting: set[str] = set()
         self._facts = FactsCache()
         self._closed = False
-        self.import_button.clicked.connect(lambda: self.import_files(self.choose_gguf(self)))
+        self.import_button.clicked.connect(lambda: self.import_files(choose_gguf(self)))
         self.import_cancel.clicked.connect(self._cancel_import)
         self.filter_edit.textChanged.connect(self._apply_filter)
         lanes = self.tasks
@@ -336,7 +335,7 @@ class ModelsPage(ModelsLayout):
         inside = model.path.resolve().is_relative_to(self.core.paths.models.resolve())
         what = (f"Its file ({human_size(model.size_bytes)}) is deleted from disk." if inside else
                 f"Its file stays where it is ({model.path}); the app only forgets it.")
-        if not self.confirm(self, "Delete model", f"Delete {model.display_name}?\n\n{what}", "Delete"):
+        if not confirm(self, "Delete model", f"Delete {model.display_name}?\n\n{what}", "Delete"):
             return False
         self._deleting.add(name)
         row.delete_button.setEnabled(False)

@@ -72,7 +72,6 @@ class SettingsDialog(QDialog):
         self.settings = settings
         self.paths = paths
         self.check_models = check_models  # (name, label) of the installed chat models, asked at each load
-        self.choose_folder = choose_data_folder  # replaced in tests
         self.error: str | None = None
         self._build()
         self.load(settings)
@@ -246,7 +245,7 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def _change_folder(self) -> None:
-        folder = self.choose_folder(self, self._folder or str(self.paths.data))
+        folder = choose_data_folder(self, self._folder or str(self.paths.data))
         if folder:
             self._set_folder(folder)
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QLineEdit, QMessageBox
 
 from assistant.knowledge.base import KnowledgeBase
 from tests.knowledge.helpers import assert_consistent, write_corpus
+from tests.ui.dialogs import when_modal
 
 INDEX_TIMEOUT_MS = 180_000  # the first run in a process also imports torch and loads the embedder
 
@@ -59,17 +60,6 @@ def index_and_wait(qtbot, page, start):
     return outcome
 
 
-def when_modal(qtbot, handle) -> None:
-    """Call `handle(dialog)` once a modal dialog is up (dialogs run their own event loop)."""
-    def poll():
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(10, poll)
-        else:
-            handle(dialog)
-    QTimer.singleShot(0, poll)
-
-
 def test_create_collection_validates_names(qtbot, page, core):
     create(qtbot, page, "   ")
     assert page.name_problem.isVisible() and page.name_problem.text() == "A collection needs a name."
@@ -99,7 +89,15 @@ def test_add_folder_indexes_it_and_the_status_matches_the_core(qtbot, page, core
     events, active = [], []
     page.queue.progress.connect(lambda name, event: events.append((name, event)))
     page.indexing_active.connect(active.append)
-    outcome = index_and_wait(qtbot, page, lambda: page.add_paths([str(folder)]))
+
+    def pick_folder(dialog):  # Qt's own folder dialog (offscreen has no native one)
+        assert dialog.fileMode() == QFileDialog.FileMode.Directory
+        dialog.setDirectory(str(folder))
+        dialog.accept()
+
+    when_modal(qtbot, pick_folder, QFileDialog)
+    outcome = index_and_wait(
+        qtbot, page, lambda: qtbot.mouseClick(page.detail.add_folder_button, Qt.MouseButton.LeftButton))
 
     kb = KnowledgeBase(core)
     status = kb.collections.status("Office")

@@ -9,7 +9,7 @@ import threading
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from assistant.models import disk
 from assistant.models.catalog import load_catalog
@@ -18,6 +18,7 @@ from assistant.models.registry import sha256_file
 from assistant.store.model_speed import SpeedStore
 from tests.conftest import SMOL
 from tests.models.test_download import REPO, hub, make_entry, smol_source  # noqa: F401 (fixtures)
+from tests.ui.dialogs import answer, when_modal
 
 LEFT = Qt.MouseButton.LeftButton
 DOWNLOAD_TIMEOUT_MS = 120_000
@@ -262,7 +263,13 @@ def test_import_a_real_gguf_refuse_broken_ones_and_delete_with_confirmation(qtbo
     shutil.copyfile(source, copy)
     core.registry.remove(SMOL)  # else the copy is refused as already installed
     page = make_page()
-    page.choose_gguf = lambda parent: [str(copy)]
+
+    def pick_the_copy(dialog):  # Qt's own file dialog (offscreen has no native one)
+        assert isinstance(dialog, QFileDialog) and "*.gguf" in dialog.nameFilters()[0]
+        dialog.selectFile(str(copy))
+        dialog.accept()
+
+    when_modal(qtbot, pick_the_copy)
     with qtbot.waitSignals([page.import_finished, page.models_changed], timeout=IMPORT_TIMEOUT_MS):
         click(qtbot, page.import_button)
         assert page.import_box.isVisible()
@@ -285,11 +292,11 @@ def test_import_a_real_gguf_refuse_broken_ones_and_delete_with_confirmation(qtbo
     assert set(page.installed_rows) == {m.name for m in core.registry.all()}
 
     asked = []
-    page.confirm = lambda parent, title, text, action: asked.append(text) or False
+    when_modal(qtbot, answer("Cancel", asked))
     click(qtbot, page.installed_rows["my-smol"].delete_button)
     assert "Delete Smollm2 135M 8k Lc100K Mix1 Ep2?" in asked[0] and "deleted from disk" in asked[0]
     assert core.registry.get("my-smol") is not None and model.path.exists()  # not confirmed: kept
-    page.confirm = lambda *args: True
+    when_modal(qtbot, answer("Delete"))
     with qtbot.waitSignal(page.model_deleted, timeout=30_000) as deleted:
         click(qtbot, page.installed_rows["my-smol"].delete_button)
     assert deleted.args == ["my-smol", False]
@@ -303,7 +310,7 @@ def test_deleting_the_loaded_model_unloads_it_on_the_engine_thread(qtbot, smol_c
     tasks = EngineTasks()
     page = make_page(engine_tasks=tasks)
     assert page.installed_rows[SMOL].loaded_badge.isVisible()
-    page.confirm = lambda *args: True
+    when_modal(qtbot, answer("Delete"))
     with qtbot.waitSignal(page.model_deleted, timeout=30_000) as deleted:
         click(qtbot, page.installed_rows[SMOL].delete_button)
     tasks.shutdown()

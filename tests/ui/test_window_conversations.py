@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
 from tests.conftest import SMOL
-from tests.ui.test_documents_page import when_modal
+from tests.ui.dialogs import when_modal
 
 
 def seed(store) -> tuple[int, int, int]:
@@ -125,10 +127,21 @@ def test_export_writes_markdown_where_the_user_chose(qtbot, smol_core, make_wind
     window = make_window()
     sidebar = window.conversation_list
     asked = []
-    sidebar.choose_export_path = lambda parent, suggested: asked.append(suggested) or str(tmp_path / "trains.md")
+
+    def save_as(path: str | None):
+        def handle(dialog):  # Qt's own save dialog (offscreen has no native one)
+            asked.append(Path(dialog.selectedFiles()[0]).name)
+            if path is None:
+                dialog.reject()
+            else:
+                dialog.selectFile(path)
+                dialog.accept()
+        when_modal(qtbot, handle, QFileDialog)
+
+    save_as(str(tmp_path / "trains.md"))
     with qtbot.waitSignal(sidebar.conversation_exported) as exported:
         next(a for a in sidebar.menu_for(trains).actions() if a.text().startswith("Export")).trigger()
-    assert asked == ["About trains.md"]
+    assert asked == ["About trains.md"]  # the dialog suggested the conversation's title
     assert exported.args == [trains, str(tmp_path / "trains.md")]
     text = (tmp_path / "trains.md").read_text(encoding="utf-8")
     assert text.startswith("# About trains\n")
@@ -136,10 +149,10 @@ def test_export_writes_markdown_where_the_user_chose(qtbot, smol_core, make_wind
     assert window.status_label.text() == f"Exported to {tmp_path / 'trains.md'}"
 
     # A place that cannot be written is said in the window; nothing crashes.
-    sidebar.choose_export_path = lambda parent, suggested: str(tmp_path / "missing" / "x.md")
+    save_as(str(tmp_path / "missing" / "x.md"))
     assert sidebar.export(trains) is None
     assert "could not be saved" in window.banner.text
     # Cancelling the dialog writes nothing.
-    sidebar.choose_export_path = lambda parent, suggested: None
+    save_as(None)
     with qtbot.assertNotEmitted(sidebar.conversation_exported):
         assert sidebar.export(trains) is None

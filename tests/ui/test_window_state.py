@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import threading
+from pathlib import Path
 
 import psutil
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from assistant import offline
 from assistant.config import Settings, chosen_data_folder
@@ -16,6 +17,7 @@ from assistant.ui.status_bar import DOWNLOADING, OFFLINE, memory_in_use
 from assistant.ui.style import DARK, apply_theme
 from tests.conftest import QWEN, SMOL
 from tests.ui.conftest import LOAD_TIMEOUT_MS
+from tests.ui.dialogs import when_modal
 
 
 def retype(qtbot, box, text: str) -> None:
@@ -51,8 +53,16 @@ def test_settings_are_saved_applied_and_reloaded_when_needed(qtbot, smol_core, s
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
     assert not dialog.measure_background.isChecked()  # the window tests turn it off
     qtbot.mouseClick(dialog.measure_background, Qt.MouseButton.LeftButton)
-    dialog.choose_folder = lambda parent, start: str(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").mkdir()
+
+    def pick_elsewhere(folders):  # Qt's own folder dialog, opened at the data folder now in use
+        assert Path(folders.directory().absolutePath()) == smol_core.paths.data
+        folders.setDirectory(str(tmp_path / "elsewhere"))
+        folders.accept()
+
+    when_modal(qtbot, pick_elsewhere, QFileDialog)
     qtbot.mouseClick(dialog.change_folder_button, Qt.MouseButton.LeftButton)
+    assert dialog.data_folder.text() == str(tmp_path / "elsewhere")
     assert "next start" in dialog.folder_note.text()
 
     # The context size changed, so the model is loaded again with it; sampling alone would not.
