@@ -38,7 +38,7 @@ def read_header(path: Path) -> GGUFHeader:
     try:
         with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             return _parse(mm)
-    except (struct.error, ValueError, IndexError, KeyError, OSError) as exc:
+    except (struct.error, ValueError, IndexError, KeyError, OverflowError, OSError) as exc:
         raise ModelUnavailable(f"{path.name} is damaged: its GGUF header cannot be read ({exc}).") from exc
 
 

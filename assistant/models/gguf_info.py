@@ -44,9 +44,12 @@ def read_gguf_info(path: Path) -> GGUFInfo:
 
     check_gguf_file(path)
     try:
-        reader = gguf.GGUFReader(str(path), "r")
-    except Exception as exc:  # the gguf package raises many kinds on a damaged file
+        return _info(gguf, gguf.GGUFReader(str(path), "r"), path)
+    except Exception as exc:  # the gguf package raises many kinds on a damaged file, some only when a field is read
         raise ModelUnavailable(f"{path.name} is damaged: its GGUF header cannot be read ({exc}).") from exc
+
+
+def _info(gguf, reader, path: Path) -> GGUFInfo:
     arch = _field(reader, "general.architecture") or "unknown"
 
     def arch_field(name: str):

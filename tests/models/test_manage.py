@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import threading
 
 import pytest
@@ -82,6 +83,28 @@ def test_import_rejects_files_that_are_not_usable_models(core, tiny, tmp_path, m
         import_model(core, bad)
     assert [m.source for m in core.registry.all()].count("import") == 0
     assert sorted(p.name for p in core.paths.models.iterdir()) == []
+
+
+def _patched(src, dst, find: bytes, skip: int, data: bytes):
+    """A copy of `src` with `data` written `skip` bytes after the first `find`: one damaged spot."""
+    raw = bytearray(src.read_bytes())
+    at = raw.index(find) + skip
+    raw[at:at + len(data)] = data
+    return _write(dst, bytes(raw))
+
+
+def test_import_rejects_a_damaged_header_with_a_sentence_not_a_crash(core, tiny, tmp_path):
+    # A byte that is not UTF-8 inside the chat template: the gguf package fails only when the field is read.
+    bad_text = _patched(tiny, tmp_path / "bad-text.gguf", b"{% for m in messages", 3, b"\xff")
+    # The first vocabulary string claims 2**64 - 1 bytes: the header walk jumps past anything an offset can hold.
+    key = b"tokenizer.ggml.tokens"
+    huge = _patched(tiny, tmp_path / "huge-string.gguf", key, len(key) + 4 + 4 + 8, struct.pack("<Q", 2**64 - 1))
+    for bad in (bad_text, huge):
+        with pytest.raises(ModelUnavailable, match="is damaged"):
+            import_model(core, bad)
+    with pytest.raises(ModelUnavailable, match="is damaged"):
+        read_header(huge)
+    assert list(core.paths.models.iterdir()) == [] and all(m.source != "import" for m in core.registry.all())
 
 
 def test_the_truncation_check_is_exact(tiny, tmp_path):
