@@ -68,6 +68,11 @@ def _unique(core, wanted: str) -> str:
     return name
 
 
+def _as_text(name: str) -> str:
+    """A file name SQLite can store: bytes that are not UTF-8 (kept by Python as surrogates) become '_'."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\ufffd", "_")
+
+
 def _free_target(folder: Path, filename: str) -> Path:
     target, n = folder / filename, 2
     while target.exists():
@@ -122,6 +127,9 @@ def import_model(core, source: Path | str, *, reference: bool = False, name: str
     wanted = _unique(core, _name_for(name or source.stem))
     if _inside(source, core.paths.models):
         reference = True  # already where it belongs: nothing to copy
+    if reference and _as_text(str(source)) != str(source):
+        raise UserFacingError(f"{source} cannot be used where it is: its path is not valid UTF-8 text.",
+                              hint="Rename the file (or its folder), or import a copy without --reference.")
     if reference:
         sha = sha256_file(source, (lambda done: progress(done, info.file_size)) if progress else None)
         _refuse_duplicate(core, sha)
@@ -130,15 +138,20 @@ def import_model(core, source: Path | str, *, reference: bool = False, name: str
         same = [m for m in core.registry.all("chat") if m.size_bytes == info.file_size]
         if same and sha256_file(source) in {m.sha256 for m in same}:
             _refuse_duplicate(core, sha256_file(source))
-        path = _free_target(core.paths.models, source.name)
+        path = _free_target(core.paths.models, _as_text(source.name))
         sha = _copy_hashed(source, path, progress, cancel)
     model = InstalledModel(
-        name=wanted, kind="chat", display_name=info.name or source.stem, path=path,
+        name=wanted, kind="chat", display_name=info.name or _as_text(source.stem), path=path,
         size_bytes=path.stat().st_size, sha256=sha, source="import", quantization=info.quantization,
         parameters=info.parameters, context_length=info.context_length, architecture=info.architecture,
         has_chat_template=True, filename=path.name,
     )
-    core.registry.register(model)
+    try:
+        core.registry.register(model)
+    except BaseException:
+        if not reference:
+            path.unlink(missing_ok=True)  # a copy no row points to would only fill the disk
+        raise
     return model
 
 

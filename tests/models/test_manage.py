@@ -65,6 +65,17 @@ def test_import_by_reference_leaves_the_file_where_it_is_and_delete_keeps_it(cor
     assert "left on disk" in result.message
 
 
+def test_a_file_name_that_is_not_utf8_is_copied_under_a_clean_name_and_refused_in_place(core, tiny, tmp_path):
+    odd = tmp_path / os.fsdecode(b"caf\xe9.gguf")  # a Latin-1 name from an old disk or archive
+    shutil.copyfile(tiny, odd)
+    with pytest.raises(UserFacingError, match="not valid UTF-8"):
+        import_model(core, odd, reference=True)
+    model = import_model(core, odd)
+    assert model.path == core.paths.models / "caf_.gguf" and model.name == "caf"
+    assert core.registry.get("caf").path == model.path
+    assert sorted(p.name for p in core.paths.models.iterdir()) == ["caf_.gguf"]
+
+
 def _truncate(src, dst, size):
     return _write(dst, src.read_bytes()[:size])
 
