@@ -278,11 +278,14 @@ def cmd_chat(args) -> int:
                 continue
             if not question.strip():
                 continue
+            # A no-op while the model is loaded; after the engine crashed, the next question
+            # starts a fresh one instead of ending the chat with "No model is loaded".
+            core.load_model(args.model, settings)
             sys.stdout.write("assistant> ")
             finished = _stream(core, ask(core, question, conversation_id, settings), echo=True)
             conversation_id = finished.message.conversation_id
             m = finished.message
-            suffix = f" [{m.status}]" if m.status != "complete" else ""
+            suffix = f" [{m.status}{': ' + m.error if m.error else ''}]" if m.status != "complete" else ""
             rate = f"{m.tokens_per_s:.1f} tok/s" if m.tokens_per_s else "-"
             print(f"{suffix}\n  ({rate}, first token {m.ttft_s or 0:.2f}s)", file=sys.stderr)
 

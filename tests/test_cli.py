@@ -110,3 +110,29 @@ def test_changing_sampling_settings_does_not_reload_the_model(smol_core):
     bigger = GenerationSettings(**{**hotter.to_dict(), "n_ctx": 1024})
     assert smol_core.load_model(None, bigger) is not before
     assert smol_core.engine.loaded.n_ctx == 1024
+
+
+def _engine_child(pid: int) -> psutil.Process:
+    (engine,) = [p for p in psutil.Process(pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    return engine
+
+
+def test_chat_goes_on_after_the_engine_is_killed_mid_answer(core):
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "chat", "--model", SMOL, "--max-tokens", "2000",
+                             "--seed", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    proc.stdin.write("Write a very long story about a dragon.\n")
+    proc.stdin.flush()
+    seen = ""
+    while "assistant> " not in seen or len(seen.split("assistant> ", 1)[1]) < 20:
+        seen += proc.stdout.read(1)  # the answer is flushed token by token
+    _engine_child(proc.pid).kill()
+    out, err = proc.communicate("What is 2 + 2?\n", timeout=180)
+    assert proc.returncode == 0, err
+    assert "[error: The model engine stopped unexpectedly" in err  # why the answer ended, not a bare [error]
+    assert "No model is loaded" not in err
+    (conversation,) = core.conversations.list()
+    first, crashed, second, answered = core.conversations.messages(conversation["id"])
+    assert crashed.status == "error" and crashed.content.strip()  # what streamed before the crash is kept
+    assert second.content == "What is 2 + 2?"
+    assert answered.status == "complete" and answered.content.strip()
