@@ -47,27 +47,31 @@ def title_for(text: str) -> str:
 
 def history_for_model(core: Core, conversation_id: int, upto_id: int | None = None) -> list[dict]:
     """The transcript the model sees: system prompt plus every kept turn, oldest first."""
-    messages = [{"role": "system", "content": core.settings.system_prompt}]
+    turns = [{"role": "system", "content": core.settings.system_prompt}]
+    failed = False  # the last question's answer failed
     for m in core.conversations.messages(conversation_id):
         if upto_id is not None and m.id >= upto_id:
             break
         if m.role not in ("user", "assistant"):
             continue
         if m.role == "assistant" and (m.status == "error" or not m.content.strip()):
+            failed = failed or m.status == "error"
             continue
-        messages.append({"role": m.role, "content": m.content})
-    # Templates expect alternating turns; merge any two user messages in a row
-    # (left by an answer that failed) into one.
-    merged: list[dict] = []
-    for m in messages:
-        if merged and m["role"] == merged[-1]["role"] == "user":
-            merged[-1] = {"role": "user", "content": merged[-1]["content"] + "\n\n" + m["content"]}
+        turn = {"role": m.role, "content": m.content}
+        if m.role == turns[-1]["role"] == "user":
+            # Templates expect alternating turns. A question whose answer failed is replaced by the
+            # next one: kept, a question too long for the context would fail every later answer.
+            # One left unanswered (stopped before a word) is turns with the next.
+            if not failed:
+                turn["content"] = turns[-1]["content"] + "\n\n" + m.content
+            turns[-1] = turn
         else:
-            merged.append(m)
+            turns.append(turn)
+        failed = False
     # Regenerating: the answer being replaced is not part of what the model sees.
-    while len(merged) > 1 and merged[-1]["role"] == "assistant":
-        merged.pop()
-    return merged
+    while len(turns) > 1 and turns[-1]["role"] == "assistant":
+        turns.pop()
+    return turns
 
 
 def ask(core: Core, text: str, conversation_id: int | None = None,
