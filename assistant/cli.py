@@ -278,6 +278,7 @@ def cmd_chat(args) -> int:
                 continue
             if not question.strip():
                 continue
+            question = query_text(question)
             # A no-op while the model is loaded; after the engine crashed, the next question
             # starts a fresh one instead of ending the chat with "No model is loaded".
             core.load_model(args.model, settings)

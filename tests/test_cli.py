@@ -136,3 +136,12 @@ def test_chat_goes_on_after_the_engine_is_killed_mid_answer(core):
     assert crashed.status == "error" and crashed.content.strip()  # what streamed before the crash is kept
     assert second.content == "What is 2 + 2?"
     assert answered.status == "complete" and answered.content.strip()
+
+
+def test_chat_takes_a_line_typed_in_another_encoding(core):
+    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "chat", "--model", SMOL, "--max-tokens", "8"],
+                          input="Caf\xe9 au lait?\nAnd tea?\n".encode("latin-1"), capture_output=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    (conversation,) = core.conversations.list()
+    questions = [m.content for m in core.conversations.messages(conversation["id"]) if m.role == "user"]
+    assert questions == ["Caf\ufffd au lait?", "And tea?"]
