@@ -11,6 +11,7 @@ pin, else the hub's LFS fingerprint) and whose GGUF header reads is moved into
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
@@ -86,13 +87,12 @@ def download_model(entry: CatalogEntry, paths: Paths, registry: ModelRegistry, d
     emit = progress or (lambda _p: None)
     if not entry.downloadable:
         raise DownloadError(f"{entry.display_name} cannot be downloaded: the catalog gives no hub file for it.")
-    with _claim(entry):
+    with _claim(entry, paths):
         existing = registry.get(entry.name)
         if existing is not None and _still_intact(existing, entry, registry):
             emit(DownloadProgress(entry.name, existing.size_bytes, existing.size_bytes, None, None, "done"))
             return existing
         partial = paths.models / PARTIAL_FOLDER / f"{entry.filename}.part"
-        partial.parent.mkdir(parents=True, exist_ok=True)
         emit(DownloadProgress(entry.name, _size(partial), entry.size_bytes, None, None, "checking"))
         before = get_download(db, entry.name)
         if before is not None and before["state"] == "pending":
@@ -279,22 +279,33 @@ class _Meter:
         self.emit(DownloadProgress(self.name, done, self.total, speed, eta, self.phase))
 
 
-_active: set[str] = set()
-_active_lock = threading.Lock()
-
-
 @contextmanager
-def _claim(entry: CatalogEntry) -> Iterator[None]:
-    """One download per model at a time: two would write the same partial file."""
-    with _active_lock:
-        if entry.name in _active:
-            raise DownloadError(f"{entry.display_name} is already being downloaded.")
-        _active.add(entry.name)
+def _claim(entry: CatalogEntry, paths: Paths) -> Iterator[None]:
+    """One download per model file at a time, in this process or another (a second window, the CLI).
+
+    Two would append to the same partial file, and the one that finished first would
+    move it away under the other. An OS lock goes with the process, so a killed
+    download leaves no claim behind; the lock file is removed when done.
+    """
+    folder = paths.models / PARTIAL_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{entry.filename}.lock"
+    while True:
+        lock = path.open("a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise DownloadError(f"{entry.display_name} is already being downloaded.",
+                                hint="Wait for that download to finish, or cancel it first.") from None
+        if path.exists() and path.stat().st_ino == os.fstat(lock.fileno()).st_ino:
+            break
+        lock.close()  # the holder finished and removed the file we opened: claim the new one
     try:
         yield
     finally:
-        with _active_lock:
-            _active.discard(entry.name)
+        path.unlink(missing_ok=True)  # while still locked, so no one can claim the removed file
+        lock.close()
 
 
 def _fsync(path: Path) -> None:

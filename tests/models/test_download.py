@@ -283,19 +283,27 @@ download_model(CatalogEntry(**json.loads(sys.argv[1])), where, ModelRegistry(db)
 """
 
 
+def _child_holding_25_mb(hub, paths, starter):
+    """A download in another process that has received 25 MB and waits for the line to come back.
+
+    Returns its catalog entry, its partial file and the process.
+    """
+    entry = make_entry(starter)
+    partial = paths.models / ".partial" / f"{starter.filename}.part"
+    hub.hold_at = 25_000_000
+    child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, json.dumps(dataclasses.asdict(entry))],
+                             cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    wait_for(lambda: hub.held.is_set() and partial.exists() and partial.stat().st_size == 25_000_000
+             or child.poll() is not None, what="the child to receive 25 MB")
+    assert child.poll() is None, child.stdout.read().decode()
+    return entry, partial, child
+
+
 def test_a_killed_download_is_not_registered_and_resumes_in_the_next_run(hub, store, smol_source):
     starter, _ = smol_source
     paths, registry, db = store
-    entry = make_entry(starter)
-    hub.hold_at = 25_000_000  # the child receives 25 MB, then the line goes quiet until it is killed
-    partial = paths.models / ".partial" / f"{starter.filename}.part"
-
-    child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, json.dumps(dataclasses.asdict(entry))],
-                             cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    entry, partial, child = _child_holding_25_mb(hub, paths, starter)
     try:
-        wait_for(lambda: hub.held.is_set() and partial.exists() and partial.stat().st_size == 25_000_000
-                 or child.poll() is not None, what="the child to receive 25 MB")
-        assert child.poll() is None, child.stdout.read().decode()
         assert get_download(db, entry.name)["state"] == "pending"
     finally:
         os.kill(child.pid, signal.SIGKILL)
@@ -313,6 +321,27 @@ def test_a_killed_download_is_not_registered_and_resumes_in_the_next_run(hub, st
     assert hub.gets()[-1].range_start == 25_000_000
     assert sha256_file(model.path) == starter.sha256 and registry.get(entry.name) == model
     assert entry.name in _models_list()
+
+
+def test_a_second_download_of_the_same_model_in_another_process_is_refused_and_the_first_finishes(
+        hub, store, smol_source):
+    starter, _ = smol_source
+    paths, registry, db = store
+    entry, partial, child = _child_holding_25_mb(hub, paths, starter)
+    try:
+        # Another window or command asks for the same model: it must not write into the child's partial file.
+        with pytest.raises(DownloadError, match="already being downloaded"):
+            download_model(entry, paths, registry, db)
+        assert partial.stat().st_size == 25_000_000 and get_download(db, entry.name)["state"] == "pending"
+    finally:
+        hub.release.set()
+        output = child.communicate(timeout=120)[0].decode()
+
+    assert child.returncode == 0, output
+    assert get_download(db, entry.name)["state"] == "done"
+    assert sha256_file(registry.get(entry.name).path) == starter.sha256
+    assert not list((paths.models / ".partial").iterdir())  # no partial and no lock file left behind
+    assert download_model(entry, paths, registry, db) == registry.get(entry.name)  # the claim was released
 
 
 def _models_list() -> str:
