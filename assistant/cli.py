@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from dataclasses import replace
@@ -32,17 +33,34 @@ from assistant.logs import setup_logging
 log = logging.getLogger("assistant.cli")
 
 
+def _within(kind, low, high=None, *, above: bool = False):
+    """An argparse type: a finite number of `kind` from `low` (or above it, if `above`) up to `high`.
+
+    llama.cpp takes any number without a word: a negative context wraps around to billions of
+    tokens (then blamed on the model file), -1 as a seed means a random one, 0 tokens means one."""
+    def parse(text: str):
+        value = kind(text)
+        if not math.isfinite(value) or value < low or (above and value == low) or (high is not None and value > high):
+            bound = f"above {low}" if above else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}" + (f" and at most {high}" if high is not None else "")
+                                             + f", not {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names it in "invalid int value"
+    return parse
+
+
 def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="installed model name (or an unambiguous part of it)")
-    p.add_argument("--temperature", type=float)
-    p.add_argument("--top-p", type=float)
-    p.add_argument("--top-k", type=int)
-    p.add_argument("--min-p", type=float)
-    p.add_argument("--repeat-penalty", type=float)
-    p.add_argument("--max-tokens", type=int)
-    p.add_argument("--ctx", type=int, dest="n_ctx", help="context size in tokens")
-    p.add_argument("--threads", type=int, dest="n_threads")
-    p.add_argument("--seed", type=int, help="fixed seed for reproducible answers")
+    p.add_argument("--temperature", type=_within(float, 0), help="0 picks the most likely word each time")
+    p.add_argument("--top-p", type=_within(float, 0, 1, above=True))
+    p.add_argument("--top-k", type=_within(int, 0), help="0 keeps every word")
+    p.add_argument("--min-p", type=_within(float, 0, 1))
+    p.add_argument("--repeat-penalty", type=_within(float, 0, above=True))
+    p.add_argument("--max-tokens", type=_within(int, 1))
+    p.add_argument("--ctx", type=_within(int, 0), dest="n_ctx", help="context size in tokens (0: the model's own)")
+    p.add_argument("--threads", type=_within(int, 1), dest="n_threads")
+    p.add_argument("--seed", type=_within(int, 0, 2**32 - 1), help="fixed seed for reproducible answers")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,7 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from assistant.config import paths
 
-    setup_logging(paths().logs, verbose=args.verbose)
+    try:
+        setup_logging(paths().logs, verbose=args.verbose)
+    except OSError as exc:  # before the log exists: only the terminal can say why
+        from assistant.config import folder_unusable
+
+        print(f"error: {folder_unusable(paths().logs, exc)}", file=sys.stderr)
+        return 1
     try:
         return COMMANDS[args.command](args)
     except UserFacingError as exc:

@@ -49,8 +49,19 @@ class Paths:
 
     def ensure(self) -> Paths:
         for folder in (self.data, self.config, self.cache, self.logs, self.models):
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise folder_unusable(folder, exc) from exc
         return self
+
+
+def folder_unusable(folder: Path, exc: OSError):
+    """The error for an app folder that cannot be created (a read-only disk, a file in its place)."""
+    from assistant.errors import UserFacingError
+
+    return UserFacingError(f"The app cannot use the folder {folder}: {exc.strerror or exc}.",
+                           hint=f"Set {HOME_ENV} to a folder you can write to, or fix that one.")
 
 
 def paths() -> Paths:

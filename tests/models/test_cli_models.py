@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from assistant.cli import main
 from assistant.config import Settings
@@ -188,3 +192,17 @@ def test_download_shows_progress_and_ctrl_c_keeps_the_partial_for_resume(core, c
 
     code, _, err = run(capsys, "download", "no-such-model")
     assert code == 1 and "The catalog has no model called 'no-such-model'" in err
+
+
+def test_a_data_folder_that_cannot_be_created_is_a_sentence_not_a_traceback(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "data-is-a-file" / "logs").mkdir(parents=True)
+    (tmp_path / "data-is-a-file" / "data").write_text("not a folder")
+    for home, folder in ((tmp_path / "a-file" / "home", "a-file/home/logs"),  # not even the log can be written
+                         (tmp_path / "data-is-a-file", "data-is-a-file/data")):
+        done = subprocess.run([sys.executable, "-m", "assistant.cli", "models", "list"],
+                              cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "ASSISTANT_HOME": str(home)})
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert f"error: The app cannot use the folder {tmp_path / folder}:" in done.stderr
+        assert "Set ASSISTANT_HOME to a folder you can write to" in done.stderr
