@@ -179,12 +179,16 @@ def _fetch_once(remote: RemoteFile, partial: Path, have: int, display_name: str,
             for chunk in response.iter_bytes():
                 if cancel.is_set():
                     raise DownloadCancelled(display_name, done)
+                # Bytes past the announced size are not the file's: keep the file, let the SHA-256 judge it.
+                overrun = remote.size is not None and done + len(chunk) > remote.size
+                if overrun:
+                    chunk = chunk[:remote.size - done]
                 fh.write(chunk)
                 fh.flush()  # on disk (in the OS's hands) at once: a killed app resumes from every byte received
                 done += len(chunk)
-                if remote.size is not None and done > remote.size:
-                    raise _Unusable("the server sent more bytes than the file has")
                 on_bytes(done)
+                if overrun:
+                    return
 
 
 def _headers() -> dict[str, str]:

@@ -12,6 +12,7 @@ Faults, set as attributes between requests:
 - corrupt_at: flip the byte at that offset (the advertised SHA-256 stays the true one)
 - advertised_sha: announce another SHA-256 than the file's
 - bytes_per_s: throttle the body
+- extra_bytes: send that many bytes more than the file has (counted in Content-Length)
 Every request is logged (method, path, first byte asked for).
 
 Run as a script to serve one file for manual trials:
@@ -58,6 +59,7 @@ class FakeHub:
     corrupt_at: int | None = None
     advertised_sha: str | None = None
     bytes_per_s: int | None = None
+    extra_bytes: int = 0
     files: dict[tuple[str, str], HubFile] = field(default_factory=dict)
     log: list[Request] = field(default_factory=list)
     held: threading.Event = field(default_factory=threading.Event)
@@ -148,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         for key, value in meta.items():
             self.send_header(key, value)
-        self.send_header("Content-Length", str(file.size - start))
+        self.send_header("Content-Length", str(file.size - start + hub.extra_bytes))
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{file.size - 1}/{file.size}")
         self.end_headers()
@@ -195,6 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
                     ahead = sent / hub.bytes_per_s - (time.monotonic() - began)
                     if ahead > 0:
                         time.sleep(ahead)
+        try:
+            self.wfile.write(b"\0" * hub.extra_bytes)
+        except OSError:
+            return
 
 
 if __name__ == "__main__":

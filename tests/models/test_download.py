@@ -161,6 +161,19 @@ def test_a_connection_that_keeps_dropping_keeps_the_partial_and_the_next_start_r
     assert sha256_file(model.path) == starter.sha256 and pending_downloads(db) == []
 
 
+def test_bytes_sent_past_the_announced_size_are_not_kept_and_the_file_installs(hub, store, smol_source):
+    starter, _ = smol_source
+    paths, registry, db = store
+    hub.extra_bytes = 5000  # a server (or proxy) that pads the body after the file's last byte
+    hub.drop_at, hub.drops = 30_000_000, 1  # and on the resumed request too
+
+    model = download_model(make_entry(starter), paths, registry, db)
+
+    assert [r.range_start for r in hub.gets()] == [None, 30_000_000]
+    assert model.size_bytes == starter.size_bytes and sha256_file(model.path) == starter.sha256
+    assert get_download(db, "smol-download")["state"] == "done"
+
+
 def test_a_file_with_the_wrong_hash_is_deleted_and_not_registered(hub, store, smol_source):
     starter, _ = smol_source
     paths, registry, db = store
