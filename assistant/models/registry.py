@@ -97,11 +97,13 @@ class ModelRegistry:
         exact = self.get(name)
         if exact is not None:
             return exact
-        wanted = name.lower()
+        wanted = name.strip().lower()
+        installed = ", ".join(m.name for m in self.all(kind)) or "none"
+        if not wanted:  # an empty part is in every name: `delete "$UNSET" --yes` must not pick the only model
+            raise ModelUnavailable("No model name was given.", hint=f"Installed: {installed}.")
         matches = [m for m in self.all(kind) if wanted in m.name.lower() or wanted in m.display_name.lower()]
         if len(matches) == 1:
             return matches[0]
-        installed = ", ".join(m.name for m in self.all(kind)) or "none"
         if not matches:
             raise ModelUnavailable(f"No installed model is called {name!r}.", hint=f"Installed: {installed}.")
         raise ModelUnavailable(f"{name!r} matches several models: {', '.join(m.name for m in matches)}.")

@@ -147,6 +147,16 @@ def test_delete_unloads_the_loaded_model_and_frees_its_file(core, tiny):
         core.load_model(model.name)
 
 
+def test_a_blank_name_picks_no_model_even_when_only_one_is_installed(core, tiny):
+    for model in core.registry.all():
+        core.registry.remove(model.name)
+    model = import_model(core, tiny)
+    for blank in ("", "  "):
+        with pytest.raises(ModelUnavailable, match="No model name was given"):
+            delete_model(core, blank)
+    assert core.registry.get(model.name) is not None and model.path.exists()
+
+
 def test_deleting_the_default_model_picks_another_and_keeps_measurements(core, tmp_path):
     copy = core.paths.models / "smol-copy.gguf"
     shutil.copyfile(core.registry.get(SMOL).path, copy)
