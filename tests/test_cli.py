@@ -145,3 +145,16 @@ def test_chat_takes_a_line_typed_in_another_encoding(core):
     (conversation,) = core.conversations.list()
     questions = [m.content for m in core.conversations.messages(conversation["id"]) if m.role == "user"]
     assert questions == ["Caf\ufffd au lait?", "And tea?"]
+
+
+def test_generation_settings_out_of_range_are_refused_before_anything_runs(core):
+    for option, value, says in [("--max-tokens", "0", "at least 1"), ("--max-tokens", "-5", "at least 1"),
+                                ("--temperature", "-1", "at least 0"), ("--temperature", "nan", "at least 0"),
+                                ("--top-p", "1.5", "above 0 and at most 1"), ("--ctx", "-5", "at least 0"),
+                                ("--threads", "0", "at least 1"), ("--seed", "-1", "at least 0")]:
+        result = run_cli("ask", "--model", SMOL, option, value, "hi")
+        assert result.returncode == 2 and f"argument {option}: must be {says}" in result.stderr, result.stderr
+    assert core.conversations.list() == []  # nothing was asked
+    result = run_cli("ask", "--model", SMOL, "--max-tokens", "3", "--temperature", "0", "--top-k", "0",
+                     "--ctx", "0", "--seed", str(2**32 - 1), "hi")
+    assert result.returncode == 0, result.stderr  # the edges are allowed

@@ -127,6 +127,10 @@ class Worker:
                 verbose=False,
             )
         except Exception as exc:
+            if "llama_context" in str(exc):  # the file was read; the context asked for did not fit
+                self.send(Error(f"There is not enough memory for a context of {s['n_ctx']:,} tokens with this "
+                                "model. Choose a smaller context size.", kind="load", detail=_short(exc)))
+                return
             self.send(Error(
                 "This model file could not be loaded: it is damaged, incomplete, or not a model "
                 "llama.cpp understands.",

@@ -135,6 +135,16 @@ def test_a_message_too_long_for_the_context_is_a_clear_error(shared_engine, smol
     assert isinstance(done, Error) and "too long" in done.message
 
 
+def test_a_context_too_big_for_memory_is_not_blamed_on_the_model_file(shared_engine, smol_path):
+    with pytest.raises(ModelUnavailable) as info:
+        shared_engine.load(smol_path, GenerationSettings(n_ctx=100_000_000))  # terabytes of cache
+    assert "not enough memory for a context of 100,000,000 tokens" in str(info.value)
+    assert "damaged" not in str(info.value)
+    shared_engine.load(smol_path, GenerationSettings(n_ctx=512, max_tokens=8))
+    _, _, done = ask(shared_engine, "Say hi.")
+    assert isinstance(done, Done)
+
+
 # Broken model files: each is a clear error, and the parent (this test process) survives.
 
 def _truncated(src, dst):
