@@ -29,6 +29,7 @@ from assistant.ctrl_c import on_ctrl_c
 from assistant.errors import UserFacingError
 from assistant.llm.protocol import Notice, Token
 from assistant.logs import setup_logging
+from assistant.store.db import database_problem
 
 log = logging.getLogger("assistant.cli")
 
@@ -148,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
     except Exception as exc:  # a bug: say so plainly, keep the traceback in the log
+        problem = database_problem(exc, paths().database)
+        if problem is not None:  # not a bug: a locked or damaged database file
+            log.warning("database: %s", exc)
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
         log.exception("unexpected error")
         print(f"error: something went wrong ({type(exc).__name__}: {exc}). Details are in the log.",
               file=sys.stderr)

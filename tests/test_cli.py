@@ -158,3 +158,20 @@ def test_generation_settings_out_of_range_are_refused_before_anything_runs(core)
     result = run_cli("ask", "--model", SMOL, "--max-tokens", "3", "--temperature", "0", "--top-k", "0",
                      "--ctx", "0", "--seed", str(2**32 - 1), "hi")
     assert result.returncode == 0, result.stderr  # the edges are allowed
+
+
+def test_a_damaged_database_says_so_instead_of_something_went_wrong(core, app_paths):
+    core.conversations.add_message(core.conversations.create("kept"), "user", "kept words")
+    db = sqlite3.connect(app_paths.database)
+    db.execute("pragma wal_checkpoint(truncate)")
+    page_size = db.execute("pragma page_size").fetchone()[0]
+    (root,) = db.execute("select rootpage from sqlite_master where name = 'conversations'").fetchone()
+    db.close()
+    with open(app_paths.database, "r+b") as f:  # the table's first page, overwritten with garbage
+        f.seek((root - 1) * page_size)
+        f.write(b"\xa5" * page_size)
+    for args in (["conversations", "list"], ["conversations", "search", "kept"]):
+        result = run_cli(*args)
+        assert result.returncode == 1
+        assert f"The app database at {app_paths.database} is damaged" in result.stderr, result.stderr
+        assert "something went wrong" not in result.stderr

@@ -36,6 +36,19 @@ def open_database(path: Path | str) -> sqlite_utils.Database:
     return db
 
 
+def database_problem(exc: BaseException, path: Path | str) -> UserFacingError | None:
+    """What the user can do about a database error met after opening: another program holding
+    the write lock past the busy timeout, or a file damaged inside. None for anything else (a bug)."""
+    code = getattr(exc, "sqlite_errorcode", None) if isinstance(exc, sqlite3.DatabaseError) else None
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return UserFacingError(f"The app database at {path} is busy: another program has been writing to it "
+                               "for the last 30 seconds.", hint="Try again when it has finished.")
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return UserFacingError(f"The app database at {path} is damaged ({exc}).",
+                               hint="Move it aside to start fresh; your models are kept.")
+    return None
+
+
 @contextmanager
 def transaction(db: sqlite_utils.Database):
     """All statements inside commit together or not at all (BEGIN IMMEDIATE ... COMMIT).
