@@ -198,6 +198,15 @@ def _check_space(entry: CatalogEntry, folder: Path, remaining: int) -> None:
         raise NotEnoughDiskSpace(entry.display_name, remaining, free, disk.HEADROOM_BYTES, str(folder))
 
 
+def _looks_like_a_web_page(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            head = f.read(1024).lstrip().lower()
+    except OSError:
+        return False
+    return head.startswith((b"<!doctype html", b"<html")) or (head.startswith(b"<") and b"<html" in head)
+
+
 def _verify_and_install(entry: CatalogEntry, paths: Paths, registry: ModelRegistry, partial: Path,
                         expected: str, size: int | None, emit: ProgressCallback,
                         cancel: threading.Event) -> InstalledModel:
@@ -212,7 +221,13 @@ def _verify_and_install(entry: CatalogEntry, paths: Paths, registry: ModelRegist
     actual = sha256_file(partial, hashed)
     meter.update(total, final=True)
     if actual != expected:
+        web_page = _looks_like_a_web_page(partial)
         partial.unlink(missing_ok=True)
+        if web_page:
+            raise DownloadError(
+                f"A web page came instead of the file for {entry.display_name} (a network's sign-in page or a "
+                "proxy's notice?). It was deleted and nothing was installed.",
+                hint="If this network asks you to sign in, do so in a browser, then download again.")
         source = "the app's catalog lists" if entry.sha256 else "the hub publishes"
         raise HashMismatch(entry.display_name, expected, actual, source)
     emit(DownloadProgress(entry.name, total, total, None, None, "installing"))

@@ -46,12 +46,14 @@ class NetworkForbidden(DownloadError):
 
 
 class DownloadInterrupted(DownloadError):
-    def __init__(self, display_name: str, bytes_kept: int, total: int | None, detail: str):
+    def __init__(self, display_name: str, bytes_kept: int, total: int | None, detail: str, *,
+                 server_error: bool = False):
         of = f" of {human_size(total)}" if total else ""
-        super().__init__(
-            f"The connection dropped while downloading {display_name} ({detail}). The "
-            f"{human_size(bytes_kept)}{of} already received are kept; downloading it again continues "
-            "from there.")
+        what = ("The model hub kept failing" if server_error else "The connection dropped")
+        kept = (f" The {human_size(bytes_kept)}{of} already received are kept; downloading it again continues "
+                "from there." if bytes_kept else " Nothing was received yet.")
+        super().__init__(f"{what} while downloading {display_name} ({detail}).{kept}",
+                         hint="Try again later." if server_error else None)
         self.bytes_kept = bytes_kept
 
 

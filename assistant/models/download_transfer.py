@@ -140,7 +140,8 @@ def fetch(remote: RemoteFile, partial: Path, *, display_name: str, cancel: threa
         failures = 1 if got > have else failures + 1
         if failures > len(RETRY_DELAYS):
             detail = _describe(error) if error else "the server sent no data"
-            raise DownloadInterrupted(display_name, got, remote.size, detail) from error
+            raise DownloadInterrupted(display_name, got, remote.size, detail,
+                                      server_error=isinstance(error, HfHubHTTPError)) from error
         if cancel.wait(RETRY_DELAYS[failures - 1]):
             raise DownloadCancelled(display_name, got)
         if refresh is not None:

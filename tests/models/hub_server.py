@@ -60,6 +60,7 @@ class FakeHub:
     advertised_sha: str | None = None
     bytes_per_s: int | None = None
     extra_bytes: int = 0
+    failing_status: int | None = None  # every request for a file's bytes gets this error status
     files: dict[tuple[str, str], HubFile] = field(default_factory=dict)
     log: list[Request] = field(default_factory=list)
     held: threading.Event = field(default_factory=threading.Event)
@@ -139,6 +140,10 @@ class _Handler(BaseHTTPRequestHandler):
         if resolve and hub.redirect:
             hub.log.append(Request(self.command, self.path, range_start, 302))
             self._send_empty(302, {**meta, "Location": f"http://localhost:{hub.port}/cdn/{file.sha256}"})
+            return
+        if hub.failing_status is not None:
+            hub.log.append(Request(self.command, self.path, range_start, hub.failing_status))
+            self._send_empty(hub.failing_status, {})
             return
         start = range_start if range_start is not None and range_start < file.size else 0
         if range_start is not None and range_start >= file.size:

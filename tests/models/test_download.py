@@ -161,6 +161,39 @@ def test_a_connection_that_keeps_dropping_keeps_the_partial_and_the_next_start_r
     assert sha256_file(model.path) == starter.sha256 and pending_downloads(db) == []
 
 
+def test_a_hub_that_keeps_answering_with_an_error_says_so_and_a_later_try_installs(hub, store, smol_source):
+    starter, _ = smol_source
+    paths, registry, db = store
+    hub.failing_status = 503
+
+    with pytest.raises(DownloadInterrupted) as caught:
+        download_model(make_entry(starter), paths, registry, db)
+
+    message = str(caught.value)
+    assert "The model hub kept failing" in message and "HTTP 503" in message, message
+    assert "Nothing was received yet. Try again later." in message and "connection dropped" not in message
+    assert caught.value.bytes_kept == 0 and registry.get("smol-download") is None
+
+    hub.failing_status = None
+    (model,) = resume_pending(paths, registry, db)
+    assert sha256_file(model.path) == starter.sha256
+
+
+def test_a_web_page_served_instead_of_the_model_is_named_as_such(hub, store, smol_source, tmp_path):
+    starter, _ = smol_source
+    paths, registry, db = store
+    page = tmp_path / "signin.html"
+    page.write_text("<!DOCTYPE html>\n<html><body><form>Sign in to use this Wi-Fi</form></body></html>\n" * 50)
+    hub.add(REPO, starter.filename, page, "0" * 64)  # a captive portal answers every URL with its page
+    hub.advertised_sha = starter.sha256
+
+    with pytest.raises(DownloadError, match="A web page came instead of the file") as caught:
+        download_model(make_entry(starter), paths, registry, db)
+
+    assert "sign in" in str(caught.value) and not isinstance(caught.value, HashMismatch)
+    assert registry.get("smol-download") is None and models_folder_files(paths) == []
+
+
 def test_bytes_sent_past_the_announced_size_are_not_kept_and_the_file_installs(hub, store, smol_source):
     starter, _ = smol_source
     paths, registry, db = store
