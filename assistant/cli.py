@@ -232,8 +232,14 @@ def _check_summary(details: dict) -> dict | None:
             "abstained": details.get("abstained") == "model", "problem": details.get("check_error")}
 
 
+def _existing_conversation(core, conversation_id: int | None) -> None:
+    if conversation_id is not None and core.conversations.get(conversation_id) is None:
+        raise UserFacingError(f"There is no conversation {conversation_id}.")
+
+
 def cmd_ask(args) -> int:
     with _core() as core:
+        _existing_conversation(core, args.conversation)  # a mistyped id does not start a new one
         settings = generation_settings(core, args)
         core.load_model(args.model, settings)
         if args.collection:
@@ -291,8 +297,7 @@ def cmd_chat(args) -> int:
         loaded = core.load_model(args.model, settings)
         conversation_id = args.conversation
         if conversation_id is not None:
-            if core.conversations.get(conversation_id) is None:
-                raise UserFacingError(f"There is no conversation {conversation_id}.")
+            _existing_conversation(core, conversation_id)
             for m in core.conversations.messages(conversation_id):
                 print(f"{m.role}> {m.content}")
         print(f"[{core.model.display_name} ready in {loaded.load_s:.1f}s. Ctrl-C stops an answer, "

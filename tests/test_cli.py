@@ -175,3 +175,10 @@ def test_a_damaged_database_says_so_instead_of_something_went_wrong(core, app_pa
         assert result.returncode == 1
         assert f"The app database at {app_paths.database} is damaged" in result.stderr, result.stderr
         assert "something went wrong" not in result.stderr
+
+
+def test_ask_in_a_conversation_that_does_not_exist_is_refused(core):
+    for cid in ("99999", "-1"):
+        result = run_cli("ask", "--model", SMOL, "--conversation", cid, "hi")
+        assert result.returncode == 1 and f"There is no conversation {cid}." in result.stderr
+    assert core.conversations.list() == []  # not silently a new conversation
