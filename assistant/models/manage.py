@@ -169,10 +169,13 @@ class DeleteResult:
     freed_bytes: int
     was_loaded: bool
     new_default: str | None  # the default model chosen instead of the deleted one, if it was the default
+    file_missing: bool = False  # its file in the models folder was already gone
 
     @property
     def message(self) -> str:
-        if self.file_deleted:
+        if self.file_missing:
+            text = f"Removed {self.name} from the app. Its file {self.path} was already gone."
+        elif self.file_deleted:
             text = f"Deleted {self.name} and freed {self.freed_bytes / 1e6:,.0f} MB."
         else:
             text = (f"Removed {self.name} from the app. Its file {self.path} was used in place, not copied "
@@ -200,6 +203,7 @@ def delete_model(core, name: str) -> DeleteResult:
             core.engine.unload()
             core.model = None
         owned = _inside(model.path, core.paths.models)
+        missing = owned and not model.path.exists()
         freed = 0
         if owned and model.path.is_file():
             freed = model.path.stat().st_size
@@ -215,7 +219,7 @@ def delete_model(core, name: str) -> DeleteResult:
             new_default = DEFAULT_MODEL if DEFAULT_MODEL in remaining else remaining[0]
             core.settings.default_model = new_default
             core.settings.save(core.paths)
-    return DeleteResult(model.name, model.path, owned, freed, was_loaded, new_default)
+    return DeleteResult(model.name, model.path, owned and not missing, freed, was_loaded, new_default, missing)
 
 
 @dataclass

@@ -110,7 +110,10 @@ class ModelRegistry:
 
     def check(self, model: InstalledModel) -> Path:
         """The model's path if its file still looks like the one we verified; else a clear error."""
-        repair = "Run `assistant setup --repair` (or the Repair button) to restore it."
+        repair = {
+            "starter": "Run `assistant setup --repair` (or the Repair button) to restore it.",
+            "download": "Download it again from the Models page (`assistant models download`), or delete it.",
+        }.get(model.source, "Import its file again (Models page, or `assistant models import`), or delete it.")
         path = model.path
         if not path.exists():
             raise ModelUnavailable(f"The model {model.display_name} is missing from {path}.", hint=repair)

@@ -147,6 +147,26 @@ def test_delete_unloads_the_loaded_model_and_frees_its_file(core, tiny):
         core.load_model(model.name)
 
 
+def test_a_model_whose_file_is_gone_says_how_to_get_it_back_and_delete_says_it_was_gone(core, tiny):
+    model = import_model(core, tiny)
+    model.path.unlink()  # deleted by hand, or by another program
+    with pytest.raises(ModelUnavailable, match="is missing from") as caught:
+        core.load_model(model.name)
+    assert "Import its file again" in str(caught.value) and "setup --repair" not in str(caught.value)
+    with pytest.raises(ModelUnavailable, match="setup --repair"):  # a starter model can be restored by setup
+        core.registry.check(_moved(core.registry.get(SMOL), core.paths.models / "gone.gguf"))
+
+    result = delete_model(core, model.name)
+    assert result.file_missing and not result.file_deleted and result.freed_bytes == 0
+    assert result.message == f"Removed {model.name} from the app. Its file {model.path} was already gone."
+    assert core.registry.get(model.name) is None
+
+
+def _moved(model, path):
+    model.path = path
+    return model
+
+
 def test_a_blank_name_picks_no_model_even_when_only_one_is_installed(core, tiny):
     for model in core.registry.all():
         core.registry.remove(model.name)
