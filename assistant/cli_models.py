@@ -14,6 +14,7 @@ import json
 import sys
 import threading
 import time
+from pathlib import Path
 
 from assistant.ctrl_c import on_ctrl_c
 from assistant.errors import UserFacingError
@@ -214,9 +215,11 @@ def _import(core, args) -> int:
     from assistant.models.manage import ImportCancelled, import_model
 
     cancel = threading.Event()
+    # A file already in the models folder is used where it is, as with --reference: only hashed.
+    in_place = args.reference or Path(args.path).resolve().is_relative_to(core.paths.models.resolve())
 
     def progress(done: int, total: int) -> None:
-        sys.stderr.write(f"\r{'hashing' if args.reference else 'copying'} {_bar(done, total)}   ")
+        sys.stderr.write(f"\r{'hashing' if in_place else 'copying'} {_bar(done, total)}   ")
         sys.stderr.flush()
 
     with on_ctrl_c(cancel.set):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,10 @@ def test_import_info_delete(core, capsys, tmp_path, monkeypatch):
 
     code, out, _ = run(capsys, "import", str(tiny), "--reference")
     assert code == 0 and "used in place, not copied" in out and not copied.exists()
+    run(capsys, "delete", "tiny", "--yes")
+    shutil.copyfile(tiny, copied)  # a file put in the models folder by hand is only checked, not copied
+    code, out, err = run(capsys, "import", str(copied))
+    assert code == 0 and "in the models folder" in out and "hashing [" in err and "copying" not in err
 
     (tmp_path / "notes.gguf").write_text("just some notes\n" * 100)
     code, out, err = run(capsys, "import", str(tmp_path / "notes.gguf"))
