@@ -260,6 +260,8 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
 
     history = history_for_model(core, conversation_id, upto_id=user_id)
     history[0] = {"role": "system", "content": SYSTEM_PROMPT}
+    if history[-1]["role"] == "user":  # a question left without an answer: templates want turns to alternate
+        history.pop()
     messages = history + [{"role": "user", "content": build_question(question, evidence)}]
 
     def record(text: str, prompt: str, timings=None) -> dict:

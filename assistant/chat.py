@@ -61,7 +61,7 @@ def history_for_model(core: Core, conversation_id: int, upto_id: int | None = No
         if m.role == turns[-1]["role"] == "user":
             # Templates expect alternating turns. A question whose answer failed is replaced by the
             # next one: kept, a question too long for the context would fail every later answer.
-            # One left unanswered (stopped before a word) is turns with the next.
+            # One left unanswered (stopped before a word) is merged with the next.
             if not failed:
                 turn["content"] = turns[-1]["content"] + "\n\n" + m.content
             turns[-1] = turn

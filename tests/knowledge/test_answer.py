@@ -172,6 +172,19 @@ def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, offi
     assert any(s["in_prompt"] for s in answer.sources)
 
 
+def test_a_question_left_without_an_answer_is_not_a_second_user_turn_before_a_document_question(core, office):
+    store = core.conversations
+    conversation = store.create(title="Lease")
+    store.add_message(conversation, "user", "Summarise the whole lease in one word.")
+    store.add_message(conversation, "assistant", "", status="error", error="The engine stopped.")
+    events = list(ask_documents(core, office, "How much is the monthly rent?", ["office"], conversation,
+                                settings=SETTINGS))
+    message = next(e for e in events if isinstance(e, Finished)).message
+    prompt = message.details["prompt"]
+    assert prompt.count("<|im_start|>user") == 1 and "one word" not in prompt, prompt
+    assert "1,250" in message.content or "1250" in message.content
+
+
 def test_a_document_answer_picks_the_likeliest_words_whatever_the_chat_temperature(core, office):
     from dataclasses import replace
 
