@@ -34,6 +34,11 @@ def fit_messages(
         if count_tokens(candidate) <= budget:
             return candidate, dropped
         if len(rest) <= 1:
+            if system and count_tokens(system + [{"role": "user", "content": ""}]) > budget:
+                raise PromptTooLong(
+                    "The system prompt alone is too long for this model's context window. "
+                    "Shorten it in the settings, or raise the context size."
+                )
             raise PromptTooLong(
                 "The message is too long for this model's context window. "
                 "Shorten it or raise the context size in the settings."

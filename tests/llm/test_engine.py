@@ -132,7 +132,11 @@ def test_context_overflow_drops_the_oldest_turns_and_says_so(shared_engine, smol
 def test_a_message_too_long_for_the_context_is_a_clear_error(shared_engine, smol_path):
     shared_engine.load(smol_path, GenerationSettings(n_ctx=256, max_tokens=32))
     _, _, done = ask(shared_engine, "word " * 2000)
-    assert isinstance(done, Error) and "too long" in done.message
+    assert isinstance(done, Error) and done.message.startswith("The message is too long")
+    # A short question after a system prompt that alone overflows: the system prompt is to blame.
+    messages = [{"role": "system", "content": "Be brief. " * 400}, {"role": "user", "content": "Hi"}]
+    _, _, done = collect(shared_engine.generate(messages, SETTINGS))
+    assert isinstance(done, Error) and done.message.startswith("The system prompt alone is too long"), done
 
 
 def test_a_context_too_big_for_memory_is_not_blamed_on_the_model_file(shared_engine, smol_path):
