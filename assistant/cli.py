@@ -283,7 +283,7 @@ def cmd_ask(args) -> int:
                 if source.get("in_prompt"):
                     mark = "cited" if source.get("cited") else "not cited"
                     print(f"  [{source['number']}] {where(source)} ({mark})", file=sys.stderr)
-            if message.status != "complete":
+            if message.status not in ("complete", "error"):  # an error is said once, below
                 print(f"[{message.status}{': ' + message.error if message.error else ''}]", file=sys.stderr)
         if message.status == "error":
             print(f"error: {message.error}", file=sys.stderr)

@@ -34,7 +34,13 @@ def fit_messages(
         if count_tokens(candidate) <= budget:
             return candidate, dropped
         if len(rest) <= 1:
-            if system and count_tokens(system + [{"role": "user", "content": ""}]) > budget:
+            empty_turn = [{"role": "user", "content": ""}]
+            if count_tokens([{"role": "system", "content": ""}, *empty_turn]) > budget:
+                raise PromptTooLong(
+                    "The context window is too small to hold any question next to the room kept for "
+                    "the answer. Raise the context size in the settings (or lower the answer length)."
+                )
+            if system and count_tokens(system + empty_turn) > budget:
                 raise PromptTooLong(
                     "The system prompt alone is too long for this model's context window. "
                     "Shorten it in the settings, or raise the context size."
