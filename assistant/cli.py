@@ -330,11 +330,19 @@ def cmd_conversations(args) -> int:
     with _core() as core:
         store = core.conversations
         if args.conversations_command == "list":
-            for c in store.list():
+            conversations = store.list()
+            for c in conversations:
                 print(f"{c['id']:>5}  {c['updated_at'][:16]}  {c['title']}")
+            if not conversations:
+                print("No conversations yet.", file=sys.stderr)
         elif args.conversations_command == "search":
-            for hit in store.search(args.text):
+            if not any(ch.isalnum() for ch in args.text):
+                raise UserFacingError("Give a word to search for: letters or digits, not only punctuation.")
+            hits = store.search(args.text)
+            for hit in hits:
                 print(f"{hit['conversation_id']:>5}  {hit['role']:<9} {hit['title']}: {hit['snippet']}")
+            if not hits:
+                print(f"No message contains {args.text!r}.", file=sys.stderr)
         else:
             if store.get(args.id) is None:
                 raise UserFacingError(f"There is no conversation {args.id}.")

@@ -64,6 +64,19 @@ def test_a_failed_answer_is_said_once_on_stderr(core):
     assert tiny.returncode == 1 and "The context window is too small to hold any question" in tiny.stderr
 
 
+def test_conversation_commands_say_when_there_is_nothing_to_show(core):
+    empty = run_cli("conversations", "list")
+    assert empty.returncode == 0 and empty.stdout == "" and "No conversations yet." in empty.stderr
+    core.conversations.add_message(core.conversations.create("Rivers"), "user", "How long is the Loire?")
+    listed = run_cli("conversations", "list")
+    assert "Rivers" in listed.stdout and listed.stderr == ""
+    assert "How long is the [Loire]?" in run_cli("conversations", "search", "loire").stdout
+    none = run_cli("conversations", "search", "Danube")
+    assert none.returncode == 0 and none.stdout == "" and "No message contains 'Danube'." in none.stderr
+    symbols = run_cli("conversations", "search", "++")
+    assert symbols.returncode == 1 and "Give a word to search for" in symbols.stderr
+
+
 def test_models_list_shows_the_starter_models(core):
     result = run_cli("models", "list")
     assert result.returncode == 0

@@ -136,8 +136,10 @@ class Conversations:
         terms = re.findall(r"\w+", query)
         if not terms:
             return []
-        # Quoted terms: a user's "C++" or "AND" is text, not FTS syntax.
-        fts_query = " ".join(f'"{t}"*' if i == len(terms) - 1 else f'"{t}"' for i, t in enumerate(terms))
+        # Quoted terms: a user's "C++" or "AND" is text, not FTS syntax. The last word is a prefix
+        # while it is being typed (the query ends inside it), so "C++" finds "C", not "can".
+        typing = len(terms[-1]) > 1 and query[-1:].isalnum()
+        fts_query = " ".join(f'"{t}"' for t in terms) + ("*" if typing else "")
         sql = """
             select messages.id, messages.conversation_id, messages.role, conversations.title,
                    snippet(messages_fts, 0, '[', ']', '…', 12) as snippet

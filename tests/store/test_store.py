@@ -50,6 +50,12 @@ def test_conversations_messages_and_full_text_search(tmp_path):
     assert [(h["conversation_id"], h["role"]) for h in hits] == [(first, "user")]
     assert "[subletting]" in hits[0]["snippet"]
     assert store.search("minut")[0]["id"] == answer  # prefix match on the last term
+    assert store.search("sourd")[0]["conversation_id"] == second and store.search("sourd ") == []  # only while typed
+    third = store.create("Code")
+    question = store.add_message(third, "user", "Is C++ faster than C# for this?")
+    reply = store.add_message(third, "assistant", "It can be; compilers create fast code.")
+    found = {h["id"] for h in store.search("C++")}
+    assert question in found and reply not in found  # "C", not "can" nor "create"
     # FTS syntax in what a user types is just text, never an error.
     assert store.search('clause "14.2')[0]["conversation_id"] == first
     assert store.search('AND OR NOT ( "') == []
