@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
@@ -98,6 +99,13 @@ def install_excepthook(window) -> Callable[[], None]:
     return restore
 
 
+def _cannot_start(exc: UserFacingError, previous_handler) -> int:
+    log.error("cannot start: %s", exc)  # reaches the log only if its folder could be made
+    QMessageBox.critical(None, "Assistant", str(exc))
+    qInstallMessageHandler(previous_handler)
+    return 1
+
+
 def run(argv: list[str] | None = None) -> int:
     """Open the window and run until it closes. Returns the exit code."""
     argv = list(sys.argv if argv is None else argv)
@@ -107,19 +115,18 @@ def run(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     previous_handler = qInstallMessageHandler(_qt_message)
 
-    from assistant.config import paths
+    from assistant.config import folder_unusable, paths
     from assistant.logs import setup_logging
 
-    setup_logging(paths().logs, verbose="--verbose" in argv or "-v" in argv)
-    from assistant.core import Core
-
     try:
+        setup_logging(paths().logs, verbose="--verbose" in argv or "-v" in argv)
+        from assistant.core import Core
+
         core = Core()
+    except OSError as exc:  # the app's folders cannot be made (a file in their place, a read-only disk)
+        return _cannot_start(folder_unusable(Path(exc.filename or paths().logs), exc), previous_handler)
     except UserFacingError as exc:  # e.g. a database that cannot be opened
-        log.error("cannot start: %s", exc)
-        QMessageBox.critical(None, "Assistant", str(exc))
-        qInstallMessageHandler(previous_handler)
-        return 1
+        return _cannot_start(exc, previous_handler)
 
     from assistant.ui.main_window import MainWindow
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from assistant.errors import ModelUnavailable
 from tests.conftest import SMOL
 from tests.ui.conftest import window_threads
+from tests.ui.dialogs import when_modal
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,6 +85,25 @@ def test_run_opens_the_window_and_closes_cleanly(qtbot, app_paths):
     assert window.tasks.closing
     assert window_threads() == []
     window.deleteLater()
+
+
+def test_a_data_folder_that_cannot_be_made_is_said_in_a_dialog_not_a_traceback(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from assistant.ui.app import run
+
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "a-file" / "home"))
+    said = []
+
+    def read_and_close(box):
+        said.append(box.text())
+        box.close()
+
+    when_modal(qtbot, read_and_close, QMessageBox)
+    assert run(["assistant"]) == 1
+    assert said == [f"The app cannot use the folder {tmp_path / 'a-file' / 'home' / 'logs'}: Not a directory. "
+                    "Set ASSISTANT_HOME to a folder you can write to, or fix that one."]
 
 
 def test_excepthook_shows_errors_and_keeps_the_window(qtbot, core, make_window):
