@@ -59,7 +59,9 @@ class Core:
                     and self.engine.loaded_settings.load_key() == settings.load_key()):
                 return loaded
             self.model = None
-            loaded = self.engine.load(path, settings)
+            # A copy: the window changes its settings in place, and the engine's record of what
+            # it loaded with must not change with them (the next load would think it current).
+            loaded = self.engine.load(path, replace(settings))
             self.model = model
             return loaded
 

@@ -57,7 +57,7 @@ def test_the_selectors_context_length_is_kept_and_reloads_the_model(qtbot, smol_
     selector.popup.ctx_spin.setValue(2048)
     with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT_MS):
         selector.popup.hide()  # the choice counts when the popup closes
-    assert smol_core.engine.loaded_settings.n_ctx == 2048
+    assert smol_core.engine.loaded.n_ctx == 2048  # what llama.cpp was given
     assert smol_core.settings.generation.n_ctx == 2048
     from assistant.config import Settings
 

@@ -70,7 +70,7 @@ def test_settings_are_saved_applied_and_reloaded_when_needed(qtbot, smol_core, s
         with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT_MS):
             qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
         assert not dialog.isVisible()
-        assert smol_core.engine.loaded_settings.n_ctx == 2048
+        assert smol_core.engine.loaded.n_ctx == 2048  # what llama.cpp was given
 
         saved = json.loads(smol_core.paths.settings_file.read_text())
         assert saved["generation"]["temperature"] == 0.3 and saved["generation"]["top_k"] == 12
