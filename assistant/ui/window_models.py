@@ -156,6 +156,11 @@ class ModelLoading:
     def _on_model_loaded(self, name: str, remember: bool, loaded) -> None:
         self._loading = None
         model = self.core.model
+        if self.core.engine.loaded_settings.load_key() != self.core.settings.generation.load_key():
+            # Settings saved while it loaded (reload_if_needed skips a model still loading):
+            # it was read with the ones before, so it is loaded again with the new ones.
+            self.load_model(model.name, remember=remember)
+            return
         log.info("model %s ready (loaded in %.2fs)", model.name, loaded.load_s)
         self._set_status(status_for_loaded(model, loaded.load_s))
         if remember and self.core.settings.default_model != model.name:
