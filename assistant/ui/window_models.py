@@ -120,7 +120,9 @@ class ModelLoading:
         self.load_model(self.core.settings.default_model)
 
     def _refresh_models(self) -> None:
-        self._display_names = {m.name: m.display_name for m in self.core.registry.all("chat")}
+        # Added to, not replaced: a model just deleted is still named as the user knows it (the
+        # page reports the change before the deletion, whose sentence names it).
+        self._display_names.update({m.name: m.display_name for m in self.core.registry.all("chat")})
         self.model_selector.refresh()
         self.model_selector.set_current(self._loading or self._wanted_model)
 

@@ -8,7 +8,9 @@ import signal
 from PySide6.QtCore import Qt
 
 from tests.conftest import SMOL
-from tests.ui.conftest import LOAD_TIMEOUT_MS
+from tests.ui.conftest import ANSWER_TIMEOUT_MS, LOAD_TIMEOUT_MS
+from tests.ui.dialogs import answer, when_modal
+from tests.ui.test_window_responsiveness import LONG_QUESTION
 from tests.ui.test_window_state import retype
 
 
@@ -33,3 +35,29 @@ def test_a_context_size_saved_while_the_model_loads_is_loaded_with(qtbot, smol_c
         pass
     assert smol_core.engine.loaded.n_ctx == 2048  # the saved size, not the one the load started with
     assert window.model_usable() and not window.busy_bar.isVisible()
+
+
+def test_deleting_the_model_that_answers_waits_for_the_answer_and_says_which_was_deleted(qtbot, smol_core,
+                                                                                        smol_window):
+    window = smol_window
+    smol_core.settings.generation.max_tokens = 300
+    display = smol_core.registry.get(SMOL).display_name
+    qtbot.keyClicks(window.input, LONG_QUESTION)
+    with qtbot.waitSignal(window.answer_started, timeout=ANSWER_TIMEOUT_MS) as started:
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    window.show_page("models")
+    page = window.models_page
+    when_modal(qtbot, answer("Delete"))
+    with qtbot.waitSignal(page.model_deleted, timeout=ANSWER_TIMEOUT_MS) as deleted:
+        qtbot.mouseClick(page.installed_rows[SMOL].delete_button, Qt.MouseButton.LeftButton)
+    assert deleted.args == [SMOL, True]
+    # The answer was not cut off: the delete waited behind it on the engine's thread.
+    stored = smol_core.conversations.messages(started.args[0])[-1]
+    assert stored.role == "assistant" and stored.status == "complete" and stored.content
+    assert not window.generating and smol_core.model is None
+    window.show_page("chat")
+    assert window.banner.isVisible()
+    assert window.banner.text == f"{display} was deleted. Choose another model in the toolbar."
+    assert window.status_bar.model_label.text() == "No model loaded"
+    qtbot.keyClicks(window.input, "And then?")
+    assert not window.send_button.isEnabled()
