@@ -125,23 +125,43 @@ def find_passage(haystack: str, passage: str) -> tuple[int, int] | None:
 def passage_on_pages(pages: list[str], passage: str) -> list[tuple[int, int, int]]:
     """Where a passage lies on consecutive pages: (index into `pages`, start, end) per page.
 
-    The passage starts on the first page that holds its beginning and may run
-    on to the next ones (a chunk that straddles a page break)."""
+    The passage may run on from its first page to the next ones (a chunk that
+    straddles a page break). Its first words can also stand on an earlier page
+    ("Rent increases are limited..." above a passage "Rent increases require..."),
+    so every page is tried as the first: the one that places most of the passage
+    wins, and of those the one that needs the fewest pages."""
     needle, _ = _letters(passage)
+    if not needle:
+        return []
+    letters = [_letters(page) for page in pages]
+    best: list[tuple[int, int, int]] = []
+    best_key = (0, 0)
+    for first in range(len(pages)):
+        spans, covered = _spans_from(letters, first, needle)
+        if spans and (covered, -len(spans)) > best_key:
+            best, best_key = spans, (covered, -len(spans))
+            if covered == len(needle) and len(spans) == 1:
+                break  # all of it on one page: nothing can do better
+    return best
+
+
+def _spans_from(letters: list[tuple[str, list[int]]], first: int,
+                needle: str) -> tuple[list[tuple[int, int, int]], int]:
+    """The passage's spans when it starts on page `first`, and how many of its letters they hold."""
     spans: list[tuple[int, int, int]] = []
-    for index, page in enumerate(pages):
-        if not needle:
-            break
-        hay, where = _letters(page)
-        length = _longest_prefix_in(needle, hay)
-        if length < min(len(needle), MIN_SPILL):
-            if spans:
-                break  # the passage stopped part-way: show what was found
-            continue
-        at = hay.find(needle[:length])
+    covered = 0
+    for index in range(first, len(letters)):
+        hay, where = letters[index]
+        rest = needle[covered:]
+        length = _longest_prefix_in(rest, hay)
+        if length < min(len(rest), MIN_SPILL):
+            break  # the passage stopped part-way: what was found is what there is
+        at = hay.find(rest[:length])
         spans.append((index, where[at], where[at + length - 1] + 1))
-        needle = needle[length:]
-    return spans
+        covered += length
+        if covered == len(needle):
+            break
+    return spans, covered
 
 
 def _longest_prefix_in(needle: str, hay: str) -> int:

@@ -13,6 +13,7 @@ from assistant.knowledge.passages import CHANGED
 from assistant.store.conversations import Message
 from assistant.ui.source_viewer import SourceViewer
 from assistant.ui.sources_panel import SourcesPanel
+from tests.knowledge.corpus import pdf_bytes
 from tests.ui import answers
 from tests.ui.answers import notes_markdown
 
@@ -179,4 +180,31 @@ def test_a_changed_file_says_so_and_still_finds_the_passage(qtbot, notes_kb):
     assert viewer.selected_text() == row["text"]
     # The recorded offsets are stale; the selection is where the passage is now.
     assert viewer.text_view.textCursor().selectionStart() > row["start"]
+    viewer.shutdown()
+
+
+def test_a_pdf_passage_whose_first_words_also_end_the_page_before_is_marked_on_its_own_page(qtbot, core, tmp_path):
+    """Page 1 has "Rent increases are limited ..."; the passage on page 2 opens "Rent increases require
+    ...". The passage is marked whole on page 2, not its first two words on page 1 and the rest on 2."""
+    filler = "This paragraph describes general house rules for all tenants of the building in some detail"
+    rules = [f"{filler} number {i}, covering hallway use, bicycle storage and quiet hours." for i in range(6)]
+    page_1 = rules[:3] + ["Rent increases are limited by the local rent index and may happen once a year."]
+    page_2 = ["Rent increases require two months notice in writing to the tenant."] + rules[3:]
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "rules.pdf").write_bytes(pdf_bytes([page_1, page_2]))
+    kb = KnowledgeBase(core)
+    kb.collections.add_source("rules", folder)
+    kb.index("rules")
+    row = next(r.to_dict() for r in kb.search("notice for rent increases", ["rules"], k=3)
+               if r.text.startswith("Rent increases require"))
+    assert row["page"] == 2
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    with qtbot.waitSignal(viewer.loaded, timeout=LOAD_MS):
+        viewer.open_source(row, "How much notice is needed for rent increases?")
+    view = viewer.pdf_view
+    assert viewer.mode == "pdf" and view.current_page() == 1
+    assert view.marks(0) == []  # nothing of it on page 1
+    assert letters(view.marked_text()) == letters(row["text"])
     viewer.shutdown()
