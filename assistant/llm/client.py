@@ -37,6 +37,8 @@ class EngineClient:
         self._cancel = self._ctx.Value("q", 0, lock=False)
         self._next_id = 0
         self._lock = threading.RLock()  # one command at a time on the pipe
+        self._loading = None  # the child process while it loads a model
+        self._load_stopped = False
         self.loaded: Loaded | None = None
         self.loaded_settings: GenerationSettings | None = None
         self._log_path = log_path or (paths().ensure().logs / "engine.log")
@@ -113,17 +115,14 @@ class EngineClient:
             n_threads, n_threads_batch = settings.threads()
             payload = settings.to_dict() | {"n_threads": n_threads, "n_threads_batch": n_threads_batch}
             self._conn.send({"op": "load", "path": str(model_path), "settings": payload})
+            self._loading, self._load_stopped = self._process, False
             try:
-                while True:
-                    event = self._recv(0.5)
-                    if event is None:
-                        if not self._process.is_alive():
-                            raise EOFError
-                        continue
-                    break
+                event = self._wait_loaded()
             except (EOFError, OSError):
                 code = self._process.exitcode if self._process is not None else None
                 err = self._crash_error("loading the model")
+                if self._load_stopped:
+                    raise EngineError(f"Loading {Path(model_path).name} was stopped.") from None
                 if code is not None and code < 0:  # killed by a signal inside llama.cpp
                     raise ModelUnavailable(
                         f"{Path(model_path).name} could not be loaded: the engine crashed reading it, "
@@ -137,6 +136,27 @@ class EngineClient:
             self.loaded = event
             self.loaded_settings = settings
             return event
+
+    def _wait_loaded(self):
+        try:
+            while True:
+                event = self._recv(0.5)
+                if event is not None:
+                    return event
+                if not self._process.is_alive():
+                    raise EOFError
+        finally:
+            self._loading = None
+
+    def stop_loading(self) -> bool:
+        """End a model load in progress by ending the child (the app is closing: a big model on a
+        slow disk, or a load that hangs, must not keep it open). Safe from any thread; True if one ran."""
+        process = self._loading
+        if process is None or not process.is_alive():
+            return False
+        self._load_stopped = True
+        process.kill()
+        return True
 
     def generate(self, messages: list[dict], settings: GenerationSettings | None = None) -> Iterator:
         """Stream Token and Notice events, ending with exactly one Done or Error."""

@@ -357,6 +357,8 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
             self._job.stop()
         self.documents_page.shutdown(timeout=10.0)
         self._shutdown_models()
+        if self._loading is not None:  # a load cannot be interrupted inside llama.cpp: end its process
+            self.core.engine.stop_loading()
         self.tasks.shutdown()  # waits for the running job (a stopped answer ends within ~0.3 s)
         self._job = None
         self.sources_panel.shutdown()

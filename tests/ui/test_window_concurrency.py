@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 from PySide6.QtCore import Qt
 
@@ -61,3 +62,23 @@ def test_deleting_the_model_that_answers_waits_for_the_answer_and_says_which_was
     assert window.status_bar.model_label.text() == "No model loaded"
     qtbot.keyClicks(window.input, "And then?")
     assert not window.send_button.isEnabled()
+
+
+def test_closing_the_window_while_a_model_loads_ends_the_load_instead_of_waiting_for_it(qtbot, smol_core,
+                                                                                       make_window):
+    smol_core.settings.default_model = SMOL
+    smol_core.settings.generation.n_ctx = 1024  # not what the engine holds: the window's load is a real one
+    window = make_window(show=False)
+    child = smol_core.engine.pid
+    os.kill(child, signal.SIGSTOP)  # a load that does not end (a hung engine, a model on a slow disk)
+    # Without the fix the close would wait forever: let the engine go on after a while, so the test ends.
+    watchdog = threading.Timer(30, lambda: os.kill(child, signal.SIGCONT))
+    watchdog.start()
+    try:
+        window.show()
+        qtbot.waitUntil(lambda: smol_core.model is None, timeout=LOAD_TIMEOUT_MS)  # the load was sent
+        window.close()
+    finally:
+        watchdog.cancel()
+    assert smol_core.model is None and smol_core.engine.loaded is None
+    assert smol_core.engine.pid is None  # the stopped child was ended, not left behind
