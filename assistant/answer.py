@@ -225,9 +225,11 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
                "best_vector_score": best_vector, "abstained": None}
 
     def abstain(kind: str, reason: str, shown: list[SearchResult]) -> Iterator:
+        """`shown`: the sources a model read (the check's); none when no model was asked."""
         details["abstained"], details["abstain_reason"] = kind, reason
         store.update_message(answer_id, content=NOT_FOUND, status="complete",
-                             sources=_source_rows(results, shown, []), details=details, total_s=0.0)
+                             sources=_source_rows(results, shown, [], evidence if shown else []), details=details,
+                             total_s=0.0)
         store.touch(conversation_id)
         yield Token(NOT_FOUND)
         yield Finished(store.message(answer_id))
@@ -235,12 +237,12 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if not confident or missing:
         yield from abstain("retrieval", f"The retrieved passages never mention {', '.join(missing)}." if missing else
                            "No passage in the documents is close enough to the question "
-                           f"(best similarity {best_vector:.2f}, threshold {retrieval.min_vector_score:.2f}).", sources)
+                           f"(best similarity {best_vector:.2f}, threshold {retrieval.min_vector_score:.2f}).", [])
         return
     details["evidence"] = [e.to_detail() for e in evidence]
     details["evidence_ms"] = evidence_ms
     if not evidence:
-        yield from abstain("retrieval", "The retrieved passages hold no text.", sources)
+        yield from abstain("retrieval", "The retrieved passages hold no text.", [])
         return
     t1 = time.perf_counter()
     checker = checker_for(core, retrieval)

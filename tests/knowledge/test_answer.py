@@ -13,7 +13,7 @@ import pytest
 
 from assistant.answer import NOT_FOUND, Retrieved, ask_documents, cited_numbers, is_abstention
 from assistant.chat import Finished
-from assistant.config import GenerationSettings
+from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.knowledge.base import KnowledgeBase
 from tests.conftest import QWEN
 
@@ -73,6 +73,28 @@ def test_no_relevant_passage_means_an_abstention_with_a_reason(core, office):
     assert message.details["abstained"] in ("retrieval", "model")
     assert is_abstention(message.content) or message.content == NOT_FOUND
     assert message.details["abstain_reason"]
+
+
+def test_an_abstention_before_asking_a_model_puts_no_source_in_the_prompt(core, office):
+    _, message = run(core, office, "How much was the monthly rent in 1969?")
+    assert message.details["abstained"] == "retrieval" and "1969" in message.details["abstain_reason"]
+    assert "prompt" not in message.details  # no model was asked
+    assert message.sources
+    assert not any(s["in_prompt"] or s["number"] or s["cited"] or s["evidence"] for s in message.sources)
+
+
+def test_an_abstention_by_the_check_keeps_the_sentences_it_read(core, office):
+    events = list(ask_documents(core, office, "How much is the monthly rent?", ["office"], settings=SETTINGS,
+                                retrieval=RetrievalSettings(check_threshold=1.01)))  # no belief reaches it
+    message = next(e for e in events if isinstance(e, Finished)).message
+    assert message.details["abstained"] == "model" and message.content == NOT_FOUND
+    read = message.details["evidence"]
+    shown = {s["number"]: s for s in message.sources if s["in_prompt"]}
+    assert read and set(shown) == {e["number"] for e in read}
+    for e in read:  # each sentence the check read is in its source's row, at its offsets
+        row = shown[e["number"]]
+        assert [e["start"], e["end"]] in row["evidence"] and row["text"][e["start"]:e["end"]].strip() == e["text"]
+    assert not any(s["cited"] for s in message.sources)
 
 
 def test_cli_ask_with_a_collection_fills_sources(core, office):
