@@ -36,7 +36,11 @@ from assistant.llm.client import EngineClient
 from assistant.llm.protocol import Token
 
 NOT_FOUND = "I could not find this in your documents."
-CITATION_RE = re.compile(r"\[(\d{1,2})\]")
+# [n], not a Markdown link's text "[1](url)"; as the chat view links them (ui/chat_view.py).
+CITATION_RE = re.compile(r"\[(\d{1,2})\](?!\()")
+CITATION_GROUP_RE = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})+)\](?!\()")  # [1, 2]
+# Code is quoted, not cited: "a[1]" in a code block names no source (the chat view leaves it alone).
+CODE_RE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`", re.DOTALL)
 ABSTAIN_RE = re.compile(
     r"could not find|couldn't find|can ?not find|cannot be found|not (?:mentioned|stated|specified|provided|"
     r"given|found|contain)|no information|does not (?:say|mention|state|specify|contain|provide)|"
@@ -166,8 +170,23 @@ def unsupported_numbers(question: str, sources: list[SearchResult]) -> list[str]
     return [n for n in wanted if n not in text]
 
 
+def _outside_code(text: str, change: Callable[[str], str]) -> str:
+    out, cursor = [], 0
+    for code in CODE_RE.finditer(text):
+        out += [change(text[cursor:code.start()]), code.group(0)]
+        cursor = code.end()
+    return "".join(out) + change(text[cursor:])
+
+
+def separate_citations(answer: str) -> str:
+    """"[1, 2]" as "[1][2]": the form the chat view makes links of, one per source."""
+    return _outside_code(answer, lambda part: CITATION_GROUP_RE.sub(
+        lambda m: "".join(f"[{n.strip()}]" for n in m.group(1).split(",")), part))
+
+
 def cited_numbers(answer: str, n_sources: int) -> list[int]:
-    return sorted({int(m) for m in CITATION_RE.findall(answer) if 1 <= int(m) <= n_sources})
+    prose = CODE_RE.sub(" ", separate_citations(answer))
+    return sorted({int(m) for m in CITATION_RE.findall(prose) if 1 <= int(m) <= n_sources})
 
 
 def is_abstention(answer: str) -> bool:
@@ -299,6 +318,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if finished.message.status != "complete" or details["abstained"]:
         yield finished
         return
+    text = separate_citations(text)
     cited = cited_numbers(text, len(sources))
     said = attribute(text, [e for e in evidence if not cited or e.source + 1 in cited], matcher.weight)
     if said is not None:  # the sentence the panel points at

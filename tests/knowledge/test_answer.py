@@ -11,7 +11,14 @@ import sys
 import psutil
 import pytest
 
-from assistant.answer import NOT_FOUND, Retrieved, ask_documents, cited_numbers, is_abstention
+from assistant.answer import (
+    NOT_FOUND,
+    Retrieved,
+    ask_documents,
+    cited_numbers,
+    is_abstention,
+    separate_citations,
+)
 from assistant.chat import Finished
 from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.knowledge.base import KnowledgeBase
@@ -95,6 +102,17 @@ def test_an_abstention_by_the_check_keeps_the_sentences_it_read(core, office):
         row = shown[e["number"]]
         assert [e["start"], e["end"]] in row["evidence"] and row["text"][e["start"]:e["end"]].strip() == e["text"]
     assert not any(s["cited"] for s in message.sources)
+
+
+def test_a_list_of_citations_cites_each_and_code_cites_none():
+    # Without this "[1, 2]" cited nothing, so the answer got a " [1]" appended after it.
+    assert cited_numbers("The rent is 1,250 euros [1, 2].", 3) == [1, 2]
+    assert cited_numbers("Both say so [1,3].", 3) == [1, 3]
+    assert separate_citations("It is so [1, 3] and `rents[1, 2]`.") == "It is so [1][3] and `rents[1, 2]`."
+    # An index in code, or a Markdown link's text, is not a source's number.
+    assert cited_numbers("Read it with:\n```python\nrent = rents[1]\n```\nas [2] says.", 3) == [2]
+    assert cited_numbers("See `rents[1]` and [1](https://example.org).", 3) == []
+    assert cited_numbers("Clause [12] says so [3].", 3) == [3]  # out of range: no source
 
 
 def test_cli_ask_with_a_collection_fills_sources(core, office):

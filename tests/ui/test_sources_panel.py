@@ -3,6 +3,7 @@ question's words marked, timings, the prompt, abstentions, and [n] links in the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -10,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from assistant.answer import cited_numbers
+from assistant.answer import cited_numbers, separate_citations
 from assistant.knowledge.highlight import question_terms
 from assistant.store.conversations import Message
 from assistant.ui.chat_view import ChatView, markdown_html
@@ -258,3 +259,15 @@ def test_citation_markers_become_links_only_outside_code_and_in_range():
     assert 'href="cite:3"' not in html  # out of range: the prompt had two sources
     assert "[3]" in html
     assert 'href="cite:' not in markdown_html("Plain chat [1].")  # no sources, no links
+
+
+@pytest.mark.parametrize("answer", [
+    "The rent is 1,250 euros [1, 2].",
+    "Read it with:\n```python\nrent = rents[1]\n```\nas [2] says.",
+    "See `rents[3]` and [1](https://example.org), or [2][3].",
+    "Clause [12] says so [3].",
+])
+def test_the_sources_an_answer_cites_are_the_links_the_chat_shows(answer):
+    """What the panel badges as cited (cited_numbers) is what the chat makes [n] links of."""
+    links = re.findall(r'href="cite:(\d+)"', markdown_html(separate_citations(answer), 3))
+    assert sorted({int(n) for n in links}) == cited_numbers(answer, 3)
