@@ -268,6 +268,10 @@ class SourceViewer(QDialog):
     def shutdown(self) -> None:
         self._request += 1
         self._executor.shutdown(wait=True, cancel_futures=True)
+        # The view renders pages in the background: one still on its way when the document goes
+        # crashed the process later, in whatever event loop ran next. Detached, the view drops it.
+        self.pdf_view.setDocument(None)
+        self.pdf_document.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self._request += 1  # a result still on its way is not shown
