@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from assistant.answer_check import checker_for
 from assistant.chat import Finished, Restarted, Started, history_for_model, stream_answer, title_for
+from assistant.citations import CITATION_RE, cited_numbers, separate_citations
 from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.core import Core
 from assistant.errors import EngineError
@@ -36,11 +37,6 @@ from assistant.llm.client import EngineClient
 from assistant.llm.protocol import Token
 
 NOT_FOUND = "I could not find this in your documents."
-# [n], not a Markdown link's text "[1](url)"; as the chat view links them (ui/chat_view.py).
-CITATION_RE = re.compile(r"\[(\d{1,2})\](?!\()")
-CITATION_GROUP_RE = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})+)\](?!\()")  # [1, 2]
-# Code is quoted, not cited: "a[1]" in a code block names no source (the chat view leaves it alone).
-CODE_RE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`", re.DOTALL)
 ABSTAIN_RE = re.compile(
     r"could not find|couldn't find|can ?not find|cannot be found|not (?:mentioned|stated|specified|provided|"
     r"given|found|contain)|no information|does not (?:say|mention|state|specify|contain|provide)|"
@@ -168,25 +164,6 @@ def unsupported_numbers(question: str, sources: list[SearchResult]) -> list[str]
     text = " ".join(r.text for r in sources).replace(",", "")
     wanted = dict.fromkeys(n.replace(",", "").rstrip(".") for n in NUMBER_RE.findall(question))
     return [n for n in wanted if n not in text]
-
-
-def _outside_code(text: str, change: Callable[[str], str]) -> str:
-    out, cursor = [], 0
-    for code in CODE_RE.finditer(text):
-        out += [change(text[cursor:code.start()]), code.group(0)]
-        cursor = code.end()
-    return "".join(out) + change(text[cursor:])
-
-
-def separate_citations(answer: str) -> str:
-    """"[1, 2]" as "[1][2]": the form the chat view makes links of, one per source."""
-    return _outside_code(answer, lambda part: CITATION_GROUP_RE.sub(
-        lambda m: "".join(f"[{n.strip()}]" for n in m.group(1).split(",")), part))
-
-
-def cited_numbers(answer: str, n_sources: int) -> list[int]:
-    prose = CODE_RE.sub(" ", separate_citations(answer))
-    return sorted({int(m) for m in CITATION_RE.findall(prose) if 1 <= int(m) <= n_sources})
 
 
 def is_abstention(answer: str) -> bool:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.citations import CITATION_RE, outside_code
 from assistant.store.conversations import Message
 
 CURSOR = " ▍"
@@ -29,11 +30,9 @@ EMPTY_HINT = "Ask anything. Everything stays on this computer."
 CODE_BACKGROUND = "rgba(127, 127, 127, 0.12)"  # reads on light and dark bubbles alike
 
 
-# Citations: [n] outside code, not a Markdown link's text. They pass through the Markdown
-# conversion as private-use markers, which become links in the HTML.
-CITATION_RE = re.compile(r"\[(\d{1,2})\](?!\()")
+# Citations (assistant.citations) pass through the Markdown conversion as private-use markers,
+# which become links in the HTML.
 CITE_SCHEME = "cite:"
-_CODE_RE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`", re.DOTALL)
 _MARKER_RE = re.compile(r"\ue000(\d+)\ue001")
 # One colour for both themes: an answer already drawn keeps its link colour when the theme changes.
 _LINK = ('<a href="' + CITE_SCHEME + '{n}" style="color:#3b82f6; text-decoration:none; font-weight:600;">'
@@ -41,16 +40,8 @@ _LINK = ('<a href="' + CITE_SCHEME + '{n}" style="color:#3b82f6; text-decoration
 
 
 def _mark_citations(text: str, count: int) -> str:
-    def mark(part: str) -> str:
-        return CITATION_RE.sub(lambda m: f"\ue000{m.group(1)}\ue001" if 1 <= int(m.group(1)) <= count
-                               else m.group(0), part)
-
-    out, cursor = [], 0
-    for code in _CODE_RE.finditer(text):
-        out += [mark(text[cursor:code.start()]), code.group(0)]
-        cursor = code.end()
-    out.append(mark(text[cursor:]))
-    return "".join(out)
+    return outside_code(text, lambda part: CITATION_RE.sub(
+        lambda m: f"\ue000{m.group(1)}\ue001" if 1 <= int(m.group(1)) <= count else m.group(0), part))
 
 
 def markdown_html(text: str, citations: int = 0) -> str:
