@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import DiskFull, is_disk_full
+from assistant.file_names import storable
 from assistant.knowledge.chunker import CHUNKER_VERSION, Chunk, ChunkConfig, chunk_document
 from assistant.knowledge.collections import Collections
 from assistant.knowledge.discovery import discover
@@ -40,17 +41,6 @@ UNNAMEABLE = ("The file's name is not valid text (it was written in another enco
               "recorded. Rename the file and index again.")
 FOLDER_MISSING = ("The folder is not there (a drive unplugged or a share not connected?). Its {n} indexed "
                   "files are kept until it is back, or until you remove it from the collection.")
-
-
-def storable(path: Path | str) -> str:
-    """`path` as the database can hold it: a name in another encoding than UTF-8 (a surrogate
-    escape from the file system) shows its undecodable bytes as U+FFFD."""
-    text = str(path)
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "replace")
 
 
 @dataclass

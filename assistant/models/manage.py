@@ -20,6 +20,7 @@ from pathlib import Path
 
 from assistant.config import DEFAULT_MODEL
 from assistant.errors import ModelUnavailable, UserFacingError
+from assistant.file_names import storable
 from assistant.models.catalog import find_entry, load_catalog
 from assistant.models.estimate import SpeedBook, SpeedFigure
 from assistant.models.facts import facts_from_header, facts_from_installed
@@ -70,7 +71,7 @@ def _unique(core, wanted: str) -> str:
 
 def _as_text(name: str) -> str:
     """A file name SQLite can store: bytes that are not UTF-8 (kept by Python as surrogates) become '_'."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\ufffd", "_")
+    return storable(name).replace("\ufffd", "_")
 
 
 def _free_target(folder: Path, filename: str) -> Path:
@@ -127,7 +128,7 @@ def import_model(core, source: Path | str, *, reference: bool = False, name: str
     wanted = _unique(core, _name_for(name or source.stem))
     if _inside(source, core.paths.models):
         reference = True  # already where it belongs: nothing to copy
-    if reference and _as_text(str(source)) != str(source):
+    if reference and storable(source) != str(source):
         raise UserFacingError(f"{source} cannot be used where it is: its path is not valid UTF-8 text.",
                               hint="Rename the file (or its folder), or import a copy without --reference.")
     if reference:
