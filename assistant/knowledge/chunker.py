@@ -130,11 +130,24 @@ def chunk_document(doc: ParsedDocument, config: ChunkConfig = ChunkConfig()) -> 
     return chunks
 
 
+def _lines(doc: ParsedDocument, piece: _Piece) -> tuple[int, int]:
+    """The source lines a piece spans. A block keeps its lines one per line of its text (a text or
+    Markdown paragraph), so a sentence-sized piece of a long paragraph gets its own lines, not the
+    whole paragraph's; a block whose text does not line up with its lines keeps its whole range."""
+    block = piece.block
+    first, last = block.line_start, block.line_end if block.line_end is not None else block.line_start
+    if doc.text.count("\n", block.start, block.end) != last - first:
+        return first, last
+    top = first + doc.text.count("\n", block.start, piece.start)
+    # A piece ends after its sentence's trailing space or line break: that break is not a line of it.
+    end = len(doc.text[piece.start:piece.end].rstrip()) + piece.start
+    return top, max(top, first + doc.text.count("\n", block.start, end))
+
+
 def _make_chunk(doc: ParsedDocument, ordinal: int, span: list[_Piece], body: list[_Piece]) -> Chunk:
     start, end = span[0].start, span[-1].end
     pages = [p.block.page for p in body if p.block.page is not None]
-    lines_start = [p.block.line_start for p in span if p.block.line_start is not None]
-    lines_end = [p.block.line_end for p in span if p.block.line_end is not None]
+    lines = [_lines(doc, p) for p in span if p.block.line_start is not None]
     text = doc.text[start:end]
     if doc.header and any(p.block.kind == "csv_row" for p in body):
         text = f"{doc.header}\n{text}"
@@ -145,7 +158,7 @@ def _make_chunk(doc: ParsedDocument, ordinal: int, span: list[_Piece], body: lis
         end=end,
         page=pages[0] if pages else None,
         page_end=pages[-1] if pages else None,
-        line_start=min(lines_start) if lines_start else None,
-        line_end=max(lines_end) if lines_end else None,
+        line_start=min(first for first, _ in lines) if lines else None,
+        line_end=max(last for _, last in lines) if lines else None,
         heading_path=body[0].block.heading_path,
     )
