@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from assistant.answer_check import checker_for
 from assistant.chat import Finished, Restarted, Started, history_for_model, stream_answer, title_for
-from assistant.citations import CITATION_RE, cited_numbers, separate_citations
+from assistant.citations import CITATION_RE, cited_numbers, drop_unknown_citations, separate_citations
 from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.core import Core
 from assistant.errors import EngineError
@@ -295,7 +295,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if finished.message.status != "complete" or details["abstained"]:
         yield finished
         return
-    text = separate_citations(text)
+    text = drop_unknown_citations(separate_citations(text), len(sources), evidence_text(evidence))
     cited = cited_numbers(text, len(sources))
     said = attribute(text, [e for e in evidence if not cited or e.source + 1 in cited], matcher.weight)
     if said is not None:  # the sentence the panel points at

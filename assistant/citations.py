@@ -28,6 +28,18 @@ def separate_citations(answer: str) -> str:
         lambda m: "".join(f"[{n.strip()}]" for n in m.group(1).split(",")), part))
 
 
+UNKNOWN_RE = re.compile(r"[ \t]?\[(\d{1,2})\](?!\()")
+
+
+def drop_unknown_citations(answer: str, n_sources: int, quoted: str) -> str:
+    """`answer` without the markers that name no source ("[12]" when three were shown): a number the
+    model made up would read as a citation that opens nothing. One that `quoted` (the text the model
+    was shown) holds itself, such as a footnote mark it copied, is kept."""
+    def keep(m: re.Match) -> str:
+        return m.group(0) if 1 <= int(m.group(1)) <= n_sources or f"[{m.group(1)}]" in quoted else ""
+    return outside_code(answer, lambda part: UNKNOWN_RE.sub(keep, part))
+
+
 def cited_numbers(answer: str, n_sources: int) -> list[int]:
     prose = CODE_RE.sub(" ", separate_citations(answer))
     return sorted({int(m) for m in CITATION_RE.findall(prose) if 1 <= int(m) <= n_sources})

@@ -16,6 +16,7 @@ from assistant.answer import (
     Retrieved,
     ask_documents,
     cited_numbers,
+    drop_unknown_citations,
     is_abstention,
     separate_citations,
 )
@@ -113,6 +114,14 @@ def test_a_list_of_citations_cites_each_and_code_cites_none():
     assert cited_numbers("Read it with:\n```python\nrent = rents[1]\n```\nas [2] says.", 3) == [2]
     assert cited_numbers("See `rents[1]` and [1](https://example.org).", 3) == []
     assert cited_numbers("Clause [12] says so [3].", 3) == [3]  # out of range: no source
+
+
+def test_a_citation_of_a_source_that_was_not_shown_is_dropped_unless_the_text_holds_it():
+    shown = "The tenant may sublet with consent.[4]\nRent is due monthly."
+    assert drop_unknown_citations("Rent is due monthly [2] [7].", 3, shown) == "Rent is due monthly [2]."
+    assert drop_unknown_citations("Sublet with consent [1][4].", 3, shown) == "Sublet with consent [1][4]."
+    assert drop_unknown_citations("Use `rents[9]` [0].", 3, shown) == "Use `rents[9]`."
+    assert drop_unknown_citations("See [9](https://example.org).", 3, shown) == "See [9](https://example.org)."
 
 
 def test_cli_ask_with_a_collection_fills_sources(core, office):
