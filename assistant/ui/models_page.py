@@ -339,6 +339,9 @@ class ModelsPage(ModelsLayout):
             return False
         self._deleting.add(name)
         row.delete_button.setEnabled(False)
+        if self.engine_tasks.busy:  # the engine's thread is answering or loading; the delete queues behind it
+            self.show_notice(f"{model.display_name} will be deleted when the model has finished its current "
+                             "answer or load.")
         self.engine_tasks.run(partial(delete_model, self.core, name), partial(self._on_deleted, name),
                               partial(self._on_delete_failed, name))
         return True

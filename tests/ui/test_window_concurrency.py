@@ -49,9 +49,20 @@ def test_deleting_the_model_that_answers_waits_for_the_answer_and_says_which_was
     window.show_page("models")
     page = window.models_page
     when_modal(qtbot, answer("Delete"))
-    with qtbot.waitSignal(page.model_deleted, timeout=ANSWER_TIMEOUT_MS) as deleted:
-        qtbot.mouseClick(page.installed_rows[SMOL].delete_button, Qt.MouseButton.LeftButton)
-    assert deleted.args == [SMOL, True]
+    child = smol_core.engine.pid
+    os.kill(child, signal.SIGSTOP)  # the answer cannot end while the delete is asked for
+    try:
+        with qtbot.waitSignal(page.model_deleted, timeout=ANSWER_TIMEOUT_MS, raising=False) as deleted:
+            qtbot.mouseClick(page.installed_rows[SMOL].delete_button, Qt.MouseButton.LeftButton)
+            # Without this note the page showed a greyed-out Delete and nothing else until the answer ended.
+            assert page.notice.isVisible()
+            assert page.notice.text() == f"{display} will be deleted when the model has finished its current answer or load."
+            assert not page.installed_rows[SMOL].delete_button.isEnabled()
+            os.kill(child, signal.SIGCONT)
+    finally:
+        os.kill(child, signal.SIGCONT)
+    assert deleted.signal_triggered and deleted.args == [SMOL, True]
+    assert page.notice.text() != f"{display} will be deleted when the model has finished its current answer or load."
     # The answer was not cut off: the delete waited behind it on the engine's thread.
     stored = smol_core.conversations.messages(started.args[0])[-1]
     assert stored.role == "assistant" and stored.status == "complete" and stored.content
