@@ -24,6 +24,10 @@ CHANGED = "The file changed after it was indexed; the passage is shown where it 
 CHANGED_NOT_FOUND = ("The file changed after it was indexed and the passage is no longer in it. "
                      "Re-index the collection to update the sources.")
 MIN_SPILL = 12  # letters a page must share with a passage's start to count as holding part of it
+# In a file that changed since it was indexed, a passage counts as still there only if at least this
+# share of its letters is found: its first few words alone (a heading it shared with other text) are
+# not the passage, and marking them as "where it is found now" pointed at the wrong place.
+CHANGED_MIN_SHARE = 0.5
 _HASH_RE = re.compile(r"^([0-9a-f]{32})-")
 _NON_ALNUM_START = re.compile(r"^[\W_]+")
 _NON_ALNUM_END = re.compile(r"[\W_]+$")
@@ -122,14 +126,15 @@ def find_passage(haystack: str, passage: str) -> tuple[int, int] | None:
     return start, end
 
 
-def passage_on_pages(pages: list[str], passage: str) -> list[tuple[int, int, int]]:
+def passage_on_pages(pages: list[str], passage: str, min_share: float = 0.0) -> list[tuple[int, int, int]]:
     """Where a passage lies on consecutive pages: (index into `pages`, start, end) per page.
 
     The passage may run on from its first page to the next ones (a chunk that
     straddles a page break). Its first words can also stand on an earlier page
     ("Rent increases are limited..." above a passage "Rent increases require..."),
     so every page is tried as the first: the one that places most of the passage
-    wins, and of those the one that needs the fewest pages."""
+    wins, and of those the one that needs the fewest pages. Nothing is returned when that places
+    less than `min_share` of the passage's letters."""
     needle, _ = _letters(passage)
     if not needle:
         return []
@@ -142,7 +147,7 @@ def passage_on_pages(pages: list[str], passage: str) -> list[tuple[int, int, int
             best, best_key = spans, (covered, -len(spans))
             if covered == len(needle) and len(spans) == 1:
                 break  # all of it on one page: nothing can do better
-    return best
+    return best if best_key[0] >= min_share * len(needle) else []
 
 
 def _spans_from(letters: list[tuple[str, list[int]]], first: int,

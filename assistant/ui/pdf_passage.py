@@ -82,10 +82,10 @@ class PassagePdfView(QPdfView):
         return self.pdf.getAllText(page).text()
 
     def mark_passage(self, passage: str, first_page: int | None, last_page: int | None,
-                     terms: list[str] = ()) -> int | None:
+                     terms: list[str] = (), min_share: float = 0.0) -> int | None:
         """Find `passage` recorded on `first_page`..`last_page` (0-based; None: anywhere), mark it
         and the question's `terms` in it, and show its recorded page. Returns the page shown, or
-        None when it is not in the PDF."""
+        None when it is not in the PDF, or less than `min_share` of it is (see passage_on_pages)."""
         count = self.pdf.pageCount()
         if first_page is not None and 0 <= first_page < count:
             # A chunk may open with an overlap sentence from the page before its recorded one.
@@ -93,7 +93,7 @@ class PassagePdfView(QPdfView):
             pages = list(range(max(first_page - 1, 0), last + 1))
         else:
             pages = list(range(min(count, MAX_PAGES_SEARCHED)))
-        spans = passage_on_pages([self.page_text(p) for p in pages], passage)
+        spans = passage_on_pages([self.page_text(p) for p in pages], passage, min_share)
         if not spans:
             return None
         for index, start, end in spans:

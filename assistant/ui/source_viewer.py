@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.knowledge.highlight import question_terms
-from assistant.knowledge.passages import CHANGED_NOT_FOUND, Reopened, reopen
+from assistant.knowledge.passages import CHANGED_MIN_SHARE, CHANGED_NOT_FOUND, Reopened, reopen
 from assistant.ui.pdf_passage import PassagePdfView
 from assistant.ui.source_format import source_place
 
@@ -181,7 +181,8 @@ class SourceViewer(QDialog):
         page = row.get("page")
         first = None if result.changed or not page else page - 1
         last = None if first is None else (row.get("page_end") or page) - 1
-        found = self.pdf_view.mark_passage(row.get("text") or "", first, last, question_terms(self._question))
+        found = self.pdf_view.mark_passage(row.get("text") or "", first, last, question_terms(self._question),
+                                           min_share=CHANGED_MIN_SHARE if result.changed else 0.0)
         if found is None:
             self.pdf_view.go_to(first or 0)
             self._set_note(NOT_IN_PDF if not result.changed else CHANGED_NOT_FOUND)

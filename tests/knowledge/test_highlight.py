@@ -51,6 +51,15 @@ def test_passage_across_pages_and_after_an_unrelated_page():
     assert passage_on_pages(pages, "Not in this document at all, anywhere.") == []
 
 
+def test_in_a_changed_file_only_the_first_words_left_of_a_passage_are_not_the_passage():
+    passage = "The deposit is 1,500 euros and it is returned in thirty days after the keys are handed back."
+    pages = ["Cover.", "The deposit is 1,500 euros. Damage is deducted from it at cost."]  # rewritten since
+    assert [(i, pages[i][a:b]) for i, a, b in passage_on_pages(pages, passage)] == [(1, "The deposit is 1,500 euros")]
+    assert passage_on_pages(pages, passage, min_share=0.5) == []
+    kept = ["Cover.", "The deposit is 1,500 euros and it is returned in thirty days; damage is deducted."]
+    assert [i for i, _, _ in passage_on_pages(kept, passage, min_share=0.5)] == [1]  # most of it is still there
+
+
 def test_reopen_a_text_file_finds_the_recorded_span_or_says_what_happened(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("Intro line.\n\nThe rent is 1,250 euros.\n", encoding="utf-8")

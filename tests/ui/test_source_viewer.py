@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QRect, Qt, QUrl
 
 from assistant.knowledge.base import KnowledgeBase
-from assistant.knowledge.passages import CHANGED
+from assistant.knowledge.passages import CHANGED, CHANGED_NOT_FOUND
 from assistant.store.conversations import Message
 from assistant.ui.source_viewer import SourceViewer
 from assistant.ui.sources_panel import SourcesPanel
@@ -207,4 +207,28 @@ def test_a_pdf_passage_whose_first_words_also_end_the_page_before_is_marked_on_i
     assert viewer.mode == "pdf" and view.current_page() == 1
     assert view.marks(0) == []  # nothing of it on page 1
     assert letters(view.marked_text()) == letters(row["text"])
+    viewer.shutdown()
+
+
+def test_a_changed_pdf_that_keeps_only_a_passages_first_words_says_the_passage_is_gone(qtbot, core, tmp_path):
+    folder = tmp_path / "lease"
+    folder.mkdir()
+    pdf = folder / "lease.pdf"
+    pdf.write_bytes(pdf_bytes([["Cover page of the lease."],
+                               ["The deposit is 1,500 euros and it is returned within thirty days after the keys "
+                                "are handed back to the landlord."]]))
+    kb = KnowledgeBase(core)
+    kb.collections.add_source("lease", folder)
+    kb.index("lease")
+    row = next(r.to_dict() for r in kb.search("deposit returned", ["lease"], k=3) if "thirty days" in r.text)
+    # Rewritten since: the same opening words, then other terms.
+    pdf.write_bytes(pdf_bytes([["Cover page of the lease."],
+                               ["The deposit is 1,500 euros. Damage found at the handover is deducted at cost."]]))
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    with qtbot.waitSignal(viewer.loaded, timeout=LOAD_MS):
+        viewer.open_source(row, "When is the deposit returned?")
+    view = viewer.pdf_view
+    assert viewer.mode == "pdf" and viewer.note_text() == CHANGED_NOT_FOUND
+    assert view.marks(0) == [] and view.marks(1) == [] and view.marked_text() == ""
     viewer.shutdown()
