@@ -327,6 +327,24 @@ def test_html_visible_text_headings_and_rows(tmp_path, charset, codec):
         assert hidden not in doc.text
 
 
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # Saved on Windows: declares latin-1 but holds windows-1252's euro sign, dashes and quotes.
+        ("<meta charset=iso-8859-1>", "Fee: 500 € – “net” …"),
+        # Declares nothing: windows-1252, not windows-1250 ("Crčme brűlée ŕ la carte").
+        ("", "Crème brûlée à la carte, España"),
+        # Re-saved by an editor as windows-1252, its <meta> still says UTF-8.
+        ('<meta charset="utf-8">', "Crème brûlée à la carte, España"),
+    ],
+)
+def test_html_charset_as_browsers_read_it(tmp_path, head, expected):
+    data = f"<html><head>{head}</head><body><p>{expected}</p></body></html>".encode("cp1252")
+    doc = parse_bytes(tmp_path, "page.html", data)
+    assert doc.text == expected
+    assert doc.encoding == "cp1252"
+
+
 def test_html_layout_tables_are_read_as_blocks(tmp_path):
     page = b"<table><tr><td><p>Column one</p><p>More</p></td><td><h2>Side</h2>Aside text</td></tr></table>"
     doc = parse_bytes(tmp_path, "layout.htm", page)

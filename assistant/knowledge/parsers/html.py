@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import warnings
 from pathlib import Path
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag, UnicodeDammit
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4.dammit import EncodingDetector
 from bs4.element import PreformattedString, Script, Stylesheet, TemplateString
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
-from assistant.knowledge.parsers.common import BINARY, EMPTY, Builder, ParseLimits, one_line
-from assistant.knowledge.parsers.text import looks_binary
+from assistant.knowledge.parsers.common import EMPTY, Builder, ParseLimits, one_line
+from assistant.knowledge.parsers.text import decode_text, looks_binary
 
 NO_TEXT = "The web page has no visible text (only markup, scripts or styles)."
 
@@ -31,6 +33,13 @@ _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _LAYOUT = {"p", "div", "table", "ul", "ol", "pre", "blockquote", *_HEADINGS}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _NOT_TEXT = (PreformattedString, Script, Stylesheet, TemplateString)  # comments, doctype, CDATA, ...
+# Declared charsets that browsers read as another (WHATWG Encoding): pages saved on Windows
+# declare iso-8859-1 and hold windows-1252's euro sign, dashes and curly quotes; a page
+# declaring UTF-16 in its own ASCII-compatible bytes cannot be UTF-16.
+_AS_BROWSERS_READ = {
+    "iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254", "iso8859-11": "cp874",
+    "tis-620": "cp874", "utf-16": "utf-8", "utf-16-le": "utf-8", "utf-16-be": "utf-8",
+}  # fmt: skip
 
 # A short page such as "index.html" is a page, not a file name bs4 should warn about.
 warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
@@ -124,11 +133,36 @@ def _walk(body: Tag, builder: Builder) -> None:
     inline.flush()
 
 
+def _declared(data: bytes) -> tuple[str, str] | None:
+    """The page decoded as its <meta charset> or XML declaration says, if that decodes it."""
+    label = EncodingDetector.find_declared_encoding(data, is_html=True)
+    try:
+        encoding = codecs.lookup(label or "").name
+        encoding = _AS_BROWSERS_READ.get(encoding, encoding)
+        markup = data.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return (markup, encoding) if not looks_binary(markup) else None
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """A BOM, then valid UTF-8 (a page re-saved by an editor keeps its old <meta>), then the
+    declared charset, then the text files' detection. bs4's own detection is not used: it reads
+    undeclared French or German windows-1252 pages as windows-1250 ("Crčme brűlée")."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-32's BOMs start so too
+        return decode_text(data)
+    try:
+        markup = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if not looks_binary(markup):  # else maybe UTF-16 without a BOM: its NULs are valid UTF-8
+            return markup, "utf-8"
+    return _declared(data) or decode_text(data)
+
+
 def parse_html(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
-    dammit = UnicodeDammit(data, is_html=True)  # BOM, then <meta charset>, then detection
-    markup = dammit.unicode_markup
-    if markup is None or looks_binary(markup):
-        raise UnreadableFile(BINARY)
+    markup, encoding = _decode(data)
     if not markup.strip():
         raise UnreadableFile(EMPTY)
     soup = BeautifulSoup(markup, "lxml")
@@ -140,4 +174,4 @@ def parse_html(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
         metadata["title"] = one_line(title.get_text())
     if not builder.blocks:
         raise UnreadableFile(NO_TEXT)
-    return builder.build(encoding=dammit.original_encoding, metadata=metadata)
+    return builder.build(encoding=encoding, metadata=metadata)
