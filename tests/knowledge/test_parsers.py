@@ -233,6 +233,20 @@ def test_text_encodings(tmp_path, encoding):
     assert doc.encoding == expected
 
 
+@pytest.mark.parametrize("note", ["Café", "Müller GmbH", "Total: 5 €", "naïve résumé", "Preis: 12,50 €\nMwSt 19 %"])
+def test_short_windows_1252_notes(tmp_path, note):
+    # A few words leave charset-normalizer guessing: it read these as UTF-16, Urdu or DOS codepages.
+    doc = parse_bytes(tmp_path, "note.txt", note.encode("cp1252"))
+    assert (doc.text, doc.encoding) == (note, "cp1252")
+
+
+@pytest.mark.parametrize(
+    ("note", "codec"), [("Příliš žluťoučký kůň", "cp1250"), ("東京都の契約書です", "shift_jis")]
+)
+def test_short_notes_in_other_codepages_are_not_taken_for_windows_1252(tmp_path, note, codec):
+    assert parse_bytes(tmp_path, "note.txt", note.encode(codec)).text == note
+
+
 def test_text_paragraphs_and_line_numbers(tmp_path):
     data = b"  first line\r\nsecond line  \r\n\r\n\r\n\tthird\rfourth\n\n\nlast"
     doc = parse_bytes(tmp_path, "t.txt", data)

@@ -32,6 +32,14 @@ _LATIN_CODEPAGES = {
     *(f"iso8859_{n}" for n in (1, 2, 3, 4, 9, 10, 13, 14, 15, 16)),
 }  # fmt: skip
 _NEAR_TIE = 0.1
+# What windows-1252 text holds beyond ASCII: accented letters and office symbols. Text in
+# another codepage read as windows-1252 puts such characters in runs ("Äîãîâîð" for
+# "Договор"), since every letter of its words is a high byte.
+_WESTERN = re.compile(
+    r"[\xa0-\xff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    r"\u2013-\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+_FOREIGN_RUN = re.compile(r"[^\x00-\x7f\s]{3}")
 
 
 def looks_binary(text: str) -> bool:
@@ -64,6 +72,20 @@ def _guess(data: bytes) -> tuple[str, str] | None:
         return data.decode(encoding), encoding
     except (UnicodeDecodeError, LookupError):
         return str(best), best.encoding
+
+
+def _western(data: bytes) -> str | None:
+    """The data read as windows-1252, if it reads as Western text: accents and symbols among
+    ASCII letters, no control characters."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    if _BINARY_CHARS.search(text) or _FOREIGN_RUN.search(text):
+        return None
+    if not all(ch < "\x80" or _WESTERN.match(ch) for ch in set(text)):
+        return None
+    return text
 
 
 def _mostly_utf8(data: bytes) -> str | None:
@@ -102,6 +124,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if text is not None and not looks_binary(text):
         return text, "utf-8"
     guess = _guess(data)
+    # On a few lines charset-normalizer guesses wildly ("Café" as UTF-16, "Müller" as Urdu
+    # cp1006); its answer stands only if it is a Latin codepage or the text is not Western.
+    if guess is None or guess[1] not in _LATIN_CODEPAGES:
+        western = _western(data)
+        if western is not None:
+            return western, "cp1252"
     if guess is None or looks_binary(guess[0]):
         raise UnreadableFile(BINARY)
     return guess
