@@ -36,6 +36,12 @@ class _StayOpenMenu(QMenu):
         super().keyPressEvent(event)
 
 
+def shown(text: str) -> str:
+    """`text` for a button or menu entry, which would take a lone '&' as a shortcut mark: "Tax & bills"
+    showed as "Tax _bills"."""
+    return text.replace("&", "&&")
+
+
 def button_text(selected: list[str]) -> str:
     if not selected:
         return NO_DOCUMENTS
@@ -117,7 +123,7 @@ class CollectionPicker(QToolButton):
             if action.isCheckable():
                 name = action.data()
                 action.setChecked(name in self._selected if name else not self._selected)
-        self.setText(button_text(self._selected))
+        self.setText(shown(button_text(self._selected)))
         self.setToolTip("Answers draw on: " + ", ".join(self._selected) if self._selected
                         else "Answers come from the model alone. Choose collections to answer from your documents.")
 
@@ -130,7 +136,7 @@ class CollectionPicker(QToolButton):
         none.triggered.connect(self._choose_none)
         menu.addSeparator()
         for name in self._names:
-            action = menu.addAction(name)
+            action = menu.addAction(shown(name))
             action.setCheckable(True)
             action.setData(name)
             action.triggered.connect(lambda checked, n=name: self._toggle(n, checked))

@@ -104,3 +104,15 @@ def test_with_no_collections_the_menu_says_so(qtbot, core):
     assert picker.names() == [] and picker.text() == NO_DOCUMENTS
     texts = {a.text(): a.isEnabled() for a in picker.menu_.actions() if not a.isSeparator()}
     assert texts == {NO_DOCUMENTS: True, "No collections yet": False, "Manage collections…": True}
+
+
+def test_an_ampersand_in_a_name_is_shown_not_taken_as_a_shortcut(qtbot, core):
+    from PySide6.QtGui import QKeySequence
+
+    _collections, picker = picker_over(qtbot, core, ("Tax & bills", "R&D"))
+    picker.set_selected(["Tax & bills", "R&D"])
+    for action in (picker.action("Tax & bills"), picker.action("R&D")):
+        # iconText is the entry as drawn: a lone '&' vanished from it (and underlined the next letter).
+        assert action.iconText() == action.data() and QKeySequence.mnemonic(action.text()).isEmpty()
+    assert QKeySequence.mnemonic(picker.text()).isEmpty()
+    assert picker.text().replace("&&", "&") == "Documents: R&D, Tax & bills"
