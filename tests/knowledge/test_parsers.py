@@ -233,7 +233,9 @@ def test_text_encodings(tmp_path, encoding):
     assert doc.encoding == expected
 
 
-@pytest.mark.parametrize("note", ["Café", "Müller GmbH", "Total: 5 €", "naïve résumé", "Preis: 12,50 €\nMwSt 19 %"])
+@pytest.mark.parametrize(
+    "note", ["Café", "Müller GmbH", "Total: 5 €", "naïve résumé", "Preis: 12,50 €\nMwSt 19 %"]
+)
 def test_short_windows_1252_notes(tmp_path, note):
     # A few words leave charset-normalizer guessing: it read these as UTF-16, Urdu or DOS codepages.
     doc = parse_bytes(tmp_path, "note.txt", note.encode("cp1252"))
@@ -384,6 +386,13 @@ def test_csv_header_rows_and_lines(tmp_path):
         ("csv_row", "Jürgen | Zürich | 100 €", 3, 3),
         ("csv_row", "Lena | Wien | two lines", 5, 6),
     ]
+
+
+def test_csv_excel_sep_line_names_the_delimiter(tmp_path):
+    # Excel's "sep=" hint line was read as the header, and the real header as a data row.
+    doc = parse_bytes(tmp_path, "export.csv", b"sep=;\r\nName;Note\r\nAnn;a, b\r\nBob;c\r\n")
+    assert doc.header == "Name | Note"
+    assert [(doc.block_text(b), b.line_start) for b in doc.blocks] == [("Ann | a, b", 3), ("Bob | c", 4)]
 
 
 def test_tsv_and_ragged_rows_with_a_huge_field(tmp_path):

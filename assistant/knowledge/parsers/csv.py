@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
@@ -12,6 +13,16 @@ from assistant.knowledge.parsers.text import decode_text
 
 _SNIFF_CHARS = 8192  # the sniffer's regexes are superlinear; a few lines are enough
 _DELIMITERS = ",;\t|"
+# Excel writes (and reads) a first line "sep=;" naming the delimiter; it is not the header.
+_SEP_LINE = re.compile(r"sep=([^\r\n\"])[ \t]*(?:\r\n|\r|\n)", re.I)
+
+
+class _Declared(csv.excel):
+    """Excel's dialect with the delimiter a "sep=" line names."""
+
+    def __init__(self, delimiter: str):
+        super().__init__()
+        self.delimiter = delimiter
 
 
 def _dialect(text: str, tsv: bool) -> type[csv.Dialect] | csv.Dialect:
@@ -37,14 +48,20 @@ def parse_csv(path: Path, data: bytes, limits: ParseLimits, *, tsv: bool = False
     if not text.strip():
         raise UnreadableFile(EMPTY)
     _allow_fields_up_to(len(text) + 1)
-    dialect = _dialect(text, tsv)
+    sep = _SEP_LINE.match(text)
+    if sep:
+        dialect: type[csv.Dialect] | csv.Dialect = _Declared(sep.group(1))
+        text = text[sep.end() :]
+    else:
+        dialect = _dialect(text, tsv)
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     builder = Builder(path, "csv", limits)
     header = None
-    line_end = 0
+    skipped = 1 if sep else 0  # line numbers stay the file's
+    line_end = skipped
     try:
         for row in reader:
-            line_start, line_end = line_end + 1, reader.line_num
+            line_start, line_end = line_end + 1, skipped + reader.line_num
             cells = [one_line(cell) for cell in row]
             if not any(cells):
                 continue
@@ -53,7 +70,9 @@ def parse_csv(path: Path, data: bytes, limits: ParseLimits, *, tsv: bool = False
             else:
                 builder.add(" | ".join(cells), "csv_row", line_start=line_start, line_end=line_end)
     except csv.Error as exc:
-        raise UnreadableFile(f"The CSV file could not be read: {exc} (line {reader.line_num}).") from exc
+        raise UnreadableFile(
+            f"The CSV file could not be read: {exc} (line {skipped + reader.line_num})."
+        ) from exc
     if header is None:
         raise UnreadableFile(EMPTY)
     if not builder.blocks:
