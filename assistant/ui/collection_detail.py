@@ -56,7 +56,10 @@ class CollectionDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 12)
 
-        self.title = QLabel()
+        # Names are the user's words: "<b>" or "&" in one is text, and a long one is elided (its
+        # full width would force the window wider than a small screen).
+        self.title = QElidingLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setObjectName("collectionTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
@@ -93,7 +96,9 @@ class CollectionDetail(QWidget):
         row.addWidget(self.cancel_button)
         self.progress_label = QLabel()
         self.progress_label.setObjectName("progressText")
+        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)  # names the collection it waits for
         self.current_file = QElidingLabel()
+        self.current_file.setTextFormat(Qt.TextFormat.PlainText)
         self.current_file.setObjectName("currentFile")
         self.current_file.setElideMode(Qt.TextElideMode.ElideMiddle)
         box.addLayout(row)
@@ -144,6 +149,7 @@ class CollectionDetail(QWidget):
     # what the page shows ----------------------------------------------------------
     def show_status(self, status: CollectionStatus) -> None:
         self.title.setText(status.name)
+        self.title.setToolTip(status.name)
         self.status_label.setText(status_line(status))
         self._show_sources(status.sources)
         self._show_skipped(status.skipped, status.sources, status.partial)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDir
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtCore import QDir, Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QWidget
+
+# The texts quote names the user chose (a collection, a conversation): as rich text, a "<b>" in one
+# was drawn bold, the tag gone, and the blank line before the explanation collapsed.
 
 
 def confirm(parent: QWidget, title: str, text: str, action: str) -> bool:
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Cancel, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
     ok = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.exec()
@@ -15,7 +19,15 @@ def confirm(parent: QWidget, title: str, text: str, action: str) -> bool:
 
 
 def ask_text(parent: QWidget, title: str, label: str, text: str) -> str | None:
-    value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal, text)
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextValue(text)
+    for child in dialog.findChildren(QLabel):
+        child.setTextFormat(Qt.TextFormat.PlainText)
+    ok = bool(dialog.exec())
+    value = dialog.textValue()
+    dialog.deleteLater()
     return value if ok else None
 
 

@@ -89,6 +89,10 @@ class DocumentsPage(FileDropMixin, QWidget):
         heading.setObjectName("sectionHeading")
         self.list = QListWidget()
         self.list.setObjectName("collectionList")
+        # A long name is elided in the middle, so "· indexing…" after it stays in sight (the panel
+        # has a fixed width; a sideways scroll bar hid the end of the name and the state alike).
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.list.currentItemChanged.connect(lambda *_: self._show_current())
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("newCollectionName")
@@ -104,6 +108,7 @@ class DocumentsPage(FileDropMixin, QWidget):
         row.addWidget(self.create_button)
         self.name_problem = QLabel()
         self.name_problem.setObjectName("nameProblem")
+        self.name_problem.setTextFormat(Qt.TextFormat.PlainText)  # it quotes a name, "<b>" and all
         self.name_problem.setWordWrap(True)
         self.name_problem.hide()
         column.addWidget(heading)
@@ -173,6 +178,7 @@ class DocumentsPage(FileDropMixin, QWidget):
         for name in names:
             item = QListWidgetItem(name)
             item.setData(NAME_ROLE, name)
+            item.setToolTip(name)
             self.list.addItem(item)
         self.list.blockSignals(False)
         if names:

@@ -1,0 +1,70 @@
+"""The documents page as a demanding user drives it: odd names, long names, stopped runs.
+
+Real core, real dialogs, real indexing thread (the page fixture of test_documents_page).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QMessageBox
+
+from tests.ui import test_documents_page
+from tests.ui.dialogs import when_modal
+
+page = test_documents_page.page  # the fixture: a shown page over the test's core, shut down at the end
+
+MARKUP = "Notes & <b>drafts</b>"
+LONG = "Quarterly reports for the northern region sales team and their partners, 2023-24"
+
+
+def create(qtbot, page, name: str) -> None:
+    page.name_edit.setText(name)  # keyClicks types ASCII only
+    qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
+
+
+def test_a_name_with_markup_is_shown_as_typed_in_the_page_and_its_dialogs(qtbot, page):
+    create(qtbot, page, MARKUP)
+    assert page.current() == MARKUP
+    title = page.detail.title
+    assert title.text() == MARKUP and title.textFormat() == Qt.TextFormat.PlainText
+
+    create(qtbot, page, "notes & <B>DRAFTS</B>")  # a clash quotes the name too
+    assert page.name_problem.isVisible() and MARKUP in page.name_problem.text()
+    assert page.name_problem.textFormat() == Qt.TextFormat.PlainText
+
+    asked = []
+
+    def read_rename(dialog):
+        assert isinstance(dialog, QInputDialog)
+        label = next(c for c in dialog.findChildren(QLabel) if MARKUP in c.text())
+        asked.append(label.textFormat())
+        dialog.reject()
+
+    when_modal(qtbot, read_rename)
+    qtbot.mouseClick(page.detail.rename_button, Qt.MouseButton.LeftButton)
+    assert asked == [Qt.TextFormat.PlainText]
+
+    def read_remove(box):
+        assert isinstance(box, QMessageBox) and MARKUP in box.text()
+        asked.append(box.textFormat())
+        box.reject()
+
+    when_modal(qtbot, read_remove)
+    qtbot.mouseClick(page.detail.remove_button, Qt.MouseButton.LeftButton)
+    assert asked[1:] == [Qt.TextFormat.PlainText]
+    assert page.names() == [MARKUP]
+
+
+def test_a_long_name_fits_the_page_and_the_list_without_scrolling_sideways(qtbot, page):
+    assert len(LONG) <= 80
+    create(qtbot, page, "Short")
+    create(qtbot, page, LONG)
+    assert page.current() == LONG and page.detail.title.text() == LONG
+    page.resize(900, 600)
+    QApplication.processEvents()
+    # The title at its full width made the page (and the window) at least ~1,100 px wide.
+    assert page.minimumSizeHint().width() <= 900
+    assert page.width() == 900
+    assert not page.list.horizontalScrollBar().isVisible()
+    item = page.list.findItems(LONG, Qt.MatchFlag.MatchExactly)[0]
+    assert item.toolTip() == LONG and page.detail.title.toolTip() == LONG
