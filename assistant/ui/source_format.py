@@ -13,6 +13,16 @@ PART_NAMES = (("system", "System prompt"), ("history", "Earlier conversation"), 
               ("question", "Question"))
 MARK_STYLE = "background-color:#fde68a; color:#111827;"
 _LINE_BREAK_RE = re.compile(r"(?<!\n)\n(?!\n)")
+# A label wraps only where a line may break. A run with no such place (a contract's signature line
+# of underscores, a long reference) was as wide as the card had to be, and the panel cut every
+# card's right edge off; a zero-width space every so often lets it wrap there.
+_UNBROKEN_RE = re.compile(r"[^\s/-]{30}(?=[^\s/-])")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def breakable(text: str) -> str:
+    """`text` with a zero-width space in any run of 30 characters a line cannot break in."""
+    return _UNBROKEN_RE.sub(lambda m: m.group(0) + ZERO_WIDTH_SPACE, text)
 
 
 def source_place(row: dict) -> str:
@@ -63,10 +73,10 @@ def highlighted_html(text: str, terms: list[str], limit: int | None = None) -> s
     shown = text if limit is None or len(text) <= limit else text[:limit].rstrip() + "…"
     out, cursor = [], 0
     for start, end in term_spans(shown, terms):
-        out.append(html.escape(shown[cursor:start]))
-        out.append(f'<span style="{MARK_STYLE}">{html.escape(shown[start:end])}</span>')
+        out.append(html.escape(breakable(shown[cursor:start])))
+        out.append(f'<span style="{MARK_STYLE}">{html.escape(breakable(shown[start:end]))}</span>')
         cursor = end
-    out.append(html.escape(shown[cursor:]))
+    out.append(html.escape(breakable(shown[cursor:])))
     return "".join(out).replace("\n", "<br>")
 
 

@@ -19,8 +19,8 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QMouseEvent
+from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -36,11 +36,13 @@ from assistant.store.conversations import Message
 from assistant.ui.prompt_dialog import PromptDialog
 from assistant.ui.source_format import (
     abstain_text,
+    breakable,
     check_problem_text,
     evidence_lines,
     highlighted_html,
     panel_summary,
     score_line,
+    source_place,
     source_title,
     timing_line,
 )
@@ -48,6 +50,7 @@ from assistant.ui.source_viewer import SourceViewer
 from assistant.ui.style import use_sheet
 
 EXCERPT_CHARS = 700
+MIN_WIDTH = 300
 NOTHING_SHOWN = "Choose an answer to see the passages it was built from."
 NO_DOCUMENTS = "This answer did not use your documents."
 
@@ -56,6 +59,35 @@ def _label(text: str, name: str, *, wrap: bool = False) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(wrap)
     return label
+
+
+class _ElidedLabel(QLabel):
+    """One line that fits any width: too long, its name is drawn with '…' in the middle and `keep`
+    (the page or lines) stays whole; text() and the tooltip keep it all. A plain QLabel asks for its
+    whole width, so one long file name made every card wider than the panel, and the panel cut all
+    their right edges off."""
+
+    def __init__(self, text: str, keep: str = ""):
+        super().__init__(text)
+        self._keep = keep if text.endswith(keep) else ""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        metrics = self.fontMetrics()
+        width = metrics.horizontalAdvance("…") * 6 + metrics.horizontalAdvance(self._keep)
+        return QSize(width, super().minimumSizeHint().height())
+
+    def shown_text(self) -> str:
+        text, width, metrics = self.text(), self.contentsRect().width(), self.fontMetrics()
+        if metrics.horizontalAdvance(text) <= width:
+            return text
+        name = text[:len(text) - len(self._keep)]
+        room = max(0, width - metrics.horizontalAdvance(self._keep))
+        return metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, room) + self._keep
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()), self.palette(),
+                                  self.isEnabled(), self.shown_text(), QPalette.ColorRole.WindowText)
 
 
 class SourceCard(QFrame):
@@ -74,7 +106,9 @@ class SourceCard(QFrame):
         top = QHBoxLayout()
         top.setSpacing(6)
         top.addWidget(_label(f"#{self.rank}", "sourceRank"))
-        self.title = _label(source_title(row), "sourceTitle")
+        place = source_place(row)
+        self.title = _ElidedLabel(source_title(row), f" · {place}" if place else "")
+        self.title.setObjectName("sourceTitle")
         self.title.setToolTip(row.get("path") or "")
         top.addWidget(self.title, 1)
         self.badge_labels: list[QLabel] = []
@@ -101,7 +135,7 @@ class SourceCard(QFrame):
         shown = evidence_lines(row)
         self.evidence = _label("", "sourceEvidence", wrap=True)
         self.evidence.setTextFormat(Qt.TextFormat.RichText)
-        self.evidence.setText("<b>Shown to the model:</b> " + " … ".join(html.escape(t) for t in shown))
+        self.evidence.setText("<b>Shown to the model:</b> " + " … ".join(html.escape(breakable(t)) for t in shown))
         self.evidence.setToolTip("The sentences of this passage that best match the question: the model reads "
                                  "these, not the whole passage.")
         self.evidence.setVisible(bool(shown))
@@ -163,7 +197,7 @@ class SourcesPanel(QWidget):
         self.setObjectName("sourcesPanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         use_sheet(self, "sources")
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(MIN_WIDTH)
         # Replaced in tests: launching the desktop's viewer is not something a test does.
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self._message: Message | None = None
@@ -251,6 +285,19 @@ class SourcesPanel(QWidget):
             card.system_clicked.connect(self._system_rank)
             self._list_layout.insertWidget(self._list_layout.count() - 1, card)
             self._cards.append(card)
+        self._fit_cards()
+
+    def _fit_cards(self) -> None:
+        """At least as wide as the widest card needs: the list does not scroll sideways, so a
+        narrower panel cut the cards' right edges (badges, the ends of lines) off."""
+        needed = 0
+        for card in self._cards:
+            card.ensurePolished()
+            needed = max(needed, card.minimumSizeHint().width())
+        margins = self.layout().contentsMargins()
+        chrome = (margins.left() + margins.right() + self._list_layout.contentsMargins().right()
+                  + self.scroll.verticalScrollBar().sizeHint().width() + 2 * self.scroll.frameWidth())
+        self.setMinimumWidth(max(MIN_WIDTH, needed + chrome if needed else 0))
 
     def follow(self, chat_view, load_message: Callable[[int], Message | None]) -> None:
         """Show the answer the user clicks in `chat_view` (a ChatView), and select the source of a
