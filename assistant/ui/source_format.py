@@ -118,6 +118,8 @@ def abstain_text(details: dict | None) -> str:
     reason = details.get("abstain_reason") or ""
     if kind == "retrieval":
         return f"No answer: the model was not asked, because no source is good enough. {reason}".strip()
+    if kind == "model" and only_checked(details):
+        return f"No answer: the yes/no check held it back, so the model was not asked. {reason}".strip()
     if kind == "model":
         return f"No answer: the model could not find it in the sources. {reason}".strip()
     return f"No answer. {reason}".strip()
@@ -136,13 +138,37 @@ def prompt_parts(details: dict | None) -> list[tuple[str, int]]:
     return [(label, int(recorded[key])) for key, label in PART_NAMES if recorded.get(key) is not None]
 
 
+def only_checked(details: dict | None) -> bool:
+    """True when the yes/no check held the answer back: the numbered passages went to the check,
+    and no prompt went to the model."""
+    details = details or {}
+    return details.get("abstained") == "model" and not details.get("prompt")
+
+
+def no_prompt_reason(message: Message) -> str:
+    """Why an answer has no prompt to show ('' when it has one)."""
+    details = message.details or {}
+    if details.get("prompt"):
+        return ""
+    if details.get("abstained") == "retrieval":
+        return "The model was not asked: no passage was good enough."
+    if only_checked(details):
+        return "The model was not asked to answer: only the yes/no check read the passages."
+    if message.status == "streaming":
+        return "The answer is still being written."
+    if message.status in ("stopped", "error"):
+        return "The answer ended before the model reported its prompt."
+    return "Only answers from your documents keep their prompt."
+
+
 def panel_summary(message: Message) -> str:
     rows = message.sources or []
     used = sum(1 for r in rows if r.get("in_prompt"))
     cited = sum(1 for r in rows if r.get("cited"))
     if not rows:
         return "This answer used no documents."
-    summary = f"{len(rows)} passages retrieved · {used} in the prompt · {cited} cited"
+    where = "read by the check" if only_checked(message.details) else "in the prompt"
+    summary = f"{len(rows)} passages retrieved · {used} {where} · {cited} cited"
     restated = (message.details or {}).get("restated")
     if restated:
         summary += f"\nThe first answer only repeated the question (“{restated.strip()}”), so the model was asked again."

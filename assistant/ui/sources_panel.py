@@ -40,6 +40,8 @@ from assistant.ui.source_format import (
     check_problem_text,
     evidence_lines,
     highlighted_html,
+    no_prompt_reason,
+    only_checked,
     panel_summary,
     score_line,
     source_place,
@@ -97,7 +99,7 @@ class SourceCard(QFrame):
     open_clicked = Signal(int)
     system_clicked = Signal(int)
 
-    def __init__(self, row: dict, terms: list[str], parent: QWidget | None = None):
+    def __init__(self, row: dict, terms: list[str], parent: QWidget | None = None, *, checked_only: bool = False):
         super().__init__(parent)
         self.row = row
         self.rank = int(row.get("rank") or 0)
@@ -112,7 +114,13 @@ class SourceCard(QFrame):
         self.title.setToolTip(row.get("path") or "")
         top.addWidget(self.title, 1)
         self.badge_labels: list[QLabel] = []
-        if row.get("in_prompt"):
+        # Held back by the yes/no check, the numbered passages were read by the check alone: there
+        # is no prompt for "in prompt" to point at.
+        if row.get("in_prompt") and checked_only:
+            self._badge(top, f"[{row.get('number')}] read by the check", "badgeInPrompt",
+                        "The yes/no check read this passage under this number; the model was not asked to "
+                        "answer.")
+        elif row.get("in_prompt"):
             self._badge(top, f"[{row.get('number')}] in prompt", "badgeInPrompt",
                         "This passage went into the prompt under this number.")
         else:
@@ -135,8 +143,9 @@ class SourceCard(QFrame):
         shown = evidence_lines(row)
         self.evidence = _label("", "sourceEvidence", wrap=True)
         self.evidence.setTextFormat(Qt.TextFormat.RichText)
-        self.evidence.setText("<b>Shown to the model:</b> " + " … ".join(html.escape(breakable(t)) for t in shown))
-        self.evidence.setToolTip("The sentences of this passage that best match the question: the model reads "
+        reader = "the check" if checked_only else "the model"
+        self.evidence.setText(f"<b>Shown to {reader}:</b> " + " … ".join(html.escape(breakable(t)) for t in shown))
+        self.evidence.setToolTip(f"The sentences of this passage that best match the question: {reader} reads "
                                  "these, not the whole passage.")
         self.evidence.setVisible(bool(shown))
         layout.addWidget(self.evidence)
@@ -273,13 +282,14 @@ class SourcesPanel(QWidget):
         self.timings.setText(timing)
         self.timings.setVisible(bool(timing))
         self.prompt_button.setEnabled(bool(details.get("prompt")))
-        self.prompt_button.setToolTip("" if details.get("prompt") else "The model was not asked for this answer.")
+        self.prompt_button.setToolTip(no_prompt_reason(message) if message else "")
         self.prompt_button.setVisible(message is not None)
         self.empty.setText(NOTHING_SHOWN if message is None else NO_DOCUMENTS)
         self.empty.setVisible(not rows)
         terms = question_terms(self._question)
+        checked_only = only_checked(details)
         for row in rows:
-            card = SourceCard(row, terms)
+            card = SourceCard(row, terms, checked_only=checked_only)
             card.clicked.connect(self.select_rank)
             card.open_clicked.connect(self._open_rank)
             card.system_clicked.connect(self._system_rank)

@@ -144,7 +144,7 @@ def test_an_abstained_answer_says_why(panel, answered):
     # The model's own abstention reads differently.
     said = Message(id=0, conversation_id=0, role="assistant", content="I could not find it.", status="complete",
                    details={"abstained": "model", "abstain_reason": "The model said the sources do not contain "
-                            "the answer.", "question": "q?"}, sources=[])
+                            "the answer.", "question": "q?", "prompt": "Question: q?"}, sources=[])
     panel.show_message(said)
     assert panel.abstain_label.text().startswith("No answer: the model could not find it in the sources.")
     assert panel.empty.isVisible() and panel.empty.text() == NO_DOCUMENTS

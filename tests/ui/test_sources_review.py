@@ -116,3 +116,40 @@ def test_a_long_file_name_or_an_unbroken_line_does_not_cut_the_cards_off(qtbot, 
     signed = next(c for c in panel.cards() if SIGNATURE in c.row["text"])
     assert signed.excerpt.minimumSizeHint().width() < 300
     panel.shutdown()
+
+
+def test_an_answer_the_check_held_back_says_the_check_read_the_passages(panel, review):
+    """It said '[1] in prompt' and 'the model could not find it', beside a Show prompt button whose
+    tip said the model was not asked: the numbered passages went to the yes/no check alone."""
+    message = review.held_back
+    assert message.details["abstained"] == "model" and "prompt" not in message.details
+    panel.show_message(message)
+    read = [c for c in panel.cards() if c.row["in_prompt"]]
+    assert read
+    for card in read:
+        assert card.badges() == [f"[{card.row['number']}] read by the check"]
+        if not card.evidence.isHidden():
+            assert card.evidence.text().startswith("<b>Shown to the check:</b>")
+    assert " read by the check · 0 cited" in panel.summary.text()
+    assert panel.abstain_label.text().startswith("No answer: the yes/no check held it back, so the model was not "
+                                                 "asked. Asked whether these passages answer the question")
+    assert not panel.prompt_button.isEnabled()
+    assert "only the yes/no check read the passages" in panel.prompt_button.toolTip()
+
+    panel.show_message(review.answered)  # answered: the same passages are in the prompt
+    assert all(c.badges()[0] == f"[{c.row['number']}] in prompt" for c in panel.cards() if c.row["in_prompt"])
+
+
+def test_the_prompt_button_says_truly_why_there_is_no_prompt(panel, review):
+    """Its tip said 'The model was not asked for this answer' under a plain chat answer and under an
+    answer stopped midway, both of which the model wrote."""
+    assert review.stopped.status == "stopped" and review.stopped.content
+    panel.show_message(review.stopped)
+    assert not panel.prompt_button.isEnabled()
+    assert panel.prompt_button.toolTip() == "The answer ended before the model reported its prompt."
+    panel.show_message(review.chat)
+    assert review.chat.content and not review.chat.sources
+    assert not panel.prompt_button.isEnabled()
+    assert panel.prompt_button.toolTip() == "Only answers from your documents keep their prompt."
+    panel.show_message(review.answered)
+    assert panel.prompt_button.isEnabled() and panel.prompt_button.toolTip() == ""
