@@ -66,10 +66,13 @@ def evidence_lines(row: dict) -> list[str]:
     return [" ".join(text[a:b].split()) for a, b in row.get("evidence") or [] if 0 <= a < b <= len(text)]
 
 
-def highlighted_html(text: str, terms: list[str], limit: int | None = None) -> str:
+def highlighted_html(text: str, terms: list[str], limit: int | None = None, *, join_lines: bool = True) -> str:
     """`text` as escaped rich text with the question's terms marked; cut at `limit` characters.
-    Line breaks inside a paragraph (a PDF's lines) become spaces, so the excerpt wraps evenly."""
-    text = _LINE_BREAK_RE.sub(" ", text)
+    With `join_lines` (a PDF's text: its lines are where the page ran out), line breaks inside a
+    paragraph become spaces, so the excerpt wraps evenly. Elsewhere a line break means something:
+    joined, a CSV's header ran into its first row and a list's items into one another."""
+    if join_lines:
+        text = _LINE_BREAK_RE.sub(" ", text)
     shown = text if limit is None or len(text) <= limit else text[:limit].rstrip() + "…"
     out, cursor = [], 0
     for start, end in term_spans(shown, terms):

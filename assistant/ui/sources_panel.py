@@ -138,7 +138,8 @@ class SourceCard(QFrame):
         layout.addWidget(self.scores)
         self.excerpt = _label("", "sourceExcerpt", wrap=True)
         self.excerpt.setTextFormat(Qt.TextFormat.RichText)
-        self.excerpt.setText(highlighted_html(row.get("text") or "", terms, EXCERPT_CHARS))
+        self.excerpt.setText(highlighted_html(row.get("text") or "", terms, EXCERPT_CHARS,
+                                              join_lines=bool(row.get("page"))))
         layout.addWidget(self.excerpt)
         shown = evidence_lines(row)
         self.evidence = _label("", "sourceEvidence", wrap=True)

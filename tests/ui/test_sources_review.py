@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from assistant.answer import ask_documents
@@ -153,3 +154,20 @@ def test_the_prompt_button_says_truly_why_there_is_no_prompt(panel, review):
     assert panel.prompt_button.toolTip() == "Only answers from your documents keep their prompt."
     panel.show_message(review.answered)
     assert panel.prompt_button.isEnabled() and panel.prompt_button.toolTip() == ""
+
+
+def test_a_csv_passage_keeps_its_header_and_rows_apart(panel, review):
+    """The excerpt joined every single line break (meant for a PDF's lines), so a CSV's header ran
+    into its first row: 'role | rate partner | 450'."""
+    panel.show_message(review.answered)
+    card = next(c for c in panel.cards() if c.row["path"].endswith("rates.csv"))
+    assert card.row["text"].startswith("role | rate\npartner | 450")
+    doc = QTextDocument()
+    doc.setHtml(card.excerpt.text())
+    lines = doc.toPlainText().replace("\u2028", "\n").splitlines()
+    assert lines[:2] == ["role | rate", "partner | 450"]
+    # A PDF's lines still wrap as one paragraph.
+    pdf = next(c for c in panel.cards() if c.row["page"])
+    assert "evening\nuntil" in pdf.row["text"]
+    doc.setHtml(pdf.excerpt.text())
+    assert "evening until seven" in doc.toPlainText()
