@@ -266,6 +266,79 @@ def docx_with_wrapped_text() -> bytes:
     return buffer.getvalue()
 
 
+_CLAUSES_XML = (
+    f"<w:numbering {_W}>"
+    # Clauses: "1." on Heading 1, "1.1" on Heading 2, "(a)" below; a lawyer's outline.
+    '<w:abstractNum w:abstractNumId="10">'
+    '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading1"/>'
+    '<w:lvlText w:val="%1."/></w:lvl>'
+    '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading2"/>'
+    '<w:lvlText w:val="%1.%2"/></w:lvl>'
+    '<w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%3)"/></w:lvl>'
+    "</w:abstractNum>"
+    # Schedules: "Schedule II", then items "iii." that a second list restarts at 1.
+    '<w:abstractNum w:abstractNumId="11">'
+    '<w:lvl w:ilvl="0"><w:start w:val="2"/><w:numFmt w:val="upperRoman"/><w:lvlText w:val="Schedule %1"/></w:lvl>'
+    '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerRoman"/><w:lvlText w:val="%2."/></w:lvl>'
+    "</w:abstractNum>"
+    '<w:abstractNum w:abstractNumId="12">'
+    '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="\uf0b7"/></w:lvl>'
+    "</w:abstractNum>"
+    '<w:num w:numId="1"><w:abstractNumId w:val="10"/></w:num>'
+    '<w:num w:numId="2"><w:abstractNumId w:val="11"/></w:num>'
+    '<w:num w:numId="3"><w:abstractNumId w:val="11"/>'
+    '<w:lvlOverride w:ilvl="1"><w:startOverride w:val="1"/></w:lvlOverride></w:num>'
+    '<w:num w:numId="4"><w:abstractNumId w:val="12"/></w:num>'
+    "</w:numbering>"
+)
+
+
+def docx_with_numbered_clauses() -> bytes:
+    """Word's automatic list numbers: tied to heading styles, nested, restarted, and bullets."""
+    document = docx.Document()
+    numbering = next(
+        rel.target_part for rel in document.part.rels.values() if rel.reltype == RELATIONSHIP_TYPE.NUMBERING
+    )
+    numbering._element = docx.oxml.parse_xml(_CLAUSES_XML)
+    for style_id in ("Heading1", "Heading2"):
+        ppr = document.styles.element.get_by_id(style_id).get_or_add_pPr()
+        ppr.append(docx.oxml.parse_xml(f'<w:numPr {_W}><w:numId w:val="1"/></w:numPr>'))
+
+    def listed(text: str, num_id: int, ilvl: int, style: str | None = None) -> None:
+        paragraph = document.add_paragraph(text, style=style)
+        paragraph._p.get_or_add_pPr().append(
+            docx.oxml.parse_xml(
+                f'<w:numPr {_W}><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>'
+            )
+        )
+
+    document.add_heading("Definitions", level=1)
+    document.add_heading("Interpretation", level=2)
+    listed("the Premises;", 1, 2)
+    listed("the Term.", 1, 2)
+    document.add_heading("Rent", level=1)
+    document.add_heading("Payment", level=2)
+    listed("monthly in advance;", 1, 2)
+    document.add_heading("Review", level=2)
+    listed("Fixtures", 2, 0)
+    listed("carpets", 2, 1)
+    listed("blinds", 2, 1)
+    listed("", 2, 1)  # an empty item still takes its number
+    listed("lamps", 2, 1)
+    listed("curtains", 3, 1)
+    listed("A bullet point.", 4, 0)
+    table = document.add_table(rows=1, cols=2)
+    listed_cell = table.rows[0].cells[0].paragraphs[0]
+    listed_cell.text = "payable on demand"
+    listed_cell._p.get_or_add_pPr().append(
+        docx.oxml.parse_xml(f'<w:numPr {_W}><w:ilvl w:val="2"/><w:numId w:val="1"/></w:numPr>')
+    )
+    table.rows[0].cells[1].text = "Interest"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def zip_bytes(entries: dict[str, bytes], *, level: int = 9) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:

@@ -183,6 +183,29 @@ def test_docx_text_in_wrappers_revisions_notes_and_headers(tmp_path):
     assert "(continued)" not in doc.text  # the notes' continuation notice is not a note
 
 
+def test_docx_automatic_list_numbers_are_text(tmp_path):
+    # Word draws these numbers but never stores them: "what does clause 2.2 say?" found nothing.
+    doc = parse_bytes(tmp_path, "lease.docx", corpus.docx_with_numbered_clauses())
+    assert [(k, t) for k, t, _ in outline(doc)] == [
+        ("heading", "1. Definitions"),
+        ("heading", "1.1 Interpretation"),
+        ("paragraph", "(a) the Premises;"),
+        ("paragraph", "(b) the Term."),
+        ("heading", "2. Rent"),
+        ("heading", "2.1 Payment"),
+        ("paragraph", "(a) monthly in advance;"),
+        ("heading", "2.2 Review"),
+        ("paragraph", "Schedule II Fixtures"),
+        ("paragraph", "i. carpets"),
+        ("paragraph", "ii. blinds"),
+        ("paragraph", "iv. lamps"),  # the empty item took iii.
+        ("paragraph", "i. curtains"),  # a list restarting the level
+        ("paragraph", "A bullet point."),
+        ("table_row", "(a) payable on demand | Interest"),
+    ]
+    assert doc.blocks[3].heading_path == ("1. Definitions", "1.1 Interpretation")
+
+
 def test_docx_broken_notes_parts_keep_the_body(tmp_path):
     with zipfile.ZipFile(io.BytesIO(docx_with_wrapped_text())) as source:
         parts = {name: source.read(name) for name in source.namelist()}

@@ -19,6 +19,7 @@ from docx.oxml.parser import parse_xml
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
 from assistant.knowledge.parsers.common import MB, Builder, ParseLimits, human_size, one_line
+from assistant.knowledge.parsers.docx_numbering import Numbering
 
 NOT_DOCX = "The DOCX is damaged or not really a Word document."
 OLD_OR_ENCRYPTED = "The DOCX is password-protected or in the old .doc format; save it as a plain .docx."
@@ -183,13 +184,22 @@ def _body_items(parent):
             yield from _body_items(child)
 
 
-def _rows(tbl):
+def _numbered_text(p, numbering: Numbering | None) -> str:
+    """The paragraph's text after the list number Word shows before it, if any."""
+    text = _paragraph_text(p)
+    number = numbering.label(p) if numbering is not None else ""  # counted even when blank, as Word does
+    return f"{number} {text}" if number and one_line(text) else text
+
+
+def _rows(tbl, numbering: Numbering | None):
     """Each row's cells as one line of text; nested tables are flattened into their cell."""
     for tr in tbl.iter(_TR):
         if _owning_table(tr) is not tbl:
             continue
         cells = [
-            one_line(" ".join(_paragraph_text(p) for p in tc.iter(_P) if _is_read(p, tc, {_FALLBACK})))
+            one_line(
+                " ".join(_numbered_text(p, numbering) for p in tc.iter(_P) if _is_read(p, tc, {_FALLBACK}))
+            )
             for tc in tr.iter(_TC)
             if _owning_row(tc) is tr
         ]
@@ -221,7 +231,7 @@ def parse_docx(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
     if document.element.tag != qn("w:document") or body is None:
         raise UnreadableFile(NOT_DOCX)
     builder = Builder(path, "docx", limits)
-    for kind, level, text in _blocks(body, _heading_styles(document)):
+    for kind, level, text in _blocks(body, _heading_styles(document), Numbering(document)):
         if kind == "heading":
             builder.heading(level, text)
         else:
@@ -236,14 +246,14 @@ def parse_docx(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
     return builder.build(metadata={"title": title} if (title := _title(document)) else {})
 
 
-def _blocks(container, levels: dict[str, int]):
+def _blocks(container, levels: dict[str, int], numbering: Numbering | None = None):
     """(kind, heading level or None, text) for each paragraph and table row, in order."""
     for item in _body_items(container):
         if item.tag == _TBL:
-            for row in _rows(item):
+            for row in _rows(item, numbering):
                 yield "table_row", None, row
             continue
-        text = _paragraph_text(item)
+        text = _numbered_text(item, numbering)
         level = _outline_level(item)
         if level is None:
             level = levels.get(_style_id(item))
