@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 from assistant.store.conversations import Conversations, Message
@@ -15,11 +16,35 @@ def _source_line(row: dict) -> str:
         end = row.get("page_end")
         where += f", page {row['page']}" if end in (None, row["page"]) else f", pages {row['page']}-{end}"
     elif row.get("line_start"):
-        where += f", lines {row['line_start']}-{row.get('line_end') or row['line_start']}"
+        end = row.get("line_end")
+        where += f", line {row['line_start']}" if end in (None, row["line_start"]) else \
+            f", lines {row['line_start']}-{end}"
     if row.get("heading"):
         where += f" ({row['heading']})"
     cited = " (cited)" if row.get("cited") else ""
-    return f"- [{row.get('number')}] {where}{cited}"
+    # The sentences the model read, quoted: a reader of the file checks the answer against them.
+    text = row.get("text") or ""
+    quotes = [" ".join(text[a:b].split()) for a, b in row.get("evidence") or [] if 0 <= a < b <= len(text)]
+    return "\n".join([f"- [{row.get('number')}] {where}{cited}", *(f"  > {q}" for q in quotes if q)])
+
+
+def _started(stamp: str | None) -> str:
+    """The store's UTC time as the reader's local time (UTC unmarked read as an hour or more off)."""
+    try:
+        return datetime.fromisoformat(stamp or "").astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(stamp or "")[:16].replace("T", " ")
+
+
+def _abstained(message: Message) -> tuple[str, str]:
+    """(why there is no answer, or ''; what the numbered passages were for)."""
+    details = message.details or {}
+    kind, reason = details.get("abstained"), details.get("abstain_reason") or ""
+    if kind == "model" and not details.get("prompt"):
+        return f"No answer: the yes/no check held it back. {reason}".strip(), "Passages the check read:"
+    if kind:
+        return f"No answer. {reason}".strip(), "Sources:"
+    return "", "Sources:"
 
 
 def _answer_note(message: Message) -> str:
@@ -40,18 +65,21 @@ def conversation_markdown(store: Conversations, conversation_id: int) -> str:
     if conversation is None:
         raise KeyError(f"no conversation {conversation_id}")
     lines = [f"# {conversation['title'] or 'Untitled'}", "",
-             f"_Exported from Assistant. Started {str(conversation.get('created_at') or '')[:16].replace('T', ' ')}._",
+             f"_Exported from Assistant. Started {_started(conversation.get('created_at'))}._",
              ""]
     for message in store.messages(conversation_id):
         if message.role == "user":
             lines += ["## You", "", message.content.strip(), ""]
         elif message.role == "assistant":
+            why, heading = _abstained(message)
             lines += ["## Assistant", "", message.content.strip() or "_(no text)_", "",
                       f"_{_answer_note(message)}_", ""]
+            if why:
+                lines += [f"_{why}_", ""]
             prompt_sources = sorted((r for r in message.sources or [] if r.get("in_prompt")),
                                     key=lambda r: r.get("number") or 0)
             if prompt_sources:
-                lines += ["Sources:", "", *(_source_line(r) for r in prompt_sources), ""]
+                lines += [heading, "", *(_source_line(r) for r in prompt_sources), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

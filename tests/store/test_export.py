@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import time
+
+import pytest
+
 from assistant.store.conversations import Conversations
 from assistant.store.db import open_database
 from assistant.store.export import conversation_markdown, export_conversation, export_filename
@@ -44,3 +49,51 @@ def test_file_names_are_safe():
     assert export_filename("  ") == "conversation.md"
     assert export_filename(None) == "conversation.md"
     assert len(export_filename("x" * 300)) == 83
+
+
+@pytest.fixture
+def new_york():
+    """The process's local time zone is New York for the test (time.tzset reads TZ)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_an_export_says_when_in_local_time_where_each_quote_is_and_why_an_answer_was_held_back(tmp_path, new_york):
+    """The export showed the store's UTC time unmarked, 'lines 3-3' for one line, no quote of what the
+    model read, and for an answer held back nothing but 'I could not find this': not why, and the
+    passages the check read were listed as its sources."""
+    store = Conversations(open_database(tmp_path / "a.db"))
+    cid = store.create("Notice")
+    store.db.conn.execute("UPDATE conversations SET created_at = '2024-01-15T20:30:00.000+00:00' WHERE id = ?", [cid])
+    text = "Kündigung\n\nThe notice period is three\nmonths. Rent is due monthly."
+    row = {"path": "/docs/Mietvertrag §5.txt", "line_start": 3, "line_end": 3, "in_prompt": True, "number": 1,
+           "cited": True, "rank": 1, "text": text, "evidence": [[text.index("The"), text.index(" Rent")]]}
+    store.add_message(cid, "user", "What is the notice period?")
+    store.add_message(cid, "assistant", "Three months [1].", model="qwen", sources=[row],
+                      details={"abstained": None, "prompt": "…"})
+    store.add_message(cid, "user", "And in 1998?")
+    store.add_message(cid, "assistant", "I could not find this in your documents.", model="qwen",
+                      sources=[{**row, "in_prompt": False, "number": None, "cited": False, "evidence": []}],
+                      details={"abstained": "retrieval", "abstain_reason": "The retrieved passages never mention 1998."})
+    store.add_message(cid, "user", "And the rent?")
+    store.add_message(cid, "assistant", "I could not find this in your documents.", model="qwen",
+                      sources=[{**row, "cited": False}],
+                      details={"abstained": "model", "abstain_reason": "Asked whether these passages answer the "
+                               "question, the model said no (yes 0.12, threshold 0.30)."})
+
+    out = conversation_markdown(store, cid)
+    assert "Started 2024-01-15 15:30." in out
+    assert "- [1] Mietvertrag §5.txt, line 3 (cited)\n  > The notice period is three months.\n" in out
+    assert "_No answer. The retrieved passages never mention 1998._" in out
+    held = out[out.index("And the rent?"):]
+    assert "_No answer: the yes/no check held it back. Asked whether these passages answer the question, the " \
+           "model said no (yes 0.12, threshold 0.30)._" in held
+    assert "Passages the check read:\n\n- [1] Mietvertrag §5.txt, line 3\n" in held
+    assert "Sources:" not in held
