@@ -32,6 +32,7 @@ from assistant.ui.style import colour
 PATH_ROLE = Qt.ItemDataRole.UserRole
 REINDEX_TIP = "Read the sources again: new and changed files are indexed, removed ones forgotten."
 BUSY_TIP = "Cancel the indexing first."
+UNFINISHED = "Indexing has not finished: only the files counted here can be searched. Choose Re-index for the rest."
 
 def _heading(text: str) -> QLabel:
     label = QLabel(text)
@@ -147,10 +148,15 @@ class CollectionDetail(QWidget):
             label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
     # what the page shows ----------------------------------------------------------
-    def show_status(self, status: CollectionStatus) -> None:
+    def show_status(self, status: CollectionStatus, busy: bool = False) -> None:
         self.title.setText(status.name)
         self.title.setToolTip(status.name)
-        self.status_label.setText(status_line(status))
+        line = status_line(status)
+        if status.last_indexed_at is None and status.files and not busy:
+            # A first run that was cancelled or failed: its counts are how far it got, not what the
+            # folders hold, and after a restart nothing else says so.
+            line += "\n" + UNFINISHED
+        self.status_label.setText(line)
         self._show_sources(status.sources)
         self._show_skipped(status.skipped, status.sources, status.partial)
 

@@ -207,8 +207,8 @@ class DocumentsPage(FileDropMixin, QWidget):
         self.stack.setCurrentWidget(self.detail)
         if self.detail.title.text() != name:
             self.banner.dismiss()
-        self.detail.show_status(self.collections.status(name))
         busy = self.queue.is_busy(name)
+        self.detail.show_status(self.collections.status(name), busy)
         self.detail.set_busy(busy)
         self.detail.cancel_button.setEnabled(name not in self._cancelling)
         if name in self._notes:

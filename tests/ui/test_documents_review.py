@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QMessageBox
 
 from tests.ui import test_documents_page
 from tests.ui.dialogs import when_modal
+from tests.ui.test_documents_page import INDEX_TIMEOUT_MS, index_and_wait
 
 page = test_documents_page.page  # the fixture: a shown page over the test's core, shut down at the end
 
@@ -68,3 +69,44 @@ def test_a_long_name_fits_the_page_and_the_list_without_scrolling_sideways(qtbot
     assert not page.list.horizontalScrollBar().isVisible()
     item = page.list.findItems(LONG, Qt.MatchFlag.MatchExactly)[0]
     assert item.toolTip() == LONG and page.detail.title.toolTip() == LONG
+
+
+def test_a_first_run_cancelled_says_after_a_restart_that_it_did_not_finish(qtbot, page, core, tmp_path):
+    from assistant.ui.documents_page import DocumentsPage
+    from tests.knowledge.helpers import write_corpus
+
+    folder = tmp_path / "big"
+    files = write_corpus(folder, files=60, paragraphs=12, seed=5)
+    create(qtbot, page, "Big")
+
+    def cancel_once_some_are_stored(name, event):
+        if event.phase == "indexing" and event.chunks and "Big" not in page._cancelling:
+            page.cancel("Big")
+
+    page.queue.progress.connect(cancel_once_some_are_stored)
+    with qtbot.waitSignal(page.indexing_finished, timeout=INDEX_TIMEOUT_MS) as blocker:
+        page.add_paths([folder])
+    page.queue.progress.disconnect(cancel_once_some_are_stored)
+    indexed = blocker.args[0].report.indexed
+    assert blocker.args[0].cancelled and 0 < indexed < len(files)
+    assert page.shutdown(timeout=30)
+
+    again = DocumentsPage(core)  # the next start: the banner of the cancelled run is gone
+    qtbot.addWidget(again)
+    try:
+        again.show()
+        assert again.resume_interrupted() == []  # the user stopped it: not resumed on its own
+        assert again.current() == "Big" and again.banner.text == ""
+        line = again.detail.status_label.text()
+        assert line.startswith(f"{indexed} files: {indexed} indexed") and "has not finished" in line
+
+        # While it runs, the progress box speaks; once done, the warning goes.
+        def reindex():
+            again.reindex()
+            assert "has not finished" not in again.detail.status_label.text()
+
+        index_and_wait(qtbot, again, reindex)
+        line = again.detail.status_label.text()
+        assert line.startswith(f"{len(files)} files: {len(files)} indexed") and "has not finished" not in line
+    finally:
+        assert again.shutdown(timeout=30)
