@@ -282,6 +282,17 @@ def test_text_paragraphs_and_line_numbers(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("name", ["report.txt", "report.md", "report.rst"])
+def test_form_feeds_do_not_add_lines(tmp_path, name):
+    # A printed report's page breaks (and a vertical tab) sit inside a line in every editor; read as
+    # line breaks, a block held more lines than it spans and its chunks could not name their own lines.
+    doc = parse_bytes(tmp_path, name, b"Page one ends here\n\x0cPage two starts\nmore\n\x0c\nLast\x0bline\n")
+    assert [(doc.block_text(b), b.line_start, b.line_end) for b in doc.blocks] == [
+        ("Page one ends here\n Page two starts\nmore", 1, 3),
+        ("Last line", 5, 5),
+    ]
+
+
 def test_markdown_headings_code_and_lines(tmp_path):
     doc = parse_bytes(tmp_path, "guide.md", MARKDOWN.encode("utf-8-sig"))
     guide, install, setext = ("Guide",), ("Guide", "Install"), ("Guide", "Setext title")

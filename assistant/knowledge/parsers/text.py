@@ -136,8 +136,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines as editors number them: \\r\\n, \\r and \\n end a line; nothing else does."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """Lines as editors number them: \\r\\n, \\r and \\n end a line; nothing else does.
+
+    A form feed or vertical tab, which editors show inside a line, becomes a space: clean()
+    would make it a line break, and the block would hold one more line than it spans.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\f" in text or "\v" in text:
+        text = text.replace("\f", " ").replace("\v", " ")
+    return text.split("\n")
 
 
 def paragraphs(lines: list[str]) -> Iterator[tuple[int, int]]:
