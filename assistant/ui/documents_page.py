@@ -167,7 +167,10 @@ class DocumentsPage(FileDropMixin, QWidget):
     # showing -------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
+        before = self.names()
         self.refresh()  # the CLI may have changed collections meanwhile
+        if self.names() != before:
+            self.collections_changed.emit()  # or the chat's picker would go on offering the old ones
 
     @_guarded
     def refresh(self, select: str | None = None) -> None:

@@ -110,3 +110,27 @@ def test_a_first_run_cancelled_says_after_a_restart_that_it_did_not_finish(qtbot
         assert line.startswith(f"{len(files)} files: {len(files)} indexed") and "has not finished" not in line
     finally:
         assert again.shutdown(timeout=30)
+
+
+def test_collections_changed_elsewhere_reach_the_picker_when_the_page_is_shown(qtbot, page, core):
+    from assistant.knowledge.collections import Collections
+    from assistant.ui.collection_picker import CollectionPicker
+
+    picker = CollectionPicker(core)
+    qtbot.addWidget(picker)
+    page.collections_changed.connect(picker.refresh)
+    create(qtbot, page, "Office")
+    assert picker.names() == ["Office"]
+
+    page.hide()
+    cli = Collections(core.db)  # what `assistant index --collection ...` does meanwhile
+    cli.create("Invoices")
+    cli.rename("Office", "Office 2024")
+    with qtbot.waitSignal(page.collections_changed):
+        page.show()
+    assert page.names() == ["Invoices", "Office 2024"]
+    assert picker.names() == ["Invoices", "Office 2024"]
+
+    page.hide()
+    with qtbot.assertNotEmitted(page.collections_changed):
+        page.show()  # nothing changed: the picker is left alone
