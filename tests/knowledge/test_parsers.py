@@ -395,6 +395,13 @@ def test_html_charset_as_browsers_read_it(tmp_path, head, expected):
     assert doc.encoding == "cp1252"
 
 
+def test_html_charset_label_with_a_nul_byte(tmp_path):
+    # A damaged label (the fuzzer found it) must leave the decision to detection, not raise.
+    text = "Café au lait, s'il vous plaît. " * 5
+    data = b"<meta charset='utf\x00-8'><p>" + text.encode("cp1252") + b"</p>"
+    assert parse_bytes(tmp_path, "page.html", data).text == text.strip()
+
+
 def test_html_layout_tables_are_read_as_blocks(tmp_path):
     page = b"<table><tr><td><p>Column one</p><p>More</p></td><td><h2>Side</h2>Aside text</td></tr></table>"
     doc = parse_bytes(tmp_path, "layout.htm", page)

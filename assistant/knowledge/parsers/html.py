@@ -140,7 +140,7 @@ def _declared(data: bytes) -> tuple[str, str] | None:
         encoding = codecs.lookup(label or "").name
         encoding = _AS_BROWSERS_READ.get(encoding, encoding)
         markup = data.decode(encoding)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, UnicodeDecodeError, ValueError):  # ValueError: a NUL in the label
         return None
     return (markup, encoding) if not looks_binary(markup) else None
 

@@ -76,12 +76,12 @@ def _guess(data: bytes) -> tuple[str, str] | None:
 
 def _western(data: bytes) -> str | None:
     """The data read as windows-1252, if it reads as Western text: accents and symbols among
-    ASCII letters, no control characters."""
+    ASCII letters, as few control characters as UTF-8 text may have."""
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
         return None
-    if _BINARY_CHARS.search(text) or _FOREIGN_RUN.search(text):
+    if looks_binary(text) or _FOREIGN_RUN.search(text):
         return None
     if not all(ch < "\x80" or _WESTERN.match(ch) for ch in set(text)):
         return None
