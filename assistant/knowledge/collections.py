@@ -44,6 +44,9 @@ class Collections:
             return "A collection needs a name."
         if len(name) > MAX_NAME:
             return f"A collection name can have at most {MAX_NAME} characters."
+        if any(not c.isprintable() for c in name):
+            # A tab or line break (typed on the command line) would break the picker's one-line entries.
+            return "A collection name must be one line without tabs or control characters."
         for row in self.list():
             if row["name"] != current and row["name"].casefold() == name.casefold():
                 return f"A collection called {row['name']!r} already exists."

@@ -29,6 +29,10 @@ def test_names_are_checked_for_emptiness_length_and_duplicates_in_any_case(core)
     assert collections.name_problem("OFFICE ") == "A collection called 'Office' already exists."
     assert collections.name_problem("office", current="Office") is None  # a rename that changes case
     assert collections.name_problem("Home") is None
+    # A tab or line break (possible from the command line) would break the picker's one-line entries.
+    for odd in ("Tax\tbills", "Tax\nbills", "Tax\x1bbills"):
+        assert collections.name_problem(odd) == "A collection name must be one line without tabs or control characters."
+    assert collections.name_problem("Café & Co — 2026") is None
     assert unique_name(collections, "office") == "office 2"
     collections.create("office 2")
     assert unique_name(collections, "Office") == "Office 3"
