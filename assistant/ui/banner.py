@@ -17,6 +17,8 @@ class ProblemBanner(QFrame):
         self.label = QLabel()
         self.label.setObjectName("problemText")
         self.label.setWordWrap(True)
+        # Problems quote file paths and names as the user wrote them: "<b>" in one is text, not markup.
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton()
         self.action_button.setObjectName("problemAction")
