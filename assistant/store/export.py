@@ -8,23 +8,18 @@ from datetime import datetime
 from pathlib import Path
 
 from assistant.store.conversations import Conversations, Message
+from assistant.store.source_rows import evidence_lines, only_checked, source_place
 
 
 def _source_line(row: dict) -> str:
     where = Path(row.get("path") or "?").name
-    if row.get("page"):
-        end = row.get("page_end")
-        where += f", page {row['page']}" if end in (None, row["page"]) else f", pages {row['page']}-{end}"
-    elif row.get("line_start"):
-        end = row.get("line_end")
-        where += f", line {row['line_start']}" if end in (None, row["line_start"]) else \
-            f", lines {row['line_start']}-{end}"
+    if place := source_place(row, dash="-"):
+        where += f", {place}"
     if row.get("heading"):
         where += f" ({row['heading']})"
     cited = " (cited)" if row.get("cited") else ""
     # The sentences the model read, quoted: a reader of the file checks the answer against them.
-    text = row.get("text") or ""
-    quotes = [" ".join(text[a:b].split()) for a, b in row.get("evidence") or [] if 0 <= a < b <= len(text)]
+    quotes = evidence_lines(row)
     return "\n".join([f"- [{row.get('number')}] {where}{cited}", *(f"  > {q}" for q in quotes if q)])
 
 
@@ -40,7 +35,7 @@ def _abstained(message: Message) -> tuple[str, str]:
     """(why there is no answer, or ''; what the numbered passages were for)."""
     details = message.details or {}
     kind, reason = details.get("abstained"), details.get("abstain_reason") or ""
-    if kind == "model" and not details.get("prompt"):
+    if only_checked(details):
         return f"No answer: the yes/no check held it back. {reason}".strip(), "Passages the check read:"
     if kind:
         return f"No answer. {reason}".strip(), "Sources:"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from assistant.knowledge.highlight import term_spans
 from assistant.store.conversations import Message
+from assistant.store.source_rows import only_checked, source_place
 
 PART_NAMES = (("system", "System prompt"), ("history", "Earlier conversation"), ("sources", "Sources"),
               ("question", "Question"))
@@ -23,17 +24,6 @@ ZERO_WIDTH_SPACE = "\u200b"
 def breakable(text: str) -> str:
     """`text` with a zero-width space in any run of 30 characters a line cannot break in."""
     return _UNBROKEN_RE.sub(lambda m: m.group(0) + ZERO_WIDTH_SPACE, text)
-
-
-def source_place(row: dict) -> str:
-    """Where in its file a source is: page(s), else line(s)."""
-    page, page_end = row.get("page"), row.get("page_end")
-    if page:
-        return f"page {page}" if page_end in (None, page) else f"pages {page}–{page_end}"
-    first, last = row.get("line_start"), row.get("line_end")
-    if first:
-        return f"line {first}" if last in (None, first) else f"lines {first}–{last}"
-    return ""
 
 
 def source_title(row: dict) -> str:
@@ -58,12 +48,6 @@ def score_line(row: dict) -> str:
             text += f" (#{ranks[name]})"
         parts.append(text)
     return "  ·  ".join(parts)
-
-
-def evidence_lines(row: dict) -> list[str]:
-    """The sentences of this passage the model was shown (answers before sentence selection: none)."""
-    text = row.get("text") or ""
-    return [" ".join(text[a:b].split()) for a, b in row.get("evidence") or [] if 0 <= a < b <= len(text)]
 
 
 def highlighted_html(text: str, terms: list[str], limit: int | None = None, *, join_lines: bool = True) -> str:
@@ -139,13 +123,6 @@ def prompt_parts(details: dict | None) -> list[tuple[str, int]]:
     """(label, token count) per part of the prompt, in prompt order, for the parts recorded."""
     recorded = (details or {}).get("prompt_parts") or {}
     return [(label, int(recorded[key])) for key, label in PART_NAMES if recorded.get(key) is not None]
-
-
-def only_checked(details: dict | None) -> bool:
-    """True when the yes/no check held the answer back: the numbered passages went to the check,
-    and no prompt went to the model."""
-    details = details or {}
-    return details.get("abstained") == "model" and not details.get("prompt")
 
 
 def no_prompt_reason(message: Message) -> str:

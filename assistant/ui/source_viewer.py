@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from assistant.knowledge.highlight import question_terms
 from assistant.knowledge.passages import CHANGED_MIN_SHARE, CHANGED_NOT_FOUND, Reopened, reopen
+from assistant.store.source_rows import source_place
 from assistant.ui.pdf_passage import PassagePdfView
-from assistant.ui.source_format import source_place
 
 log = logging.getLogger("assistant.ui")
 

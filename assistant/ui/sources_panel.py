@@ -33,18 +33,16 @@ from PySide6.QtWidgets import (
 
 from assistant.knowledge.highlight import question_terms
 from assistant.store.conversations import Message
+from assistant.store.source_rows import evidence_lines, only_checked, source_place
 from assistant.ui.prompt_dialog import PromptDialog
 from assistant.ui.source_format import (
     abstain_text,
     breakable,
     check_problem_text,
-    evidence_lines,
     highlighted_html,
     no_prompt_reason,
-    only_checked,
     panel_summary,
     score_line,
-    source_place,
     source_title,
     timing_line,
 )
