@@ -28,7 +28,7 @@ def separate_citations(answer: str) -> str:
         lambda m: "".join(f"[{n.strip()}]" for n in m.group(1).split(",")), part))
 
 
-UNKNOWN_RE = re.compile(r"[ \t]?\[(\d{1,2})\](?!\()")
+UNKNOWN_RE = re.compile(r"[ \t]?" + CITATION_RE.pattern)  # a marker with the space before it
 
 
 def drop_unknown_citations(answer: str, n_sources: int, quoted: str) -> str:
