@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from datetime import datetime
 from pathlib import Path
 
@@ -85,11 +86,30 @@ def export_filename(title: str | None) -> str:
     return f"{stem}.md"
 
 
+def write_replacing(target: Path | str, data: bytes) -> Path:
+    """Write `data` to `target` whole or not at all: into a new file beside it, flushed to the disk,
+    then renamed over it. A full disk or a crash midway leaves any earlier file as it was, and no
+    partial file behind. OSError reaches the caller."""
+    target = Path(target)
+    # A name of our own in the same folder: a rename within one file system is atomic, and a second
+    # export of the same name at once cannot write into this one's file.
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    # 0o666 through the umask, as a plain open() would make it; a replaced file keeps its own mode.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
 def export_conversation(store: Conversations, conversation_id: int, target: Path | str) -> Path:
     """Write the conversation's Markdown to `target` (replaced whole, never left half-written)."""
-    target = Path(target)
-    text = conversation_markdown(store, conversation_id)
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_replacing(target, conversation_markdown(store, conversation_id).encode("utf-8"))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import time
 
 import pytest
 
+from assistant.store import export
 from assistant.store.conversations import Conversations
 from assistant.store.db import open_database
 from assistant.store.export import conversation_markdown, export_conversation, export_filename
@@ -41,7 +44,7 @@ def test_markdown_keeps_questions_answers_and_the_cited_sources(tmp_path):
 
     target = export_conversation(store, cid, tmp_path / "out.md")
     assert target.read_text(encoding="utf-8") == text
-    assert not list(tmp_path.glob("*.part"))
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]  # no temporary file left
 
 
 def test_file_names_are_safe():
@@ -97,3 +100,32 @@ def test_an_export_says_when_in_local_time_where_each_quote_is_and_why_an_answer
            "model said no (yes 0.12, threshold 0.30)._" in held
     assert "Passages the check read:\n\n- [1] Mietvertrag §5.txt, line 3\n" in held
     assert "Sources:" not in held
+
+
+def test_a_failed_write_leaves_the_earlier_file_whole_and_no_partial_file(tmp_path, monkeypatch):
+    """The export wrote a '.part' file and renamed it; a write that failed (a full disk) left that
+    partial file behind, and every export of one name shared the one temporary name."""
+    store = Conversations(open_database(tmp_path / "a.db"))
+    cid = store.create("Lease")
+    store.add_message(cid, "user", "What is the deposit?")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "lease.md"
+    target.write_text("the earlier export\n", encoding="utf-8")
+    target.chmod(0o640)
+
+    def disk_full(_fd):  # where a full disk shows at the latest: the data reaching the disk
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(export.os, "fsync", disk_full)
+    with pytest.raises(OSError) as failed:
+        export_conversation(store, cid, target)
+    assert failed.value.errno == errno.ENOSPC
+    assert target.read_text(encoding="utf-8") == "the earlier export\n"
+    assert [p.name for p in folder.iterdir()] == ["lease.md"]
+
+    monkeypatch.undo()
+    export_conversation(store, cid, target)
+    assert target.read_text(encoding="utf-8").startswith("# Lease\n")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the replaced file keeps who may read it
+    assert [p.name for p in folder.iterdir()] == ["lease.md"]
