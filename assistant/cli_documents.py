@@ -160,8 +160,9 @@ def cmd_collections(args) -> int:
         if c == "list":
             for row in kb.collections.list():
                 st = kb.collections.status(row["name"])
+                unfinished = " (the last run stopped before the end: run reindex for the rest)" if st.unfinished else ""
                 print(f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
-                      f"last indexed {st.last_indexed_at or 'never'}")
+                      f"last indexed {st.last_indexed_at or 'never'}{unfinished}")
         elif c == "remove":
             kb.collections.remove(args.name)
             # Exclusive: an indexer running elsewhere has chunks written but not yet committed,

@@ -26,6 +26,7 @@ class CollectionStatus:
     chunks: int
     last_indexed_at: str | None
     interrupted: bool = False  # a run was under way when the app closed or was killed
+    unfinished: bool = False  # the last run stopped early: some files may not be indexed yet
     partial: list[tuple[str, str]] = field(default_factory=list)  # (path, what of it could not be read)
 
 
@@ -149,5 +150,7 @@ class Collections:
             indexed=sum(d["status"] == "indexed" for d in docs),
             skipped=[(d["path"], d["error"]) for d in docs if d["status"] == "skipped"],
             chunks=chunks, last_indexed_at=row["last_indexed_at"], interrupted=bool(row.get("index_started_at")),
+            unfinished=bool(row.get("index_unfinished_at") or row.get("index_started_at"))
+            or (row["last_indexed_at"] is None and bool(docs)),
             partial=[(d["path"], d["error"]) for d in docs if d["status"] == "indexed" and d["error"]],
         )

@@ -156,7 +156,8 @@ class Indexer:
 
     def _settle(self, name: str) -> None:
         try:
-            self.db.execute("update collections set index_started_at = null where name = ?", [name])
+            self.db.execute("update collections set index_started_at = null, index_unfinished_at = ? where name = ?",
+                            [now_iso(), name])
         except Exception:  # noqa: BLE001 - best effort: on a full disk even this write may fail
             log.warning("could not clear the indexing mark of %r", name, exc_info=True)
 
@@ -211,11 +212,13 @@ class Indexer:
                                    "cleaning"))
                 self.collect_garbage()
                 self.db["collections"].update(cid, {"last_indexed_at": now_iso(), "updated_at": now_iso(),
-                                                    "index_started_at": None})
+                                                    "index_started_at": None, "index_unfinished_at": None})
             except Cancelled:
                 report.cancelled = True
+                stopped = {"index_unfinished_at": now_iso()}
                 if not resume_later():
-                    self.db["collections"].update(cid, {"index_started_at": None})
+                    stopped["index_started_at"] = None
+                self.db["collections"].update(cid, stopped)
                 # Chunks of the batch being embedded are written but not committed: a
                 # cancel (unlike a kill) can tidy them now, so the stores agree at once.
                 self.collect_garbage()

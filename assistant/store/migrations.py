@@ -208,3 +208,11 @@ def m009_collection_index_started(db):
     # Set when an indexing run starts, cleared when it ends or the user stops it: still set at
     # the next start means the app closed or was killed mid-run, and the run is resumed.
     db["collections"].add_column("index_started_at", str)
+
+
+@migrations()
+def m010_collection_index_unfinished(db):
+    # Set when a run stops before the end (the user cancelled, the disk filled) and cleared by the
+    # next complete run: until then the collection holds only part of its folders, even after a
+    # restart, and last_indexed_at alone (the last complete run) would not say so.
+    db["collections"].add_column("index_unfinished_at", str)

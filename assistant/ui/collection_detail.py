@@ -152,8 +152,8 @@ class CollectionDetail(QWidget):
         self.title.setText(status.name)
         self.title.setToolTip(status.name)
         line = status_line(status)
-        if status.last_indexed_at is None and status.files and not busy:
-            # A first run that was cancelled or failed: its counts are how far it got, not what the
+        if status.unfinished and not busy:
+            # A run that was cancelled or failed: its counts are how far it got, not what the
             # folders hold, and after a restart nothing else says so.
             line += "\n" + UNFINISHED
         self.status_label.setText(line)

@@ -291,3 +291,20 @@ def test_a_run_the_app_stops_while_closing_is_resumable_and_one_the_user_stops_i
     kb.index("docs", cancelled=lambda: True, resume_later=lambda: True)
     done = kb.index("docs")
     assert not done.cancelled and done.files == 3 and kb.collections.interrupted() == []
+
+
+def test_a_stopped_reindex_stays_marked_unfinished_until_a_complete_run(kb, core, tmp_path):
+    folder = tmp_path / "docs"
+    write_corpus(folder, files=3)
+    kb.collections.add_source("docs", folder)
+    assert not kb.collections.status("docs").unfinished  # nothing indexed, nothing claimed
+    kb.index("docs")
+    assert not kb.collections.status("docs").unfinished
+    write_corpus(tmp_path / "docs" / "more", files=2, seed=2)
+    assert kb.index("docs", cancelled=lambda: True).cancelled
+    # After the restart the last complete run's date is all there is: the mark must outlive it.
+    again = KnowledgeBase(core)
+    status = again.collections.status("docs")
+    assert status.unfinished and status.last_indexed_at is not None and not status.interrupted
+    assert not again.index("docs").cancelled
+    assert not again.collections.status("docs").unfinished
