@@ -20,6 +20,7 @@ from docx.oxml.parser import parse_xml
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
 from assistant.knowledge.parsers.common import MB, Builder, ParseLimits, human_size, one_line
 from assistant.knowledge.parsers.docx_numbering import Numbering
+from assistant.knowledge.parsers.docx_tables import table_rows
 
 NOT_DOCX = "The DOCX is damaged or not really a Word document."
 OLD_OR_ENCRYPTED = "The DOCX is password-protected or in the old .doc format; save it as a plain .docx."
@@ -29,7 +30,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .
 _MAX_PARTS = 10_000
 _RATIO_FLOOR = 10 * MB  # small documents may compress very well; only big expansions are suspect
 _HEADING_NAME = re.compile(r"^heading\s*([1-9])$", re.I)
-_P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
+_P, _TBL = qn("w:p"), qn("w:tbl")
 _TEXT_BOX = qn("w:txbxContent")
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")}
@@ -191,34 +192,11 @@ def _numbered_text(p, numbering: Numbering | None) -> str:
     return f"{number} {text}" if number and one_line(text) else text
 
 
-def _rows(tbl, numbering: Numbering | None):
-    """Each row's cells as one line of text; nested tables are flattened into their cell."""
-    for tr in tbl.iter(_TR):
-        if _owning_table(tr) is not tbl:
-            continue
-        cells = [
-            one_line(
-                " ".join(_numbered_text(p, numbering) for p in tc.iter(_P) if _is_read(p, tc, {_FALLBACK}))
-            )
-            for tc in tr.iter(_TC)
-            if _owning_row(tc) is tr
-        ]
-        if any(cells):
-            yield " | ".join(cells)
-
-
-def _owning_table(el):
-    parent = el.getparent()
-    while parent is not None and parent.tag != _TBL:
-        parent = parent.getparent()
-    return parent
-
-
-def _owning_row(el):
-    parent = el.getparent()
-    while parent is not None and parent.tag != _TR:
-        parent = parent.getparent()
-    return parent
+def _cell_text(tc, numbering: Numbering | None) -> str:
+    """A cell's paragraphs on one line; a nested table's text is flattened into its cell."""
+    return one_line(
+        " ".join(_numbered_text(p, numbering) for p in tc.iter(_P) if _is_read(p, tc, {_FALLBACK}))
+    )
 
 
 def parse_docx(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
@@ -250,7 +228,7 @@ def _blocks(container, levels: dict[str, int], numbering: Numbering | None = Non
     """(kind, heading level or None, text) for each paragraph and table row, in order."""
     for item in _body_items(container):
         if item.tag == _TBL:
-            for row in _rows(item, numbering):
+            for row in table_rows(item, lambda tc: _cell_text(tc, numbering)):
                 yield "table_row", None, row
             continue
         text = _numbered_text(item, numbering)
