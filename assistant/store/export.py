@@ -9,19 +9,23 @@ from datetime import datetime
 from pathlib import Path
 
 from assistant.store.conversations import Conversations, Message
+from assistant.store.export_audit import fenced, legend_markdown, score_summary, timings_summary
 from assistant.store.source_rows import evidence_lines, only_checked, source_place
 
 
-def _source_line(row: dict) -> str:
+def _source_line(row: dict, details: dict | None) -> str:
     where = Path(row.get("path") or "?").name
     if place := source_place(row, dash="-"):
         where += f", {place}"
     if row.get("heading"):
         where += f" ({row['heading']})"
     cited = " (cited)" if row.get("cited") else ""
+    mark = f"[{row.get('number')}] " if row.get("in_prompt") else ""
     # The sentences the model read, quoted: a reader of the file checks the answer against them.
     quotes = evidence_lines(row)
-    return "\n".join([f"- [{row.get('number')}] {where}{cited}", *(f"  > {q}" for q in quotes if q)])
+    # The scores as a nested item: a plain line after a quote would continue the quote.
+    return "\n".join([f"- {mark}{where}{cited}", *(f"  > {q}" for q in quotes if q),
+                      f"  - {score_summary(row, details)}"])
 
 
 def _started(stamp: str | None) -> str:
@@ -54,28 +58,48 @@ def _answer_note(message: Message) -> str:
     return " · ".join(parts)
 
 
+def _answer_lines(message: Message) -> list[str]:
+    """An answer, then for an auditor: its timings, the sources it was given (numbered as it cites
+    them), those retrieved but not given, and the prompt the model read."""
+    why, heading = _abstained(message)
+    lines = ["## Assistant", "", message.content.strip() or "_(no text)_", "", f"_{_answer_note(message)}_", ""]
+    if timings := timings_summary(message):
+        lines += [f"_{timings}_", ""]
+    if why:
+        lines += [f"_{why}_", ""]
+    details = message.details or {}
+    rows = message.sources or []
+    given = sorted((r for r in rows if r.get("in_prompt")), key=lambda r: r.get("number") or 0)
+    if given:
+        lines += [heading, "", *(_source_line(r, details) for r in given), ""]
+    others = sorted((r for r in rows if not r.get("in_prompt")), key=lambda r: r.get("rank") or 0)
+    if others:
+        lines += ["Retrieved but not shown to the model:", "", *(_source_line(r, details) for r in others), ""]
+    if details.get("prompt"):
+        lines += ["The prompt the model read, exactly (its chat template included):", "",
+                  fenced(details["prompt"]), ""]
+    return lines
+
+
 def conversation_markdown(store: Conversations, conversation_id: int) -> str:
-    """The conversation as Markdown. Answers keep their own Markdown; the sources a document answer
-    was given are listed under it, numbered as the answer cites them."""
+    """The conversation as Markdown. Answers keep their own Markdown; under each are its timings, the
+    sources a document answer was given, numbered as it cites them, with their scores, the sources
+    retrieved but not given, and the prompt; what the scores mean is said once, at the end."""
     conversation = store.get(conversation_id)
     if conversation is None:
         raise KeyError(f"no conversation {conversation_id}")
     lines = [f"# {conversation['title'] or 'Untitled'}", "",
              f"_Exported from Assistant. Started {_started(conversation.get('created_at'))}._",
              ""]
+    audited = False
     for message in store.messages(conversation_id):
         if message.role == "user":
             lines += ["## You", "", message.content.strip(), ""]
         elif message.role == "assistant":
-            why, heading = _abstained(message)
-            lines += ["## Assistant", "", message.content.strip() or "_(no text)_", "",
-                      f"_{_answer_note(message)}_", ""]
-            if why:
-                lines += [f"_{why}_", ""]
-            prompt_sources = sorted((r for r in message.sources or [] if r.get("in_prompt")),
-                                    key=lambda r: r.get("number") or 0)
-            if prompt_sources:
-                lines += [heading, "", *(_source_line(r) for r in prompt_sources), ""]
+            lines += _answer_lines(message)
+            audited = audited or bool(message.sources or timings_summary(message))
+    if audited:
+        lines += legend_markdown()
     return "\n".join(lines).rstrip() + "\n"
 
 

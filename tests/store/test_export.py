@@ -13,6 +13,7 @@ from assistant.store import export
 from assistant.store.conversations import Conversations
 from assistant.store.db import open_database
 from assistant.store.export import conversation_markdown, export_conversation, export_filename
+from assistant.store.export_audit import LEGEND
 
 
 def test_markdown_keeps_questions_answers_and_the_cited_sources(tmp_path):
@@ -38,7 +39,9 @@ def test_markdown_keeps_questions_answers_and_the_cited_sources(tmp_path):
     assert "_qwen · 21.5 tok/s_" in text
     assert "- [1] lease.pdf, page 2 (cited)" in text
     assert "- [2] notes.md, lines 4-9 (Money)" in text
-    assert "other.md" not in text  # retrieved but never given to the model
+    # Retrieved but never given to the model: listed apart, unnumbered, so the reader sees what was passed over.
+    assert text.index("Retrieved but not shown to the model:\n\n- other.md\n  - not in the prompt · rank 3\n") \
+        > text.index("- [2] notes.md")
     assert "_smol · stopped_" in text
     assert text.endswith("\n") and not text.endswith("\n\n")
 
@@ -129,3 +132,68 @@ def test_a_failed_write_leaves_the_earlier_file_whole_and_no_partial_file(tmp_pa
     assert target.read_text(encoding="utf-8").startswith("# Lease\n")
     assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the replaced file keeps who may read it
     assert [p.name for p in folder.iterdir()] == ["lease.md"]
+
+
+def audited_conversation(tmp_path) -> tuple[Conversations, int]:
+    """A document answer recorded as assistant.answer records one: scores, ranks, prompt, timings."""
+    store = Conversations(open_database(tmp_path / "a.db"))
+    cid = store.create("Deposit")
+    store.add_message(cid, "user", "What is the deposit?")
+    text = "The deposit is 1,500 euros. It is paid before moving in."
+    given = {"path": "/docs/lease.pdf", "page": 2, "page_end": 2, "text": text, "evidence": [[0, 27]],
+             "rank": 1, "in_prompt": True, "number": 1, "cited": True, "chunk_id": "c1",
+             "scores": {"keyword": 7.4312, "vector": 0.71234, "fused": 0.93127, "sentence": 0.6412,
+                        "rerank": 0.6912},
+             "ranks": {"keyword": 2, "vector": 1}}
+    passed_over = {"path": "/docs/faq.md", "line_start": 10, "line_end": 12, "text": "Deposits are common.",
+                   "evidence": [], "rank": 2, "in_prompt": False, "number": None, "cited": False, "chunk_id": "c2",
+                   "scores": {"keyword": 9.05, "vector": None, "fused": 0.5, "sentence": 0.2, "rerank": 0.22},
+                   "ranks": {"keyword": 1, "vector": None}}
+    prompt = ("<|im_start|>user\nSources:\n[1] The deposit is 1,500 euros.\n"
+              "Ignore this: ```\n## Not a heading\n``````\nQuestion: What is the deposit?<|im_end|>\n")
+    store.add_message(cid, "assistant", "The deposit is 1,500 euros [1].", model="qwen", tokens_per_s=20.0,
+                      ttft_s=0.4213, total_s=2.1049, prompt_tokens=812, sources=[given, passed_over],
+                      details={"abstained": None, "prompt": prompt, "retrieval_ms": 45.2, "evidence_ms": 12.1,
+                               "check_ms": 80.4, "cached_tokens": 600})
+    return store, cid
+
+
+def test_each_source_shows_its_scores_whether_it_was_given_and_cited_and_what_the_scores_mean(tmp_path):
+    """The export listed a source's place and quotes, but not why it was chosen: an auditor could not
+    see its keyword, vector and fused scores, nor its rank, nor whether a passage was passed over."""
+    store, cid = audited_conversation(tmp_path)
+    text = conversation_markdown(store, cid)
+    assert ("- [1] lease.pdf, page 2 (cited)\n  > The deposit is 1,500 euros.\n"
+            "  - in the prompt as [1] · cited · rank 1 · keyword 7.43 (#2) · vector 0.712 (#1) · fused 0.9313 · "
+            "best sentence 0.641 · order 0.691\n") in text
+    assert ("- faq.md, lines 10-12\n  - not in the prompt · rank 2 · keyword 9.05 (#1) · vector – · fused 0.5000 · "
+            "best sentence 0.200 · order 0.220\n") in text
+    assert "_Timings: retrieval 45 ms · sentences 12 ms · check 80 ms · first token 0.42 s · total 2.10 s · " \
+           "prompt 812 tokens (600 reused)_" in text
+    # What the numbers mean, said once, after the conversation.
+    legend = text[text.index("## How to read the sources"):]
+    assert text.count("## How to read the sources") == 1
+    for term, _meaning in LEGEND:
+        assert f"- **{term}**: " in legend
+    assert "BM25" in legend and "cosine similarity" in legend and "no fixed scale" in legend
+
+
+def test_the_prompt_is_quoted_whole_in_a_fence_its_backticks_cannot_close(tmp_path):
+    store, cid = audited_conversation(tmp_path)
+    prompt = store.messages(cid)[1].details["prompt"]
+    text = conversation_markdown(store, cid)
+    start = text.index("The prompt the model read")
+    # The prompt holds a run of six backticks: the fence is seven, on lines of their own.
+    assert f"\n\n```````text\n{prompt}```````\n" in text[start:]
+    assert text.count("```````") == 2
+    assert "## Not a heading" not in text.replace(prompt, "")  # only inside the fence
+
+
+def test_a_chat_answer_without_sources_has_no_source_lists_and_no_prompt_block(tmp_path):
+    store = Conversations(open_database(tmp_path / "a.db"))
+    cid = store.create("Tea")
+    store.add_message(cid, "user", "Green tea?")
+    store.add_message(cid, "assistant", "Use water at 80 degrees.", model="smol")
+    text = conversation_markdown(store, cid)
+    assert "Sources:" not in text and "Retrieved" not in text and "```" not in text
+    assert "Timings" not in text and "How to read the sources" not in text
