@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QMouseEvent, QTextDocument
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QClipboard, QGuiApplication, QMouseEvent, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -39,6 +39,34 @@ _LINK = ('<a href="' + CITE_SCHEME + '{n}" style="color:#3b82f6; text-decoration
          "[{n}]</a>")
 
 
+# A QLabel wraps only at word boundaries, so one long unbroken run (a URL, a hash, a code line
+# without spaces) would set the bubble's minimum width and push the view sideways. Zero-width
+# spaces inside such runs give the layout places to break; copying strips them again.
+ZWSP = "\u200b"
+BREAK_EVERY = 20  # characters of an unbroken run between two break chances
+_RUN_RE = re.compile(rf"(?:&#?\w+;|[^\s&<>]){{{BREAK_EVERY + 1},}}")
+_UNIT_RE = re.compile(r"&#?\w+;|.", re.DOTALL)  # an HTML entity counts as one character
+_TAG_RE = re.compile(r"(<[^>]*>)")
+
+
+def breakable(text: str) -> str:
+    """`text` (plain, or HTML text between tags) with a zero-width space every BREAK_EVERY
+    characters of any longer unbroken run."""
+    def split(match: re.Match) -> str:
+        units = _UNIT_RE.findall(match.group(0))
+        return ZWSP.join("".join(units[i:i + BREAK_EVERY]) for i in range(0, len(units), BREAK_EVERY))
+    return _RUN_RE.sub(split, text)
+
+
+def breakable_html(html: str) -> str:
+    """breakable() applied to the text of `html`'s body, leaving tags, links and the head alone."""
+    head, sep, body = html.partition("<body")
+    if not sep:
+        head, body = "", html
+    parts = _TAG_RE.split(body)
+    return head + sep + "".join(p if i % 2 else breakable(p) for i, p in enumerate(parts))
+
+
 def _mark_citations(text: str, count: int) -> str:
     return outside_code(text, lambda part: CITATION_RE.sub(
         lambda m: f"\ue000{m.group(1)}\ue001" if 1 <= int(m.group(1)) <= count else m.group(0), part))
@@ -50,7 +78,7 @@ def markdown_html(text: str, citations: int = 0) -> str:
     doc = QTextDocument()
     doc.setMarkdown(_mark_citations(text, citations) if citations else text)
     html = doc.toHtml().replace('<pre style="', f'<pre style=" white-space:pre-wrap; background-color:{CODE_BACKGROUND};')
-    html = _MARKER_RE.sub(lambda m: _LINK.format(n=m.group(1)), html)
+    html = breakable_html(_MARKER_RE.sub(lambda m: _LINK.format(n=m.group(1)), html))
     return _BODY_STYLE.sub("<body>", html, count=1)  # keep the label's own font
 
 
@@ -173,7 +201,7 @@ class MessageBubble(QFrame):
         elif not text and self.role == "assistant":
             text = "(no text)"
         citations = 0 if self._streaming else self.citations
-        self.body.setText(text if self.role == "user" else markdown_html(text, citations))
+        self.body.setText(breakable(text) if self.role == "user" else markdown_html(text, citations))
 
     @Slot(str)
     def _on_link(self, href: str) -> None:
@@ -206,7 +234,8 @@ class ChatView(QScrollArea):
         super().__init__(parent)
         self.setObjectName("chatView")
         self.setWidgetResizable(True)
-        # Prose wraps; only a code line wider than the window brings a horizontal bar.
+        # Text, code and long unbroken runs all wrap (see breakable); only something that cannot
+        # wrap, such as a table with many columns, brings a horizontal bar.
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._inner = QWidget()
         self._inner.setObjectName("chatInner")
@@ -216,6 +245,7 @@ class ChatView(QScrollArea):
         self._empty = QLabel(EMPTY_HINT)
         self._empty.setObjectName("emptyHint")
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)  # unwrapped, the hint alone made a narrow view scroll sideways
         self._layout.addWidget(self._empty)
         self._layout.addStretch(1)
         self.setWidget(self._inner)
@@ -226,6 +256,7 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range_changed)
         bar.valueChanged.connect(self._on_scrolled)
+        QGuiApplication.clipboard().dataChanged.connect(self._clean_copied)
 
     # reading (tests and the window) ------------------------------------------
     def bubbles(self) -> list[MessageBubble]:
@@ -349,6 +380,21 @@ class ChatView(QScrollArea):
     def _on_pressed(self, bubble: MessageBubble) -> None:
         if bubble.message_id is not None:
             self.answer_selected.emit(bubble.message_id)
+
+    @Slot()
+    def _clean_copied(self) -> None:
+        """Text copied out of a bubble loses the zero-width spaces breakable() put in."""
+        clipboard = QGuiApplication.clipboard()
+        data = clipboard.mimeData(QClipboard.Mode.Clipboard)
+        # Not every platform reports clipboard ownership, so a selection in a bubble stands for it.
+        if (data is None or ZWSP not in data.text()
+                or not any(b.body.hasSelectedText() for b in self._bubbles)):
+            return
+        clean = QMimeData()
+        clean.setText(data.text().replace(ZWSP, ""))
+        if data.hasHtml():
+            clean.setHtml(data.html().replace(ZWSP, "").replace("&#8203;", ""))
+        clipboard.setMimeData(clean, QClipboard.Mode.Clipboard)
 
     # keep the newest text in view, unless the user scrolled up to read ----------
     @Slot(int, int)
