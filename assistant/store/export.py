@@ -1,4 +1,5 @@
-"""A conversation as a Markdown file: what the user asked, what each model answered, and its sources."""
+"""A conversation as a file: Markdown to read (what the user asked, what each model answered, its
+sources and how they were chosen), or JSON for a program (see export_json)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from assistant.store.conversations import Conversations, Message
 from assistant.store.export_audit import fenced, legend_markdown, score_summary, timings_summary
+from assistant.store.export_json import conversation_json_text
 from assistant.store.source_rows import evidence_lines, only_checked, source_place
 
 
@@ -103,11 +105,27 @@ def conversation_markdown(store: Conversations, conversation_id: int) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def export_filename(title: str | None) -> str:
+FORMATS = {"markdown": ".md", "json": ".json"}
+_SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".json": "json"}
+
+
+def export_filename(title: str | None, fmt: str = "markdown") -> str:
     """A file name made from the title, safe on every desktop file system."""
     stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", title or "").strip(" .")
     stem = re.sub(r"\s+", " ", stem)[:80].strip() or "conversation"
-    return f"{stem}.md"
+    return stem + FORMATS[fmt]
+
+
+def export_target(path: Path | str, chosen: str = "markdown") -> tuple[Path, str]:
+    """(where to write, which format) for a name the user gave and the file type they chose. A name
+    ending .md or .json says the format itself, so the file holds what its name says; a name with no
+    extension gets the chosen type's; any other keeps its name and takes the chosen type."""
+    path = Path(path)
+    if fmt := _SUFFIX_FORMATS.get(path.suffix.lower()):
+        return path, fmt
+    if not path.suffix:
+        return path.with_name(path.name + FORMATS[chosen]), chosen
+    return path, chosen
 
 
 def write_replacing(target: Path | str, data: bytes) -> Path:
@@ -134,6 +152,13 @@ def write_replacing(target: Path | str, data: bytes) -> Path:
     return target
 
 
-def export_conversation(store: Conversations, conversation_id: int, target: Path | str) -> Path:
-    """Write the conversation's Markdown to `target` (replaced whole, never left half-written)."""
-    return write_replacing(target, conversation_markdown(store, conversation_id).encode("utf-8"))
+def export_conversation(store: Conversations, conversation_id: int, target: Path | str,
+                        fmt: str | None = None) -> Path:
+    """Write the conversation to `target` as `fmt` (default: JSON for a .json name, else Markdown),
+    replacing any file there whole, never leaving it half-written."""
+    fmt = fmt or export_target(target)[1]
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    text = conversation_json_text(store, conversation_id) if fmt == "json" else \
+        conversation_markdown(store, conversation_id)
+    return write_replacing(target, text.encode("utf-8"))

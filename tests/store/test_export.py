@@ -1,18 +1,20 @@
-"""Exporting a conversation to Markdown (no Qt, no model)."""
+"""Exporting a conversation to Markdown and JSON (no Qt, no model)."""
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 import time
+from pathlib import Path
 
 import pytest
 
 from assistant.store import export
 from assistant.store.conversations import Conversations
 from assistant.store.db import open_database
-from assistant.store.export import conversation_markdown, export_conversation, export_filename
+from assistant.store.export import conversation_markdown, export_conversation, export_filename, export_target
 from assistant.store.export_audit import LEGEND
 
 
@@ -55,6 +57,15 @@ def test_file_names_are_safe():
     assert export_filename("  ") == "conversation.md"
     assert export_filename(None) == "conversation.md"
     assert len(export_filename("x" * 300)) == 83
+    assert export_filename("Lease", "json") == "Lease.json"
+
+
+def test_the_format_follows_the_name_and_else_the_chosen_type():
+    assert export_target("/x/a.json", "markdown") == (Path("/x/a.json"), "json")  # the name says what it holds
+    assert export_target("/x/a.MD", "json") == (Path("/x/a.MD"), "markdown")
+    assert export_target("/x/a", "json") == (Path("/x/a.json"), "json")
+    assert export_target("/x/a", "markdown") == (Path("/x/a.md"), "markdown")
+    assert export_target("/x/a.txt", "json") == (Path("/x/a.txt"), "json")
 
 
 @pytest.fixture
@@ -197,3 +208,28 @@ def test_a_chat_answer_without_sources_has_no_source_lists_and_no_prompt_block(t
     text = conversation_markdown(store, cid)
     assert "Sources:" not in text and "Retrieved" not in text and "```" not in text
     assert "Timings" not in text and "How to read the sources" not in text
+
+
+def test_json_holds_the_whole_record_and_reads_back(tmp_path):
+    """Markdown was the only export: a program checking answers had to parse prose."""
+    store, cid = audited_conversation(tmp_path)
+    question, answer = store.messages(cid)
+    target = export_conversation(store, cid, tmp_path / "deposit.json")
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    assert doc["format"] == "assistant-conversation" and doc["version"] == 1
+    assert doc["conversation"]["title"] == "Deposit" and doc["conversation"]["id"] == cid
+    assert {"keyword", "vector", "fused", "rank", "timings"} <= set(doc["legend"])
+    asked, answered = doc["messages"]
+    assert asked == {"id": question.id, "role": "user", "text": "What is the deposit?", "time": question.created_at}
+    assert answered["role"] == "assistant" and answered["text"] == "The deposit is 1,500 euros [1]."
+    assert answered["model"] == "qwen" and answered["status"] == "complete" and answered["time"]
+    assert answered["sources"] == answer.sources  # every field of every retrieved source, as stored
+    assert answered["sources"][0]["scores"]["keyword"] == 7.4312
+    assert answered["prompt"] == answer.details["prompt"]
+    assert "prompt" not in answered["details"] and answered["details"]["check_ms"] == 80.4
+    assert answered["timings"] == {"ttft_s": 0.4213, "total_s": 2.1049, "tokens_per_s": 20.0, "prompt_tokens": 812,
+                                   "completion_tokens": None, "retrieval_ms": 45.2, "evidence_ms": 12.1,
+                                   "check_ms": 80.4, "cached_tokens": 600}
+    # The type can also be asked for whatever the name.
+    assert json.loads(export_conversation(store, cid, tmp_path / "deposit.txt", "json").read_text())["messages"]
+    assert export_conversation(store, cid, tmp_path / "deposit.md").read_text().startswith("# Deposit\n")
