@@ -13,6 +13,7 @@ from PySide6.QtCore import QDir, QEvent, QObject, QPoint, Qt, QTimer, Signal, Sl
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QFileDialog,
     QLabel,
     QLineEdit,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 from superqt.utils import signals_blocked
 
 from assistant.store.conversations import Conversations
-from assistant.store.export import export_conversation, export_filename
+from assistant.store.export import export_conversation, export_filename, export_target
 from assistant.ui.document_dialogs import confirm
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -34,10 +35,26 @@ SEARCH_DELAY_MS = 150  # typing a word runs one search, not one per letter
 NO_MATCHES = "No conversation mentions this."
 
 
-def choose_export_path(parent: QWidget, suggested: str) -> str | None:
-    path, _filter = QFileDialog.getSaveFileName(parent, "Export conversation", str(Path(QDir.homePath(), suggested)),
-                                                "Markdown (*.md);;All files (*)")
-    return path or None
+EXPORT_FILTERS = {"markdown": "Markdown (*.md)", "json": "JSON (*.json)"}
+
+
+def choose_export_target(parent: QWidget, title: str | None) -> tuple[Path, str] | None:
+    """Ask where and as what to export: (the file, "markdown" or "json"), or None if cancelled."""
+    dialog = QFileDialog(parent, "Export conversation")
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    dialog.setNameFilters(list(EXPORT_FILTERS.values()))
+    dialog.setDirectory(QDir.homePath())
+    dialog.selectFile(export_filename(title))
+
+    # Picking the other type renames "x.md" to "x.json" in the dialog itself (Qt's and the desktops'
+    # dialogs do), so the name and the chosen type agree unless the user typed otherwise.
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.selectedFiles():
+            return None
+        chosen = next((f for f, text in EXPORT_FILTERS.items() if text == dialog.selectedNameFilter()), "markdown")
+        return export_target(dialog.selectedFiles()[0], chosen)
+    finally:
+        dialog.deleteLater()
 
 
 def _snippet(text: str) -> str:
@@ -172,7 +189,7 @@ class ConversationList(QWidget):
         menu = QMenu(self)
         menu.setObjectName("conversationMenu")
         menu.addAction("Rename", lambda: self.start_rename(conversation_id))
-        menu.addAction("Export as Markdown…", lambda: self.export(conversation_id))
+        menu.addAction("Export…", lambda: self.export(conversation_id))
         menu.addSeparator()
         menu.addAction("Delete…", lambda: self.delete(conversation_id))
         return menu
@@ -223,15 +240,16 @@ class ConversationList(QWidget):
         return True
 
     def export(self, conversation_id: int) -> Path | None:
-        """Ask where, then write the conversation as Markdown. The written file, or None."""
+        """Ask where and as what, then write the conversation as Markdown or JSON. The written file, or None."""
         row = self.store.get(conversation_id)
         if row is None:
             return None
-        target = choose_export_path(self, export_filename(row["title"]))
-        if not target:
+        chosen = choose_export_target(self, row["title"])
+        if chosen is None:
             return None
+        target, fmt = chosen
         try:
-            written = export_conversation(self.store, conversation_id, target)
+            written = export_conversation(self.store, conversation_id, target, fmt)
         except OSError as exc:
             self.problem.emit(f"The conversation could not be saved to {target}: {exc.strerror or exc}.")
             return None
