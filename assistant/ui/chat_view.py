@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from assistant.citations import CITATION_RE, outside_code
 from assistant.store.conversations import Message
+from assistant.ui.source_format import ZERO_WIDTH_SPACE, breakable
 
 CURSOR = " ▍"
 _BODY_STYLE = re.compile(r"<body [^>]*>")
@@ -40,22 +41,9 @@ _LINK = ('<a href="' + CITE_SCHEME + '{n}" style="color:#3b82f6; text-decoration
 
 
 # A QLabel wraps only at word boundaries, so one long unbroken run (a URL, a hash, a code line
-# without spaces) would set the bubble's minimum width and push the view sideways. Zero-width
-# spaces inside such runs give the layout places to break; copying strips them again.
-ZWSP = "\u200b"
-BREAK_EVERY = 20  # characters of an unbroken run between two break chances
-_RUN_RE = re.compile(rf"(?:&#?\w+;|[^\s&<>]){{{BREAK_EVERY + 1},}}")
-_UNIT_RE = re.compile(r"&#?\w+;|.", re.DOTALL)  # an HTML entity counts as one character
+# without spaces) would set the bubble's minimum width and push the view sideways. breakable()
+# puts zero-width spaces into such runs; copying out of a bubble strips them again.
 _TAG_RE = re.compile(r"(<[^>]*>)")
-
-
-def breakable(text: str) -> str:
-    """`text` (plain, or HTML text between tags) with a zero-width space every BREAK_EVERY
-    characters of any longer unbroken run."""
-    def split(match: re.Match) -> str:
-        units = _UNIT_RE.findall(match.group(0))
-        return ZWSP.join("".join(units[i:i + BREAK_EVERY]) for i in range(0, len(units), BREAK_EVERY))
-    return _RUN_RE.sub(split, text)
 
 
 def breakable_html(html: str) -> str:
@@ -387,13 +375,13 @@ class ChatView(QScrollArea):
         clipboard = QGuiApplication.clipboard()
         data = clipboard.mimeData(QClipboard.Mode.Clipboard)
         # Not every platform reports clipboard ownership, so a selection in a bubble stands for it.
-        if (data is None or ZWSP not in data.text()
+        if (data is None or ZERO_WIDTH_SPACE not in data.text()
                 or not any(b.body.hasSelectedText() for b in self._bubbles)):
             return
         clean = QMimeData()
-        clean.setText(data.text().replace(ZWSP, ""))
+        clean.setText(data.text().replace(ZERO_WIDTH_SPACE, ""))
         if data.hasHtml():
-            clean.setHtml(data.html().replace(ZWSP, "").replace("&#8203;", ""))
+            clean.setHtml(data.html().replace(ZERO_WIDTH_SPACE, "").replace("&#8203;", ""))
         clipboard.setMimeData(clean, QClipboard.Mode.Clipboard)
 
     # keep the newest text in view, unless the user scrolled up to read ----------

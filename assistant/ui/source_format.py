@@ -17,13 +17,22 @@ _LINE_BREAK_RE = re.compile(r"(?<!\n)\n(?!\n)")
 # A label wraps only where a line may break. A run with no such place (a contract's signature line
 # of underscores, a long reference) was as wide as the card had to be, and the panel cut every
 # card's right edge off; a zero-width space every so often lets it wrap there.
-_UNBROKEN_RE = re.compile(r"[^\s/-]{30}(?=[^\s/-])")
+# An HTML entity counts as one character, so this serves rich text too (the chat's answers).
+_UNBROKEN_RE = re.compile(r"(?:&#?\w+;|[^\s/-])+")
+_UNIT_RE = re.compile(r"&#?\w+;|.", re.DOTALL)
 ZERO_WIDTH_SPACE = "\u200b"
+BREAK_EVERY = 20  # about 170 px of code, so a run fits even the narrowest chat or sources column
 
 
 def breakable(text: str) -> str:
-    """`text` with a zero-width space in any run of 30 characters a line cannot break in."""
-    return _UNBROKEN_RE.sub(lambda m: m.group(0) + ZERO_WIDTH_SPACE, text)
+    """`text` with a zero-width space after every BREAK_EVERY characters of a run a line cannot
+    break in; an entity such as '&amp;' is never split."""
+    def split(match: re.Match) -> str:
+        units = _UNIT_RE.findall(match.group(0))
+        if len(units) <= BREAK_EVERY:
+            return match.group(0)
+        return ZERO_WIDTH_SPACE.join("".join(units[i:i + BREAK_EVERY]) for i in range(0, len(units), BREAK_EVERY))
+    return _UNBROKEN_RE.sub(split, text)
 
 
 def source_title(row: dict) -> str:

@@ -7,7 +7,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QTextDocument
 
 from assistant.store.conversations import Message
-from assistant.ui.chat_view import ZWSP, ChatView, breakable
+from assistant.ui.chat_view import ChatView
+from assistant.ui.source_format import ZERO_WIDTH_SPACE as ZWSP
+from assistant.ui.source_format import breakable
 from assistant.ui.style import window_style
 
 URL = "https://example.com/" + "a" * 150 + "?q=1&x=" + "b" * 60
@@ -64,6 +66,8 @@ def test_break_chances_change_nothing_the_user_reads_or_copies(qtbot):
     shown = doc.toPlainText().replace(ZWSP, "")
     assert URL in shown and CODE_LINE in shown and "Z" * 120 + "&" + "y" * 40 in shown
     assert breakable("short words stay as they are") == "short words stay as they are"
+    assert breakable("&amp;" * 40).replace(ZWSP, "") == "&amp;" * 40
+    assert all(part.endswith(";") for part in breakable("&amp;" * 40).split(ZWSP))  # entities stay whole
 
     # Copying a selection out of a bubble gives the text without the invisible break chances.
     user = ChatView()
