@@ -161,6 +161,8 @@ def cmd_collections(args) -> int:
             for row in kb.collections.list():
                 st = kb.collections.status(row["name"])
                 unfinished = " (the last run stopped before the end: run reindex for the rest)" if st.unfinished else ""
+                if st.outdated:
+                    unfinished += f" ({st.outdated} read by an earlier version: run reindex to read them better)"
                 print(f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
                       f"last indexed {st.last_indexed_at or 'never'}{unfinished}")
         elif c == "remove":

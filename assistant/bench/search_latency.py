@@ -20,6 +20,8 @@ import numpy as np
 
 from assistant.config import Paths
 from assistant.core import Core
+from assistant.knowledge.chunker import CHUNKER_VERSION
+from assistant.knowledge.indexer import chunk_id
 
 VOCAB_SIZE = 20_000
 WORDS_PER_CHUNK = 120
@@ -43,11 +45,11 @@ def _fill(core: Core, kb, n: int, rng: random.Random, report) -> list[str]:
         rows, ids = [], []
         for i in range(count):
             words = rng.choices(vocab, weights=weights, k=WORDS_PER_CHUNK)
-            cid_ = f"{digest[:32]}-1-{i}"
+            cid_ = chunk_id(digest, i)
             ids.append(cid_)
             rows.append({"id": cid_, "content_hash": digest, "ordinal": i, "text": " ".join(words),
                          "heading": "", "start": 0, "end": 0, "page": 1, "page_end": 1, "line_start": None,
-                         "line_end": None, "embedded": 1})
+                         "line_end": None, "embedded": 1, "version": CHUNKER_VERSION})
         core.db["chunks"].insert_all(rows, pk="id")
         core.db["documents"].insert({"collection_id": cid, "path": f"/bench/{start}.txt", "content_hash": digest,
                                      "status": "indexed", "n_chunks": count})

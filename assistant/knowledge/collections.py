@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlite_utils
 
 from assistant.errors import UserFacingError
+from assistant.knowledge.chunker import CHUNKER_VERSION
 from assistant.store.db import insert_row, transaction
 from assistant.store.timeutil import now_iso
 
@@ -27,6 +28,7 @@ class CollectionStatus:
     last_indexed_at: str | None
     interrupted: bool = False  # a run was under way when the app closed or was killed
     unfinished: bool = False  # the last run stopped early: some files may not be indexed yet
+    outdated: int = 0  # indexed files read by an older version of the parsers or chunker
     partial: list[tuple[str, str]] = field(default_factory=list)  # (path, what of it could not be read)
 
 
@@ -145,6 +147,10 @@ class Collections:
             "select count(*) from chunks where content_hash in "
             "(select content_hash from documents where collection_id = ? and status = 'indexed')", [cid]
         ).fetchone()[0]
+        outdated = self.db.execute(
+            "select count(*) from documents d where d.collection_id = ? and d.status = 'indexed' and not exists "
+            "(select 1 from chunks c where c.content_hash = d.content_hash and coalesce(c.version, 1) = ?)",
+            [cid, CHUNKER_VERSION]).fetchone()[0]
         return CollectionStatus(
             name=row["name"], sources=[str(p) for p in self.sources(name)], files=len(docs),
             indexed=sum(d["status"] == "indexed" for d in docs),
@@ -153,4 +159,5 @@ class Collections:
             unfinished=bool(row.get("index_unfinished_at") or row.get("index_started_at"))
             or (row["last_indexed_at"] is None and bool(docs)),
             partial=[(d["path"], d["error"]) for d in docs if d["status"] == "indexed" and d["error"]],
+            outdated=outdated,
         )

@@ -258,7 +258,7 @@ class Indexer:
                 reason = unreadable.message
             return self._skip(cid, path, None, reason, report)
         if (row and row["status"] == "indexed" and row["size_bytes"] == stat.st_size
-                and row["mtime_ns"] == stat.st_mtime_ns):
+                and row["mtime_ns"] == stat.st_mtime_ns and self._embedded_count(row["content_hash"])):
             report.unchanged += 1
             return None
         if not statmod.S_ISREG(stat.st_mode) or stat.st_size == 0 or stat.st_size > ParseLimits().max_file_bytes:
@@ -274,11 +274,11 @@ class Indexer:
             return self._skip(cid, path, stat, f"The file cannot be read ({exc.strerror or exc}).", report)
         base = {"collection_id": cid, "path": str(path), "size_bytes": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns, "content_hash": digest}
-        if digest and row and row["status"] == "indexed" and row["content_hash"] == digest:
+        reusable = self._embedded_count(digest) if digest else 0
+        if reusable and row and row["status"] == "indexed" and row["content_hash"] == digest:
             self._upsert_doc({**row, **base})  # touched, not changed
             report.unchanged += 1
             return None
-        reusable = self._embedded_count(digest) if digest else 0
         if reusable:
             n = reusable
             self._upsert_doc({**base, "status": "indexed", "error": self._note_of(digest), "n_chunks": n,
@@ -304,9 +304,10 @@ class Indexer:
                               "and error is not null limit 1", [digest]).fetchone()
         return row[0] if row else None
 
-    def _embedded_count(self, digest: str) -> int:
-        return self.db.execute("select count(*) from chunks where content_hash = ? and embedded = 1",
-                               [digest]).fetchone()[0]
+    def _embedded_count(self, digest: str | None) -> int:
+        """How many chunks the current parsers and chunker made of these bytes (0: read them again)."""
+        return self.db.execute("select count(*) from chunks where content_hash = ? and embedded = 1 "
+                               "and coalesce(version, 1) = ?", [digest, CHUNKER_VERSION]).fetchone()[0]
 
     def _skip(self, cid, path, stat, reason, report, digest=None):
         self._upsert_doc({"collection_id": cid, "path": str(path), "status": "skipped", "error": reason,
@@ -337,7 +338,7 @@ class Indexer:
                 rows.append({"id": chunk_id(digest, c.ordinal), "content_hash": digest, "ordinal": c.ordinal,
                              "text": c.text, "heading": c.heading, "start": c.start, "end": c.end,
                              "page": c.page, "page_end": c.page_end, "line_start": c.line_start,
-                             "line_end": c.line_end, "embedded": 0})
+                             "line_end": c.line_end, "embedded": 0, "version": CHUNKER_VERSION})
         # Two files of one batch may share bytes: their chunks are the same rows.
         unique = list({r["id"]: r for r in rows}.values())
         self.db["chunks"].insert_all(unique, pk="id", replace=True)
@@ -347,8 +348,15 @@ class Indexer:
         except InterruptedError as exc:
             raise Cancelled from exc
         self._vectors_factory().upsert([r["id"] for r in unique], vectors)
+        hashes = {item.doc_row["content_hash"]: item.doc_row["n_chunks"] for item in pending}
         with transaction(self.db):  # the commit point of every file in the batch
             self.db.conn.executemany("update chunks set embedded = 1 where id = ?", [(r["id"],) for r in unique])
+            # What an older version made of the same bytes: its vectors, now owned by no row, go
+            # at the collection that ends this run. Other collections' copies share the new chunks.
+            self.db.conn.executemany("delete from chunks where content_hash = ? and coalesce(version, 1) != ?",
+                                     [(h, CHUNKER_VERSION) for h in hashes])
+            self.db.conn.executemany("update documents set n_chunks = ? where content_hash = ? and status = 'indexed'",
+                                     [(n, h) for h, n in hashes.items()])
             for item in pending:
                 self._write_doc({**item.doc_row, "indexed_at": now_iso()})
         # A file whose bytes another file of the batch has (a copy, a link) is a duplicate, as it

@@ -216,3 +216,10 @@ def m010_collection_index_unfinished(db):
     # next complete run: until then the collection holds only part of its folders, even after a
     # restart, and last_indexed_at alone (the last complete run) would not say so.
     db["collections"].add_column("index_unfinished_at", str)
+
+
+@migrations()
+def m011_chunk_version(db):
+    # The CHUNKER_VERSION that made the chunk (null: version 1, before this column), so chunks
+    # an older parser or chunker made are found and read again.
+    db["chunks"].add_column("version", int)

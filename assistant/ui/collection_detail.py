@@ -32,6 +32,8 @@ from assistant.ui.style import colour
 PATH_ROLE = Qt.ItemDataRole.UserRole
 REINDEX_TIP = "Read the sources again: new and changed files are indexed, removed ones forgotten."
 BUSY_TIP = "Cancel the indexing first."
+OUTDATED = ("{files} {verb} read by an earlier version of the app, which read some documents less well. "
+            "Choose Re-index to read them again; until then they are searched as they are.")
 UNFINISHED = "Indexing has not finished: only the files counted here can be searched. Choose Re-index for the rest."
 
 def _heading(text: str) -> QLabel:
@@ -156,6 +158,9 @@ class CollectionDetail(QWidget):
             # A run that was cancelled or failed: its counts are how far it got, not what the
             # folders hold, and after a restart nothing else says so.
             line += "\n" + UNFINISHED
+        if status.outdated and not busy:
+            line += "\n" + OUTDATED.format(files=plural(status.outdated, "file"),
+                                             verb="was" if status.outdated == 1 else "were")
         self.status_label.setText(line)
         self._show_sources(status.sources)
         self._show_skipped(status.skipped, status.sources, status.partial)

@@ -308,3 +308,39 @@ def test_a_stopped_reindex_stays_marked_unfinished_until_a_complete_run(kb, core
     assert status.unfinished and status.last_indexed_at is not None and not status.interrupted
     assert not again.index("docs").cancelled
     assert not again.collections.status("docs").unfinished
+
+
+def test_files_an_older_parser_read_are_read_again_once_and_shared_copies_follow(kb, tmp_path, monkeypatch):
+    from assistant.knowledge import collections as collections_module
+    from assistant.knowledge import indexer as indexer_module
+
+    folder = tmp_path / "docs"
+    files = write_corpus(folder, files=4)
+    copy = tmp_path / "copy" / files[0].name
+    copy.parent.mkdir()
+    copy.write_bytes(files[0].read_bytes())
+    kb.collections.add_source("docs", folder)
+    kb.collections.add_source("other", copy.parent)
+    current = indexer_module.CHUNKER_VERSION
+    for module in (indexer_module, collections_module):
+        monkeypatch.setattr(module, "CHUNKER_VERSION", current - 1)
+    kb.index("docs")
+    kb.index("other")
+    old_ids = {r[0] for r in kb.db.execute("select id from chunks")}
+    monkeypatch.undo()  # the app is updated: its parsers read some files differently now
+
+    assert kb.collections.status("docs").outdated == 4
+    assert kb.collections.status("other").outdated == 1
+    report = kb.index("docs")
+    assert (report.indexed, report.unchanged) == (4, 0)
+    assert_consistent(kb)
+    new_ids = {r[0] for r in kb.db.execute("select id from chunks")}
+    assert not new_ids & old_ids and all(f"-{current}-" in i for i in new_ids)
+    # The other collection's copy has the same bytes, so it already has the new chunks.
+    assert kb.collections.status("other").outdated == 0
+    assert kb.index("other").unchanged == 1
+    again = kb.index("docs")
+    assert (again.indexed, again.unchanged, again.chunks_added) == (0, 4, 0)
+    assert_consistent(kb)
+    hits = kb.search("tenant notice", ["docs"], k=20)
+    assert hits and len({h.chunk_id for h in hits}) == len(hits)
