@@ -10,6 +10,7 @@ from pathlib import Path
 import charset_normalizer
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
+from assistant.knowledge.parsers.codepages import read_short_codepage
 from assistant.knowledge.parsers.common import BINARY, EMPTY, Builder, ParseLimits
 
 # Longest BOM first: the UTF-32-LE BOM starts with the UTF-16-LE one.
@@ -49,8 +50,12 @@ def looks_binary(text: str) -> bool:
     return len(_BINARY_CHARS.findall(sample)) > _MAX_BINARY_SHARE * len(sample)
 
 
-def _guess(data: bytes) -> tuple[str, str] | None:
-    """charset-normalizer's answer, or None when it has no confident one."""
+def _guess(data: bytes) -> tuple[str, str, bool] | None:
+    """charset-normalizer's (text, encoding, sure), or None when it has no answer.
+
+    It is not sure when it found no language in the text (coherence 0): on a line or two it
+    then picks among ties.
+    """
     try:
         matches = charset_normalizer.from_bytes(data)
         best = matches.best()
@@ -68,10 +73,11 @@ def _guess(data: bytes) -> tuple[str, str] | None:
             ):
                 encoding = "cp1252"
                 break
+    sure = best.coherence > 0
     try:
-        return data.decode(encoding), encoding
+        return data.decode(encoding), encoding, sure
     except (UnicodeDecodeError, LookupError):
-        return str(best), best.encoding
+        return str(best), best.encoding, sure
 
 
 def _western(data: bytes) -> str | None:
@@ -97,7 +103,8 @@ def _mostly_utf8(data: bytes) -> str | None:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """(text, encoding): a BOM, else UTF-8 (strict, then nearly), else charset-normalizer.
+    """(text, encoding): a BOM, else UTF-8 (strict, then nearly), else charset-normalizer,
+    checked on short texts against Western and Cyrillic, Greek or Hebrew codepages.
 
     Binary data (many control characters whatever the encoding) is refused.
     """
@@ -124,15 +131,21 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if text is not None and not looks_binary(text):
         return text, "utf-8"
     guess = _guess(data)
-    # On a few lines charset-normalizer guesses wildly ("Café" as UTF-16, "Müller" as Urdu
-    # cp1006); its answer stands only if it is a Latin codepage or the text is not Western.
+    # On a few lines charset-normalizer guesses wildly ("Привет" as Big5, "Café" as UTF-16,
+    # "Müller" as Urdu cp1006). Unsure, its answer stands only if the text does not read
+    # clearly as Cyrillic, Greek or Hebrew; and only if it is a Latin codepage or the text
+    # is not Western.
+    if guess is None or not guess[2]:
+        reading = read_short_codepage(data)
+        if reading is not None and not looks_binary(reading[0]):
+            return reading
     if guess is None or guess[1] not in _LATIN_CODEPAGES:
         western = _western(data)
         if western is not None:
             return western, "cp1252"
     if guess is None or looks_binary(guess[0]):
         raise UnreadableFile(BINARY)
-    return guess
+    return guess[:2]
 
 
 def split_lines(text: str) -> list[str]:
