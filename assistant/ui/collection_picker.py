@@ -15,6 +15,13 @@ from assistant.knowledge.collections import Collections
 
 NO_DOCUMENTS = "No documents"
 SHOWN_NAMES = 2  # more than this and the button says "+ N more"
+# The style draws the menu arrow in the button's corner without keeping room for it, so it sat on
+# the last letter. Padding makes the room (both sides: the text is drawn centred) and the arrow
+# is placed inside the right-hand part of it.
+_ROOM_FOR_ARROW = """
+#collectionPicker { padding: 2px 16px; }
+#collectionPicker::menu-indicator { subcontrol-origin: padding; subcontrol-position: right center; right: 4px; }
+"""
 
 
 class _StayOpenMenu(QMenu):
@@ -69,6 +76,7 @@ class CollectionPicker(QToolButton):
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.setStyleSheet(_ROOM_FOR_ARROW)
         self.refresh()
 
     # reading -------------------------------------------------------------------------

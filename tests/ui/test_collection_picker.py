@@ -116,3 +116,36 @@ def test_an_ampersand_in_a_name_is_shown_not_taken_as_a_shortcut(qtbot, core):
         assert action.iconText() == action.data() and QKeySequence.mnemonic(action.text()).isEmpty()
     assert QKeySequence.mnemonic(picker.text()).isEmpty()
     assert picker.text().replace("&&", "&") == "Documents: R&D, Tax & bills"
+
+
+def _columns(first, second) -> list[int]:
+    """The x of every pixel column where two same-sized images differ."""
+    return [x for x in range(first.width())
+            if any(first.pixel(x, y) != second.pixel(x, y) for y in range(first.height()))]
+
+
+def test_the_menu_arrow_does_not_cover_the_text(qtbot, core):
+    from PySide6.QtWidgets import QToolButton
+
+    _collections, picker = picker_over(qtbot, core, ("Taxes", "Project Zeta"))
+    picker.set_selected(["Taxes", "Project Zeta"])
+    picker.resize(picker.sizeHint())
+    picker.show()
+    qtbot.waitExposed(picker)
+    # A twin without a menu draws the same frame, so what differs is the arrow, and with text, the text.
+    plain = QToolButton()
+    plain.setObjectName("collectionPicker")
+    plain.setStyleSheet(picker.styleSheet())
+    qtbot.addWidget(plain)
+    plain.setFixedSize(picker.size())
+    plain.show()
+    qtbot.waitExposed(plain)
+
+    with_text = picker.grab().toImage()
+    picker.setText("")
+    arrow_only = picker.grab().toImage()
+    frame = plain.grab().toImage()
+    text_columns, arrow_columns = _columns(with_text, arrow_only), _columns(arrow_only, frame)
+    assert text_columns and arrow_columns
+    # At least 3 px apart: the arrow used to touch the last letter, 1 px off at best.
+    assert max(text_columns) < min(arrow_columns) - 2, (max(text_columns), min(arrow_columns))
