@@ -8,6 +8,7 @@ from pathlib import Path
 
 from assistant.knowledge.highlight import term_spans
 from assistant.store.conversations import Message
+from assistant.store.export_audit import LEGEND
 from assistant.store.source_rows import only_checked, source_place
 
 PART_NAMES = (("system", "System prompt"), ("history", "Earlier conversation"), ("sources", "Sources"),
@@ -57,6 +58,17 @@ def score_line(row: dict) -> str:
             text += f" (#{ranks[name]})"
         parts.append(text)
     return "  ·  ".join(parts)
+
+
+_MEANING = dict(LEGEND)
+
+
+def score_tooltip(row: dict) -> str:
+    """What each number of score_line(row) is and how to read it, as rich text. The words are the
+    export's legend (store/export_audit.py), which follows the code that makes each score."""
+    names = ["keyword", "vector", "fused"] + (["best sentence"] if "sentence" in (row.get("scores") or {}) else [])
+    lines = [f"<p><b>{name}</b>: {html.escape(_MEANING[name], quote=False)}</p>" for name in names]
+    return "<p>How this passage matched the question. Higher is better for every score.</p>" + "".join(lines)
 
 
 def highlighted_html(text: str, terms: list[str], limit: int | None = None, *, join_lines: bool = True) -> str:

@@ -43,6 +43,7 @@ from assistant.ui.source_format import (
     no_prompt_reason,
     panel_summary,
     score_line,
+    score_tooltip,
     source_title,
     timing_line,
 )
@@ -133,6 +134,7 @@ class SourceCard(QFrame):
         if row.get("heading"):
             layout.addWidget(_label(row["heading"], "sourceHeading", wrap=True))
         self.scores = _label(score_line(row), "sourceScores", wrap=True)
+        self.scores.setToolTip(score_tooltip(row))
         layout.addWidget(self.scores)
         self.excerpt = _label("", "sourceExcerpt", wrap=True)
         self.excerpt.setTextFormat(Qt.TextFormat.RichText)

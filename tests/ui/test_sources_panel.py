@@ -15,8 +15,8 @@ from assistant.answer import cited_numbers, separate_citations
 from assistant.knowledge.highlight import question_terms
 from assistant.store.conversations import Message
 from assistant.ui.chat_view import ChatView, markdown_html
-from assistant.ui.source_format import MARK_STYLE
-from assistant.ui.sources_panel import NO_DOCUMENTS, NOTHING_SHOWN, SourcesPanel
+from assistant.ui.source_format import MARK_STYLE, score_line, score_tooltip
+from assistant.ui.sources_panel import NO_DOCUMENTS, NOTHING_SHOWN, SourceCard, SourcesPanel
 from assistant.ui.style import STYLE
 from tests.ui import answers
 from tests.ui.answers import ABSTAIN_Q, DEPOSIT_Q, RENT_Q
@@ -59,6 +59,7 @@ def test_passages_in_rank_order_with_scores_and_badges(panel, answered):
         keyword = row["scores"]["keyword"]
         assert (f"keyword {keyword:.2f} (#{row['ranks']['keyword']})" if keyword is not None
                 else "keyword –") in scores
+        assert card.scores.toolTip() == score_tooltip(row)
         expected = [f"[{row['number']}] in prompt"] if row["in_prompt"] else ["not in prompt"]
         assert card.badges() == expected + (["cited"] if row["cited"] else [])
         # The sentences of the passage the model read, as the prompt gave them.
@@ -271,3 +272,27 @@ def test_the_sources_an_answer_cites_are_the_links_the_chat_shows(answer):
     """What the panel badges as cited (cited_numbers) is what the chat makes [n] links of."""
     links = re.findall(r'href="cite:(\d+)"', markdown_html(separate_citations(answer), 3))
     assert sorted({int(n) for n in links}) == cited_numbers(answer, 3)
+
+
+def test_each_score_says_what_it_is_and_how_to_read_it(qtbot):
+    from assistant.knowledge.retriever import CANDIDATES, RRF_K
+
+    row = {"rank": 1, "path": "/nowhere/lease.txt", "text": "The deposit is 1,250 euros.", "in_prompt": False,
+           "scores": {"keyword": 7.31, "vector": 0.62, "fused": 0.88, "sentence": 0.71, "rerank": 0.75},
+           "ranks": {"keyword": 1, "vector": 2}}
+    card = SourceCard(row, ["deposit"])
+    qtbot.addWidget(card)
+    tip = card.scores.toolTip()
+    assert tip.startswith("<p>")  # rich text: Qt wraps it to a readable width
+    paragraphs = {p.split("</b>")[0]: p for p in tip.split("<p><b>")[1:]}
+    assert list(paragraphs) == ["keyword", "vector", "fused", "best sentence"]
+    keyword, vector, fused, sentence = paragraphs.values()
+    assert "BM25" in keyword and "FTS5" in keyword and "no fixed scale" in keyword and "same question" in keyword
+    assert f"not among its {CANDIDATES} best" in keyword
+    assert "cosine similarity" in vector and "at most 1" in vector
+    assert "Weighted fusion" in fused and f"1/({RRF_K} + place)" in fused and "within one question" in fused
+    assert "best sentence" in sentence and "cosine" in sentence
+    assert "Higher is better" in tip
+    # An answer whose passages were not re-ordered by sentence has no best sentence to explain.
+    plain = {**row, "scores": {k: v for k, v in row["scores"].items() if k not in ("sentence", "rerank")}}
+    assert "best sentence" not in score_line(plain) and "best sentence" not in score_tooltip(plain)
