@@ -274,7 +274,10 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         if timings is not None:  # the rest of the engine's timings are columns of the message
             details["prompt_s"] = timings.prompt_s
             details["cached_tokens"] = timings.cached_tokens
-        return {"sources": _source_rows(results, sources, [], evidence), "details": details}
+        # A stopped answer keeps the markers it wrote, so its panel badges those sources as cited; a
+        # complete one's are settled below, once unknown markers are dropped.
+        return {"sources": _source_rows(results, sources, cited_numbers(text, len(sources)), evidence),
+                "details": details}
 
     finished = yield from _passed_through(stream_answer(core, conversation_id, answer_id, messages, settings,
                                                         extra=record))
