@@ -414,9 +414,30 @@ def test_html_layout_tables_are_read_as_blocks(tmp_path):
 
 
 def test_nearly_utf8_text_keeps_its_accents(tmp_path):
-    data = "Grüße aus Köln, schön! ".encode() * 10 + b"\xff broken byte"
+    data = "Grüße aus Köln, schön! ".encode() * 10 + b"cut \xe2\x82 short"  # a '€' missing its last byte
     doc = parse_bytes(tmp_path, "mostly.txt", data)
-    assert doc.encoding == "utf-8" and doc.text.startswith("Grüße aus Köln") and "\ufffd broken" in doc.text
+    assert doc.encoding == "utf-8" and doc.text.startswith("Grüße aus Köln") and "cut \ufffd short" in doc.text
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # One word typed in windows-1252 among proper UTF-8: the stray byte is the letter it meant.
+        ("Le café est naïve. ".encode() + b"Caf\xe9 noir.", "Le café est naïve. Café noir."),
+        ("Müller’s “Vertrag” über 5 €. ".encode() + b"A Word quote: \x92ok\x92.", "A Word quote: ’ok’."),
+        (b"\xff" + "Grüße, schön, Köln".encode(), "ÿGrüße, schön, Köln"),  # 0xFF is never UTF-8
+    ],
+)
+def test_utf8_with_a_few_stray_windows_1252_bytes(tmp_path, data, expected):
+    doc = parse_bytes(tmp_path, "mixed.txt", data)
+    assert doc.encoding == "utf-8" and expected in doc.text and "Ã" not in doc.text
+
+
+def test_windows_1252_with_one_accidental_utf8_pair_stays_windows_1252(tmp_path):
+    # "É’" happens to be a valid UTF-8 pair; one pair against three stray bytes is not UTF-8.
+    note = "CAFÉ’S menu: crème brûlée, naïve."
+    doc = parse_bytes(tmp_path, "menu.txt", note.encode("cp1252"))
+    assert (doc.text, doc.encoding) == (note, "cp1252")
 
 
 def test_csv_header_rows_and_lines(tmp_path):

@@ -41,6 +41,8 @@ _WESTERN = re.compile(
     r"\u2013-\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
 _FOREIGN_RUN = re.compile(r"[^\x00-\x7f\s]{3}")
+_ESCAPED = re.compile("[\udc80-\udcff]+")
+_CUT_OR_STRAY = re.compile(rb"[\xc2-\xf4][\x80-\xbf]{1,2}|[\x80-\xff]")
 
 
 def looks_binary(text: str) -> bool:
@@ -95,11 +97,31 @@ def _western(data: bytes) -> str | None:
 
 
 def _mostly_utf8(data: bytes) -> str | None:
-    """UTF-8 with a few broken bytes (a bad copy, a cut last character), read with U+FFFD for them."""
-    text = data.decode("utf-8", errors="replace")
-    broken = text.count("\ufffd")
-    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
-    return text if non_ascii - broken >= 20 * broken else None
+    """UTF-8 with a few bytes that are not UTF-8, or None when the bytes are not mostly UTF-8.
+
+    Such a file is nearly always a UTF-8 file with a line or a word typed or pasted in
+    windows-1252 (an old editor, a Word quote mark), so each stray byte is read as
+    windows-1252: a stray 0xE9 is the 'é' its writer meant, where U+FFFD would lose the
+    letter from search and quotes. A character cut short (a truncated copy: a lead byte
+    with too few continuation bytes) is U+FFFD: no single-byte reading of it is right.
+
+    The test is valid multi-byte characters, at least two and twice as many as stray
+    bytes: a windows-1252 text has hardly any, since a UTF-8 pair needs a capital
+    accented letter followed by a symbol ("É’").
+    """
+    text = data.decode("utf-8", errors="surrogateescape")  # each stray byte -> one U+DCxx
+    stray = sum(map(len, _ESCAPED.findall(text)))
+    valid = len(text) - len(text.encode("ascii", errors="ignore")) - stray
+    if valid < 2 or valid < 2 * stray:
+        return None
+    return _ESCAPED.sub(_restore, text)
+
+
+def _restore(match: re.Match) -> str:
+    raw = match.group().encode("utf-8", errors="surrogateescape")
+    return "".join(
+        "\ufffd" if len(part) > 1 else part.decode("cp1252", errors="replace") for part in _CUT_OR_STRAY.findall(raw)
+    )
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
