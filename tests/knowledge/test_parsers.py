@@ -440,6 +440,13 @@ def test_windows_1252_with_one_accidental_utf8_pair_stays_windows_1252(tmp_path)
     assert (doc.text, doc.encoding) == (note, "cp1252")
 
 
+@pytest.mark.parametrize("data", [b"   \t  ", b" \n\t\n\r\n  ", "\u00a0\u2003".encode()])
+def test_text_of_only_blank_space_says_so(tmp_path, data):
+    path = tmp_path / "blank.txt"
+    path.write_bytes(data)
+    assert reason(path) == "The file has no text, only blank space (spaces, tabs or empty lines)."
+
+
 def test_csv_header_rows_and_lines(tmp_path):
     doc = parse_bytes(tmp_path, "people.csv", CSV.encode("cp1252"))
     assert doc.header == "name | city | note" and doc.metadata["delimiter"] == ";"

@@ -11,7 +11,9 @@ import charset_normalizer
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
 from assistant.knowledge.parsers.codepages import read_short_codepage
-from assistant.knowledge.parsers.common import BINARY, EMPTY, Builder, ParseLimits
+from assistant.knowledge.parsers.common import BINARY, Builder, ParseLimits
+
+BLANK = "The file has no text, only blank space (spaces, tabs or empty lines)."
 
 # Longest BOM first: the UTF-32-LE BOM starts with the UTF-16-LE one.
 _BOMS = [
@@ -198,8 +200,8 @@ def paragraphs(lines: list[str]) -> Iterator[tuple[int, int]]:
 
 def parse_text(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
     text, encoding = decode_text(data)
-    if not text.strip():
-        raise UnreadableFile(EMPTY)
+    if not text.strip():  # an empty file never gets here: parse_file refuses it first
+        raise UnreadableFile(BLANK)
     lines = split_lines(text)
     builder = Builder(path, "text", limits)
     for first, last in paragraphs(lines):
