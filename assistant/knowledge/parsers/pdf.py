@@ -1,11 +1,10 @@
-"""PDF (pypdfium2): the text layer page by page, split into paragraphs by line geometry."""
+"""PDF (pypdfium2): the text layer page by page, split into headings and paragraphs (pdf_layout)."""
 
 from __future__ import annotations
 
 import ctypes
 import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -13,6 +12,7 @@ import pypdfium2.raw as pdfium_c
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
 from assistant.knowledge.parsers.common import Builder, ParseLimits, one_line
+from assistant.knowledge.parsers.pdf_layout import Line, Segment, lay_out
 
 PROTECTED = "The PDF is password-protected."
 DAMAGED = "The PDF is damaged or not really a PDF."
@@ -24,16 +24,11 @@ _LOAD_ERRORS = {
     pdfium_c.FPDF_ERR_PASSWORD: PROTECTED,
     pdfium_c.FPDF_ERR_SECURITY: "The PDF uses an encryption that is not supported.",
 }
-_SENTENCE_END = tuple('.!?:;"”’)')
-_BULLET = re.compile(r"^(?:[•◦▪‣●○■□–—*-]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
-
-
-@dataclass
-class _Line:
-    text: str
-    x: float | None = None  # origin of the first visible character, in PDF points
-    y: float | None = None
-    size: float = 0.0
+# A font is bold by its weight where the PDF gives one, else by its name ("Helvetica-Bold",
+# "ABCDEF+Arial-BoldMT") or the ForceBold flag of its descriptor.
+_BOLD_WEIGHT = 600
+_BOLD_NAME = re.compile(rb"bold|black|heavy", re.IGNORECASE)
+_FORCE_BOLD = 1 << 18
 
 
 def _char(code: int) -> str:
@@ -44,95 +39,73 @@ def _char(code: int) -> str:
     return chr(code)
 
 
-def _page_lines(textpage) -> list[_Line]:
-    """The page's lines in pdfium's reading order, with where each line starts."""
+def _bold(textpage, index: int, name: ctypes.Array) -> bool:
+    if pdfium_c.FPDFText_GetFontWeight(textpage, index) >= _BOLD_WEIGHT:
+        return True
+    flags = ctypes.c_int()
+    length = pdfium_c.FPDFText_GetFontInfo(textpage, index, name, len(name), ctypes.byref(flags))
+    return bool(flags.value & _FORCE_BOLD) or bool(length and _BOLD_NAME.search(name.value))
+
+
+def _page_lines(textpage) -> list[Line]:
+    """The page's lines in pdfium's reading order, with where each line starts and its look."""
     count = pdfium_c.FPDFText_CountChars(textpage)
-    lines: list[_Line] = []
+    lines: list[Line] = []
     chars: list[str] = []
-    line = _Line("")
+    line = Line("")
     x, y = ctypes.c_double(), ctypes.c_double()
+    name = ctypes.create_string_buffer(128)
     for i in range(max(count, 0)):
         ch = _char(pdfium_c.FPDFText_GetUnicode(textpage, i))
         if ch == "\n":  # pdfium ends every line with a generated \r\n
             line.text = "".join(chars)
             lines.append(line)
-            chars, line = [], _Line("")
+            chars, line = [], Line("")
             continue
         if ch == "\r":
             continue
-        if line.y is None and not ch.isspace() and pdfium_c.FPDFText_GetCharOrigin(textpage, i, x, y):
-            line.x, line.y = x.value, y.value
-            line.size = pdfium_c.FPDFText_GetFontSize(textpage, i)
+        if not ch.isspace():
+            if line.y is None and pdfium_c.FPDFText_GetCharOrigin(textpage, i, x, y):
+                line.x, line.y = x.value, y.value
+                line.size = pdfium_c.FPDFText_GetFontSize(textpage, i)
+                line.bold = _bold(textpage, i, name)
+            elif line.bold:  # only a line that starts bold pays for checking every character
+                line.bold = _bold(textpage, i, name)
         chars.append(ch)
     line.text = "".join(chars)
     lines.append(line)
     return lines
 
 
-def _breaks(prev: _Line, line: _Line, step: float | None, longest: int) -> bool:
-    """Whether `line` starts a new paragraph after `prev`."""
-    ended = prev.text.rstrip().endswith(_SENTENCE_END)
-    if _BULLET.match(line.text.lstrip()):
-        return True
-    if prev.y is None or line.y is None or prev.x is None or line.x is None:
-        first = line.text.lstrip()[:1]
-        return ended and first.isupper() and len(prev.text.strip()) < 0.7 * longest
-    em = max(line.size, 6.0)
-    drop = prev.y - line.y
-    spacing = step if step is not None else 1.3 * em  # a page of few lines: assume single spacing
-    return (
-        drop < -em  # moved up: a new column or text box
-        or drop > 1.5 * spacing  # a wider gap than between lines
-        or abs(line.size - prev.size) > 1.0  # a heading, a footnote
-        or (ended and line.x - prev.x > 0.8 * em)  # an indented first line
-    )
-
-
-def _paragraphs(lines: list[_Line]) -> list[str]:
-    placed = [line.y for line in lines if line.y is not None and line.text.strip()]
-    gaps = sorted(a - b for a, b in zip(placed, placed[1:], strict=False) if a - b > 0.5)
-    # The lower median of the gaps is the line spacing, once there are enough lines to tell.
-    step = gaps[(len(gaps) - 1) // 2] if len(gaps) >= 3 else None
-    longest = max((len(line.text.strip()) for line in lines), default=0)
-    paragraphs: list[list[str]] = []
-    prev = None
-    for line in lines:
-        if not line.text.strip():
-            prev = None  # a blank line always ends the paragraph
-            continue
-        if prev is None or _breaks(prev, line, step, longest):
-            paragraphs.append([])
-        paragraphs[-1].append(line.text.strip())
-        prev = line
-    return ["\n".join(p) for p in paragraphs]
+def _read_page(pdf: pdfium.PdfDocument, index: int) -> list[Line] | None:
+    """The page's lines, or None when pdfium cannot read the page."""
+    try:
+        page = pdf[index]
+    except pdfium.PdfiumError:
+        return None
+    try:
+        textpage = page.get_textpage()
+        try:
+            return _page_lines(textpage)
+        finally:
+            textpage.close()
+    except pdfium.PdfiumError:
+        return None
+    finally:
+        page.close()
 
 
 def _extract(pdf: pdfium.PdfDocument, path: Path, limits: ParseLimits) -> ParsedDocument:
     pages = len(pdf)
     if pages > limits.max_pages:
         raise UnreadableFile(f"The PDF has {pages:,} pages; the limit is {limits.max_pages:,}.")
+    read = [_read_page(pdf, index) for index in range(pages)]
+    unreadable = [n for n, lines in enumerate(read, 1) if lines is None]
     builder = Builder(path, "pdf", limits)
-    unreadable, blank = [], []
-    for index in range(pages):
-        try:
-            page = pdf[index]
-        except pdfium.PdfiumError:
-            unreadable.append(index + 1)
-            continue
-        try:
-            textpage = page.get_textpage()
-            try:
-                lines = _page_lines(textpage)
-            finally:
-                textpage.close()
-        except pdfium.PdfiumError:
-            unreadable.append(index + 1)
-            continue
-        finally:
-            page.close()
-        added = [builder.add(p, page=index + 1) for p in _paragraphs(lines)]
-        if not any(added):
-            blank.append(index + 1)
+    blank = []
+    for number, page in enumerate(lay_out(read), 1):
+        if number not in unreadable and not any([_add(builder, s, number) for s in page]):
+            blank.append(number)
     if len(unreadable) == pages:
         raise UnreadableFile(DAMAGED)
     if not builder.blocks:
@@ -146,6 +119,12 @@ def _extract(pdf: pdfium.PdfDocument, path: Path, limits: ParseLimits) -> Parsed
     if blank:
         metadata["pages_without_text"] = blank
     return builder.build(pages=pages, metadata=metadata)
+
+
+def _add(builder: Builder, segment: Segment, page: int) -> bool:
+    if segment.level is None:
+        return builder.add(segment.text, page=page) is not None
+    return builder.heading(segment.level, segment.text, page=page) is not None
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:
