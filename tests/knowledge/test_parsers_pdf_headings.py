@@ -5,7 +5,7 @@ from __future__ import annotations
 from assistant.bench.synthetic_docs import assemble_pdf
 from assistant.knowledge.chunker import chunk_document
 from assistant.knowledge.parsers import parse_file
-from tests.knowledge.corpus import assert_valid_document
+from tests.knowledge.corpus import assert_valid_document, pdf_bytes
 
 # style -> (font resource, size): F1 Helvetica, F2 Helvetica-Bold
 STYLES = {"title": (b"F2", 20), "h1": (b"F2", 15), "bold": (b"F2", 11), "p": (b"F1", 11), "note": (b"F1", 8)}
@@ -188,3 +188,20 @@ def test_a_line_running_on_in_lower_case_is_not_a_heading(tmp_path):
     ]
     doc = parse(tmp_path, [page])
     assert [text for text, *_ in headings(doc)] == ["Article 2"]
+
+
+def test_sizes_set_by_the_text_matrix_count(tmp_path):
+    # macOS writes every font at 1 pt and scales it with the text matrix.
+    lines = ["The rent is due on the first day of each month and is paid", "by bank transfer to the account"]
+    lines += ["of the Landlord named on page one.", "Late payment costs interest."]
+    body = b" ".join(
+        b"12 0 0 12 72 %d Tm (%s) Tj" % (700 - 14 * n, line.encode()) for n, line in enumerate(lines)
+    )
+    stream = b"BT /F1 1 Tf 20 0 0 20 72 740 Tm (Payment of the Rent) Tj " + body + b" ET"
+    path = tmp_path / "mac.pdf"
+    path.write_bytes(pdf_bytes(contents=[stream]))
+    doc = parse_file(path)
+    assert [(b.kind, doc.block_text(b)) for b in doc.blocks] == [
+        ("heading", "Payment of the Rent"),
+        ("paragraph", "\n".join(lines)),
+    ]

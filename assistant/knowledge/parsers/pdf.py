@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 import threading
 from pathlib import Path
@@ -47,6 +48,15 @@ def _bold(textpage, index: int, name: ctypes.Array) -> bool:
     return bool(flags.value & _FORCE_BOLD) or bool(length and _BOLD_NAME.search(name.value))
 
 
+def _font_size(textpage, index: int, matrix: pdfium_c.FS_MATRIX) -> float:
+    """The size the text is set at: the Tf size scaled by the text and page matrices. macOS writes
+    every font at 1 pt ("/TT1 1 Tf") and sets the size in the matrix."""
+    size = pdfium_c.FPDFText_GetFontSize(textpage, index)
+    if pdfium_c.FPDFText_GetMatrix(textpage, index, ctypes.byref(matrix)):
+        size *= math.hypot(matrix.c, matrix.d)
+    return size
+
+
 def _page_lines(textpage) -> list[Line]:
     """The page's lines in pdfium's reading order, with where each line starts and its look."""
     count = pdfium_c.FPDFText_CountChars(textpage)
@@ -55,6 +65,7 @@ def _page_lines(textpage) -> list[Line]:
     line = Line("")
     x, y = ctypes.c_double(), ctypes.c_double()
     name = ctypes.create_string_buffer(128)
+    matrix = pdfium_c.FS_MATRIX()
     for i in range(max(count, 0)):
         ch = _char(pdfium_c.FPDFText_GetUnicode(textpage, i))
         if ch == "\n":  # pdfium ends every line with a generated \r\n
@@ -67,7 +78,7 @@ def _page_lines(textpage) -> list[Line]:
         if not ch.isspace():
             if line.y is None and pdfium_c.FPDFText_GetCharOrigin(textpage, i, x, y):
                 line.x, line.y = x.value, y.value
-                line.size = pdfium_c.FPDFText_GetFontSize(textpage, i)
+                line.size = _font_size(textpage, i, matrix)
                 line.bold = _bold(textpage, i, name)
             elif line.bold:  # only a line that starts bold pays for checking every character
                 line.bold = _bold(textpage, i, name)
