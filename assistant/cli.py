@@ -205,10 +205,11 @@ def _measure_unmeasured(core) -> None:
               "`assistant models bench NAME`", file=sys.stderr)
 
 
-def _stream(core, events, *, echo: bool):
+def _stream(core, events, *, echo: bool) -> tuple[Finished, bool]:
+    """The answer's last event, and whether Ctrl-C stopped it."""
     finished = None
     # First Ctrl-C stops the answer (kept, marked stopped); the stream then ends normally.
-    with on_ctrl_c(core.engine.cancel):
+    with on_ctrl_c(core.engine.cancel) as pressed:
         for event in events:
             if isinstance(event, Token) and echo:
                 sys.stdout.write(event.text)
@@ -220,7 +221,7 @@ def _stream(core, events, *, echo: bool):
                 print(f"[{event.reason}]", file=sys.stderr)
             elif isinstance(event, Finished):
                 finished = event
-    return finished
+    return finished, pressed.is_set()
 
 
 def _check_summary(details: dict) -> dict | None:
@@ -256,7 +257,7 @@ def cmd_ask(args) -> int:
             events = ask_documents(core, kb, args.question, args.collection, args.conversation, settings)
         else:
             events = ask(core, args.question, args.conversation, settings)
-        finished = _stream(core, events, echo=not args.json)
+        finished, interrupted = _stream(core, events, echo=not args.json)
         message = finished.message
         if args.json:
             print(json.dumps({
@@ -288,7 +289,7 @@ def cmd_ask(args) -> int:
         if message.status == "error":
             print(f"error: {message.error}", file=sys.stderr)
             return 1
-    return 0
+    return 130 if interrupted else 0
 
 
 def cmd_chat(args) -> int:
@@ -318,7 +319,7 @@ def cmd_chat(args) -> int:
             # starts a fresh one instead of ending the chat with "No model is loaded".
             core.load_model(args.model, settings)
             sys.stdout.write("assistant> ")
-            finished = _stream(core, ask(core, question, conversation_id, settings), echo=True)
+            finished, _stopped = _stream(core, ask(core, question, conversation_id, settings), echo=True)
             conversation_id = finished.message.conversation_id
             m = finished.message
             suffix = f" [{m.status}{': ' + m.error if m.error else ''}]" if m.status != "complete" else ""

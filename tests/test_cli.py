@@ -205,3 +205,19 @@ def test_ask_in_a_conversation_that_does_not_exist_is_refused(core):
         result = run_cli("ask", "--model", SMOL, "--conversation", cid, "hi")
         assert result.returncode == 1 and f"There is no conversation {cid}." in result.stderr
     assert core.conversations.list() == []  # not silently a new conversation
+
+
+def test_an_answer_stopped_with_ctrl_c_is_kept_and_exits_130(core):
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ask", "--model", SMOL, "--max-tokens", "2000", "--seed", "1",
+                             "Write a very long story about a dragon."], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    seen = ""
+    while len(seen) < 20:
+        seen += proc.stdout.read(1)  # the answer is flushed token by token
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "[stopped]" in err
+    (conversation,) = core.conversations.list()
+    _question, answer = core.conversations.messages(conversation["id"])
+    assert answer.status == "stopped" and answer.content.startswith(seen.strip()[:10])
