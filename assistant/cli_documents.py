@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 import threading
-import time
 
+from assistant.cli_progress import IndexProgressPrinter
 from assistant.ctrl_c import on_ctrl_c
 
 
@@ -98,24 +98,21 @@ def cmd_index(args) -> int:
         if args.ignore:
             row = kb.collections.get(args.collection)
             core.db["collections"].update(row["id"], {"ignore_globs": json.dumps(args.ignore)})
-        return _run_index(kb, args.collection)
+        return _exit_code(_run_index(kb, args.collection))
 
 
-def _run_index(kb, name: str) -> int:
-    last = [0.0]
-
-    def progress(p):
-        now = time.monotonic()
-        if p.phase != "indexing" or now - last[0] > 0.5:
-            last[0] = now
-            current = f" {p.current_file}" if p.current_file else ""
-            print(f"\r[{p.phase}] {p.files_done}/{p.files_total} files, {p.chunks} chunks, "
-                  f"{p.errors} skipped{current}"[:160].ljust(100), end="", file=sys.stderr, flush=True)
-
+def _run_index(kb, name: str):
+    printer = IndexProgressPrinter()
     cancel = threading.Event()
-    with on_ctrl_c(cancel.set):
-        report = kb.index(name, progress, cancel.is_set)
-    print(file=sys.stderr)
+
+    def stop() -> None:
+        if printer.waiting:  # nothing started yet: the blocked lock wait ends only this way
+            raise KeyboardInterrupt
+        cancel.set()
+
+    with on_ctrl_c(stop):
+        report = kb.index(name, printer, cancel.is_set)
+    printer.finish(report)
     print(f"{name}: {report.files} files: {report.indexed} indexed, {report.unchanged} unchanged, "
           f"{report.reused} moved or duplicate, {report.removed} removed, {len(report.skipped)} skipped; "
           f"{report.chunks_added} chunks added, {report.chunks_total} in total ({report.seconds:.1f}s)"
@@ -125,6 +122,10 @@ def _run_index(kb, name: str) -> int:
             print(heading)
             for path, reason in rows:
                 print(f"  {path!r}: {reason}")
+    return report
+
+
+def _exit_code(report) -> int:
     return 130 if report.cancelled else 0
 
 
@@ -174,7 +175,7 @@ def cmd_collections(args) -> int:
         elif c == "rename":
             kb.collections.rename(args.name, args.new_name)
         elif c == "reindex":
-            return _run_index(kb, args.name)
+            return _exit_code(_run_index(kb, args.name))
         else:
             st = kb.collections.status(args.name)
             print(json.dumps(st.__dict__, indent=2))

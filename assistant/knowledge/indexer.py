@@ -50,7 +50,7 @@ class IndexProgress:
     chunks: int  # chunks embedded so far in this run
     current_file: str
     errors: int
-    phase: str  # scanning | indexing | cleaning | done
+    phase: str  # waiting | scanning | indexing | cleaning | done
 
 
 @dataclass
@@ -102,11 +102,18 @@ class Indexer:
         self.collections = Collections(db)
 
     @contextmanager
-    def _exclusive(self):
-        """One indexer at a time across processes: garbage collection must not race a writer."""
+    def _exclusive(self, on_wait: Callable[[], None] | None = None):
+        """One indexer at a time across processes: garbage collection must not race a writer.
+        `on_wait()` is called first when another process holds the lock, so a caller can say why
+        nothing moves instead of seeming stuck."""
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
             finally:
@@ -171,7 +178,7 @@ class Indexer:
         cid = collection["id"]
         cancelled = cancelled or (lambda: False)
         emit = progress or (lambda _p: None)
-        with self._exclusive():
+        with self._exclusive(lambda: emit(IndexProgress(0, 0, 0, "", 0, "waiting"))):
             self.db["collections"].update(cid, {"index_started_at": now_iso()})
             self.collect_garbage()
             emit(IndexProgress(0, 0, 0, "", 0, "scanning"))

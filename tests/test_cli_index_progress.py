@@ -1,0 +1,89 @@
+"""Indexing progress as the CLI prints it: to a pipe, when stopped, when another run holds the lock."""
+
+from __future__ import annotations
+
+import fcntl
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from assistant.knowledge.base import KnowledgeBase
+from assistant.knowledge.indexer import default_lock_path
+from tests.knowledge.helpers import write_corpus
+from tests.test_cli import run_cli
+
+CLI = [sys.executable, "-m", "assistant.cli"]
+
+
+def _wait_for(condition, what: str, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _indexed(app_paths) -> int:
+    try:
+        return sqlite3.connect(app_paths.database).execute(
+            "select count(*) from documents where status = 'indexed'").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def test_progress_to_a_pipe_is_one_line_per_update(core, tmp_path):
+    write_corpus(tmp_path / "docs", files=3)
+    result = run_cli("index", str(tmp_path / "docs"), "--collection", "piped")
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("[scanning] ") and re.fullmatch(r"\[done\] 3/3 files, \d+ chunks, 0 skipped", lines[-1])
+
+
+def test_a_stopped_index_says_how_far_it_got_and_exits_130(core, tmp_path, app_paths):
+    folder = tmp_path / "big"
+    write_corpus(folder, files=60, paragraphs=12, seed=5)
+    proc = subprocess.Popen([*CLI, "index", str(folder), "--collection", "big"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: _indexed(app_paths) >= 5 or proc.poll() is not None, "some files indexed")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    match = re.fullmatch(r"\[stopped\] (\d+)/60 files done, \d+ chunks, 0 skipped", last)
+    assert match, err
+    indexed = KnowledgeBase(core).collections.status("big").indexed
+    assert 5 <= int(match[1]) == indexed < 60
+    assert "[cancelled]" in out
+
+
+def test_a_second_index_says_it_waits_for_the_first(core, tmp_path, app_paths):
+    write_corpus(tmp_path / "docs", files=2)
+    lock_path = default_lock_path(app_paths.data)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as another process's run holds it
+        log = tmp_path / "stderr.txt"
+        with open(log, "w") as err:
+            waiting = subprocess.Popen([*CLI, "index", str(tmp_path / "docs"), "--collection", "w"],
+                                       stdout=subprocess.PIPE, stderr=err, text=True)
+        _wait_for(lambda: "waiting for another indexing run to finish" in log.read_text(), "the waiting line")
+        assert waiting.poll() is None
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        waiting.communicate(timeout=120)
+        assert waiting.returncode == 0, log.read_text()
+        assert log.read_text().splitlines()[0] == "waiting for another indexing run to finish…"
+
+        # Ctrl-C while waiting ends the command at once, leaving no run marked as cut off.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(log, "w") as err:
+            stopped = subprocess.Popen([*CLI, "collections", "reindex", "w"], stderr=err, text=True)
+        _wait_for(lambda: "waiting for another" in log.read_text(), "the waiting line")
+        stopped.send_signal(signal.SIGINT)
+        assert stopped.wait(timeout=60) == 130
+        assert "interrupted" in log.read_text()
+    assert KnowledgeBase(core).collections.interrupted() == []
