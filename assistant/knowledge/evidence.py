@@ -25,8 +25,19 @@ from dataclasses import dataclass
 
 from assistant.knowledge.retriever import STOPWORDS
 
-# A sentence ends at . ! or ? followed by a capital, a digit, a quote or a bracket, or at a line break.
+# A sentence ends at . ! or ? followed by a capital, a digit, a quote or a bracket, or at a line
+# break that is not a wrap inside a sentence (see _wrapped).
 SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9\"'(\[])|\s*\n\s*")
+# Words whose full stop does not end a sentence: "Case No. 2023-41", "Mr. Kulkarni", "Art. 5".
+ABBREVIATIONS = frozenset("""no nos nr mr mrs ms dr prof sr jr st inc ltd co corp llc plc bros art arts sec secs
+    para paras cl ch pt fig figs vol vols ed eds pp p approx dept est gen gov ref refs tel v vs cf al e.g i.e
+    jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.u""".split())
+_LAST_WORD = re.compile(r"(\w+(?:\.\w+)*)\.$")
+# A line that opens a list item or a heading, or a table row: a line break before it ends a sentence.
+_LINE_OPENER = re.compile(r"\s*(?:[-*•·▪–]\s|#|\(?[0-9]{1,3}[.)]\s|\(?[a-zA-Z][.)]\s|\([ivx]{1,4}\)\s|"
+                          r"\d+(?:\.\d+)+\.?\s)")
+_TABLE_ROW = " | "
+_ENDED = tuple(".!?:;")
 STEM = 6  # words compared by their first letters: "conquest" and "conquered" match
 
 
@@ -48,20 +59,54 @@ class Evidence:
         return cls(row["number"] - 1, row["start"], row["end"], row["text"], row["score"])
 
 
-NUMBERING = re.compile(r"[#*\s]*(?:[\dIVXivx]+[.)])+")  # "15." "## 2.1." "IV." "(a)": not a sentence alone
+# "15." "## 2.1." "IV." "(a)" "Section 3.": the number of a heading or clause, not a sentence alone.
+NUMBERING = re.compile(r"[#*\s]*(?:(?:article|section|clause|part|chapter|schedule|annex|appendix|exhibit|§)\s*)?"
+                       r"(?:[\dIVXivx]+[.)])+", re.IGNORECASE)
+
+
+def _abbreviated(before: str) -> bool:
+    """Whether the full stop ending `before` belongs to an abbreviation or an initial ("J. Smith")."""
+    m = _LAST_WORD.search(before)
+    if not m:
+        return False
+    word = m.group(1)
+    return word.lower() in ABBREVIATIONS or (len(word) == 1 and word.isupper())
+
+
+def _wrapped(text: str, at: int, gap: str, longest: int) -> bool:
+    """Whether the single line break in `gap` (at offset `at`) only wraps a sentence: a PDF's
+    printed lines, or text wrapped at a fixed width, break wherever the line was full."""
+    if gap.count("\n") > 1:
+        return False  # a blank line: a new paragraph
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:at].rstrip()
+    following = text[at + len(gap):text.find("\n", at + len(gap)) if "\n" in text[at + len(gap):] else len(text)]
+    if (not line or not following or line.endswith(_ENDED) or line.lstrip().startswith("#")
+            or _TABLE_ROW in line or _TABLE_ROW in following or _LINE_OPENER.match(following)):
+        return False
+    # A short line followed by a capital is a heading or a line of an address; a full one was wrapped.
+    return not following[0].isupper() or len(line.strip()) >= 0.6 * longest
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
+    longest = max((len(line.strip()) for line in text.split("\n")), default=0)
     for m in SENTENCE_END.finditer(text):
-        if NUMBERING.fullmatch(text, start, m.start()) and "\n" not in m.group():
-            continue  # the number of a heading or clause: it belongs to what follows
+        if "\n" in m.group():
+            if _wrapped(text, m.start(), m.group(), longest):
+                continue
+        elif NUMBERING.fullmatch(text, start, m.start()) or _abbreviated(text[start:m.start()]):
+            continue  # "Section 3. Rent", "Case No. 41": the sentence goes on
         if text[start:m.start()].strip():
             spans.append((start, m.start()))
         start = m.end()
     if text[start:].strip():
         spans.append((start, len(text.rstrip())))
     return spans
+
+
+def _one_line(sentence: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", sentence)
 
 
 def content_terms(text: str) -> set[str]:
@@ -84,7 +129,8 @@ def rarity(document_frequency: Callable[[str], int], documents: int) -> Callable
 def scored_sentences(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
                      weight: Callable[[str], float], meaning_share: float = 0.5) -> list[Evidence]:
     """Every sentence of `texts` with its match to the question, in text order."""
-    found = [(i, a, b, texts[i][a:b].strip()) for i, text in enumerate(texts) for a, b in sentence_spans(text)]
+    found = [(i, a, b, _one_line(texts[i][a:b].strip())) for i, text in enumerate(texts)
+             for a, b in sentence_spans(text)]
     found = [f for f in found if f[3]]
     if not found:
         return []
