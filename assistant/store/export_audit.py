@@ -20,8 +20,9 @@ LEGEND = (
                 f"keyword search's list; '–': not among its {CANDIDATES} best."),
     ("vector", "cosine similarity of the embeddings of the question and the passage: at most 1, higher is "
                "closer in meaning (in practice between about 0 and 1). '(#n)' and '–' as for keyword."),
-    ("fused", "the two combined into one order. Weighted fusion (the default): each score scaled 0 to 1 "
-              "between the lowest and highest of this question's candidates, then added in shares (half "
+    ("fused", "the two combined into one order. Weighted fusion (the default): the keyword score divided by "
+              "the question's best, the vector score scaled 0 to 1 between the lowest and highest of this "
+              "question's candidates, then added in shares (half "
               "each unless the settings say otherwise), so 0 to 1 and comparable only within one question. "
               f"Reciprocal rank fusion: the sum of 1/({RRF_K} + place) over both lists."),
     ("best sentence", "how well the passage's best sentence matches the question: half the share of the "
