@@ -20,8 +20,8 @@ from assistant.knowledge.document import Block, ParsedDocument
 # What the parsers and this chunker make of a file's bytes. Bump it when a change alters the chunks
 # (their text, places or cuts): files read by an older version are then read again at the next
 # run, instead of keeping old chunks until their bytes change.
-#   2: DOCX list numbers and merged table cells, hard-wrapped lines' own ranges, HTML and short
-#      single-byte text decoded as browsers and editors do.
+#   2: DOCX list numbers and merged table cells, PDF headings, hard-wrapped lines' own ranges,
+#      HTML and short single-byte text decoded as browsers and editors do.
 CHUNKER_VERSION = 2
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+|\n+")
