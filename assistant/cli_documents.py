@@ -8,14 +8,21 @@ import sys
 import threading
 
 from assistant.cli_progress import IndexProgressPrinter
+from assistant.cli_status import print_status, status_notes
 from assistant.ctrl_c import on_ctrl_c
+from assistant.errors import UserFacingError
 
 
 def add_document_commands(sub) -> None:
     p = sub.add_parser("index", help="add files or folders to a collection and index them")
     p.add_argument("paths", nargs="+")
-    p.add_argument("--collection", required=True)
-    p.add_argument("--ignore", action="append", default=[], help="glob of files to leave out (repeatable)")
+    p.add_argument("--collection", required=True, action="append", help="the collection (one)")
+    ignore = p.add_mutually_exclusive_group()
+    ignore.add_argument("--ignore", action="append", default=[], metavar="GLOB",
+                        help="files or folders to leave out, e.g. '*.tmp' or 'Drafts/*' (repeatable). The "
+                             "collection keeps them for every later run; a new --ignore replaces all earlier "
+                             "ones (`collections status` shows them)")
+    ignore.add_argument("--no-ignore", action="store_true", help="clear the collection's saved --ignore patterns")
 
     p = sub.add_parser("search", help="search a collection (hybrid keyword + vector)")
     p.add_argument("query", type=query_text)
@@ -29,12 +36,23 @@ def add_document_commands(sub) -> None:
     p = sub.add_parser("collections", help="document collections")
     ksub = p.add_subparsers(dest="collections_command", required=True)
     ksub.add_parser("list")
-    for verb in ("remove", "reindex", "status"):
+    for verb in ("remove", "reindex"):
         q = ksub.add_parser(verb)
         q.add_argument("name")
+    q = ksub.add_parser("status", help="folders, files, ignore patterns and what indexing found")
+    q.add_argument("name")
+    q.add_argument("--json", action="store_true")
     q = ksub.add_parser("rename")
     q.add_argument("name")
     q.add_argument("new_name")
+    q = ksub.add_parser("remove-source", help="stop indexing folders or files of a collection and forget "
+                                              "their documents (the collection is indexed again)")
+    q.add_argument("name")
+    q.add_argument("paths", nargs="+", metavar="path")
+    q = ksub.add_parser("ignore", help="set the patterns of files or folders a collection leaves out "
+                                       "(none: clear them); they apply from the next index run")
+    q.add_argument("name")
+    q.add_argument("patterns", nargs="*", metavar="GLOB")
 
     p = sub.add_parser("eval", help="measure retrieval and answers on a question set (e.g. ../shared/data/squad2-dev)")
     p.add_argument("folder")
@@ -73,6 +91,8 @@ def where(source: dict) -> str:
         text += f", page {source['page']}"
     elif source.get("line_start"):
         text += f", lines {source['line_start']}-{source['line_end']}"
+    elif source.get("heading"):  # a DOCX or HTML file has no pages or lines, but its sections have titles
+        text += f", section {source['heading']}"
     return text
 
 
@@ -89,16 +109,19 @@ def _kb(core):
 
 
 def cmd_index(args) -> int:
+    if len(args.collection) > 1:  # argparse would keep only the last one, silently
+        raise UserFacingError("index adds to one collection at a time, but several --collection were given: "
+                              + ", ".join(repr(c) for c in args.collection) + ".")
+    (name,) = args.collection
     with _core() as core:
         kb = _kb(core)
         for path in args.paths:  # all of them before anything is recorded: a typo leaves no collection behind
             kb.collections.source_path(path)
         for path in args.paths:
-            kb.collections.add_source(args.collection, path)
-        if args.ignore:
-            row = kb.collections.get(args.collection)
-            core.db["collections"].update(row["id"], {"ignore_globs": json.dumps(args.ignore)})
-        return _exit_code(_run_index(kb, args.collection))
+            kb.collections.add_source(name, path)
+        if args.ignore or args.no_ignore:
+            kb.collections.set_ignore_globs(name, args.ignore)
+        return _exit_code(_run_index(kb, name))
 
 
 def _run_index(kb, name: str):
@@ -143,8 +166,7 @@ def cmd_search(args) -> int:
         for r in results:
             s = r.scores
             fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-            place = where({"path": r.path, "page": r.page, "page_end": r.page_end, "line_start": r.line_start,
-                           "line_end": r.line_end})
+            place = where(r.to_dict())
             sentence = f"best sentence {fmt(s['sentence'])}  " if "sentence" in s else ""
             print(f"#{r.rank} {place}  {sentence}fused {fmt(s['fused'])}  keyword {fmt(s['keyword'])}  "
                   f"vector {fmt(s['vector'])}")
@@ -161,11 +183,8 @@ def cmd_collections(args) -> int:
         if c == "list":
             for row in kb.collections.list():
                 st = kb.collections.status(row["name"])
-                unfinished = " (the last run stopped before the end: run reindex for the rest)" if st.unfinished else ""
-                if st.outdated:
-                    unfinished += f" ({st.outdated} read by an earlier version: run reindex to read them better)"
                 print(f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
-                      f"last indexed {st.last_indexed_at or 'never'}{unfinished}")
+                      f"last indexed {st.last_indexed_at or 'never'}{''.join(f' ({n})' for n in status_notes(st))}")
         elif c == "remove":
             kb.collections.remove(args.name)
             # Exclusive: an indexer running elsewhere has chunks written but not yet committed,
@@ -173,13 +192,31 @@ def cmd_collections(args) -> int:
             kb.indexer.collect_garbage_exclusive()
             print(f"removed {args.name}")
         elif c == "rename":
+            old = kb.collections.get(args.name)["name"]
             kb.collections.rename(args.name, args.new_name)
+            print(f"renamed {old} to {args.new_name.strip()}")
         elif c == "reindex":
             return _exit_code(_run_index(kb, args.name))
+        elif c == "remove-source":
+            return _remove_sources(kb, args.name, args.paths)
+        elif c == "ignore":
+            kb.collections.set_ignore_globs(args.name, args.patterns)
+            shown = ", ".join(args.patterns) if args.patterns else "nothing (the patterns were cleared)"
+            print(f"{args.name} leaves out {shown} from the next index run")
         else:
-            st = kb.collections.status(args.name)
-            print(json.dumps(st.__dict__, indent=2))
+            print_status(kb, args.name, as_json=args.json)
     return 0
+
+
+def _remove_sources(kb, name: str, paths: list[str]) -> int:
+    """As the window does: drop the sources, then index again, which forgets their documents and
+    collects their chunks under the index lock (a folder may hold another source, so only a run
+    knows which documents are no longer covered)."""
+    kb.collections.remove_source(name, *paths)
+    report = _run_index(kb, name)
+    when = "at the next index run" if report.cancelled else "now"
+    print(f"removed {', '.join(paths)} from {name}; their documents are forgotten {when}")
+    return _exit_code(report)
 
 
 def cmd_eval(args) -> int:

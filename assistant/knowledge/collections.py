@@ -115,7 +115,7 @@ class Collections:
     @staticmethod
     def source_path(path: Path | str) -> str:
         """`path` as a source is recorded (absolute), or a UserFacingError saying why it cannot be one."""
-        resolved = str(Path(path).expanduser().absolute())
+        resolved = _absolute(path)
         if not Path(resolved).exists() and not Path(resolved).is_symlink():
             raise UserFacingError(f"{path} does not exist.")
         try:
@@ -126,10 +126,21 @@ class Collections:
                                   hint="Rename it and add it again.") from None
         return resolved
 
-    def remove_source(self, name: str, path: Path | str) -> None:
+    def remove_source(self, name: str, *paths: Path | str) -> None:
+        """Stop indexing `paths` in collection `name` (all of them, or none if one is not a source of
+        it); their documents go at the next index run."""
         row = self.get(name)
-        self.db["collection_sources"].delete_where(
-            "collection_id = ? and path = ?", [row["id"], str(Path(path).expanduser().absolute())])
+        recorded = [str(p) for p in self.sources(name)]
+        resolved = [_absolute(path) for path in paths]
+        for path, absolute in zip(paths, resolved, strict=True):
+            if absolute not in recorded:  # a typo must not pass for done
+                listed = ", ".join(recorded) or "none"
+                raise UserFacingError(f"{path} is not a folder or file of the collection {row['name']!r}.",
+                                      hint=f"Its folders and files: {listed}.")
+        with transaction(self.db):
+            for absolute in resolved:
+                self.db.execute("delete from collection_sources where collection_id = ? and path = ?",
+                                [row["id"], absolute])
 
     def sources(self, name: str) -> list[Path]:
         row = self.get(name)
@@ -138,6 +149,13 @@ class Collections:
 
     def ignore_globs(self, name: str) -> list[str]:
         return json.loads(self.get(name)["ignore_globs"] or "[]")
+
+    def set_ignore_globs(self, name: str, globs: list[str]) -> None:
+        """Replace the collection's patterns of files to leave out (an empty list clears them)."""
+        if any(not g.strip() for g in globs):
+            raise UserFacingError("An ignore pattern is empty: give a pattern such as '*.tmp' or 'Drafts/*'.")
+        row = self.get(name)
+        self.db["collections"].update(row["id"], {"ignore_globs": json.dumps(globs), "updated_at": now_iso()})
 
     def status(self, name: str) -> CollectionStatus:
         row = self.get(name)
@@ -161,3 +179,10 @@ class Collections:
             partial=[(d["path"], d["error"]) for d in docs if d["status"] == "indexed" and d["error"]],
             outdated=outdated,
         )
+
+
+def _absolute(path: Path | str) -> str:
+    # Path("") is the current folder: an unset $DIR in a script would otherwise index the home folder.
+    if not str(path).strip():
+        raise UserFacingError("The path is empty: give a folder or file.")
+    return str(Path(path).expanduser().absolute())

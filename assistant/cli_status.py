@@ -1,0 +1,39 @@
+"""`assistant collections status`: a readable summary, or the same facts as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+
+
+def status_notes(st) -> list[str]:
+    """What the user should know about a collection's last run, and what to do about it."""
+    notes = []
+    if st.unfinished:
+        notes.append("the last run stopped before the end: run reindex for the rest")
+    if st.outdated:
+        notes.append(f"{st.outdated} read by an earlier version: run reindex to read them better")
+    return notes
+
+
+def print_status(kb, name: str, *, as_json: bool) -> None:
+    st = kb.collections.status(name)
+    ignore = kb.collections.ignore_globs(name)
+    if as_json:
+        print(json.dumps({**st.__dict__, "ignore": ignore}, indent=2, ensure_ascii=False))
+        return
+    print(f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
+          f"last indexed {st.last_indexed_at or 'never'}")
+    print("folders and files:")
+    for source in st.sources:
+        print(f"  {source}" + ("" if os.path.lexists(source) else "  (not there)"))
+    if not st.sources:
+        print("  none: add some with `assistant index PATH --collection NAME`")
+    print(f"left out (--ignore): {', '.join(ignore) if ignore else 'nothing'}")
+    for heading, rows in (("skipped:", st.skipped), ("partly read:", st.partial)):
+        if rows:
+            print(heading)
+            for path, reason in rows:
+                print(f"  {path}: {reason}")
+    for note in status_notes(st):
+        print(f"note: {note}")

@@ -1,0 +1,119 @@
+"""The document commands as a user runs them: a real subprocess, real SQLite, chroma and embedder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assistant.cli_documents import where
+from assistant.errors import UserFacingError
+from assistant.knowledge.base import KnowledgeBase
+from tests.knowledge.helpers import assert_consistent, write_corpus
+
+CLI = [sys.executable, "-m", "assistant.cli"]
+
+
+def run_cli(*args, cwd=None, timeout=300):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                          env=os.environ.copy())
+
+
+def test_an_empty_path_is_refused_instead_of_meaning_the_current_folder(core, tmp_path):
+    kb = KnowledgeBase(core)
+    for blank in ("", "  "):
+        with pytest.raises(UserFacingError, match="The path is empty"):
+            kb.collections.source_path(blank)
+        with pytest.raises(UserFacingError, match="The path is empty"):
+            kb.collections.add_source("x", blank)
+    here = tmp_path / "cwd"
+    write_corpus(here, files=1)
+    result = run_cli("index", "", "--collection", "x", cwd=here)  # an unset $DIR in a script
+    assert result.returncode == 1 and "error: The path is empty: give a folder or file." in result.stderr
+    assert kb.collections.find("x") is None
+
+
+def test_index_refuses_several_collections_instead_of_using_the_last(core, tmp_path):
+    write_corpus(tmp_path / "docs", files=1)
+    result = run_cli("index", str(tmp_path / "docs"), "--collection", "a", "--collection", "b")
+    assert result.returncode == 1, result.stderr
+    assert "several --collection were given: 'a', 'b'" in result.stderr
+    assert KnowledgeBase(core).collections.list() == []
+
+
+def test_a_folder_is_removed_from_a_collection_and_its_documents_forgotten(core, tmp_path):
+    kept, dropped = tmp_path / "kept", tmp_path / "dropped"
+    write_corpus(kept, files=2)
+    dropped.mkdir()
+    (dropped / "lease.md").write_text("# Lease\n\nThe zebra clause covers striped tenants.\n", encoding="utf-8")
+    for folder in (kept, dropped):
+        assert run_cli("index", str(folder), "--collection", "office").returncode == 0
+    assert "zebra" in run_cli("search", "zebra", "--collection", "office", "--mode", "keyword").stdout
+
+    typo = run_cli("collections", "remove-source", "office", str(kept), str(tmp_path / "nowhere"))
+    assert typo.returncode == 1 and "is not a folder or file of the collection 'office'" in typo.stderr
+    assert str(dropped) in typo.stderr  # it says which there are
+    kb = KnowledgeBase(core)
+    assert len(kb.collections.sources("office")) == 2  # nothing removed by a command that failed
+
+    result = run_cli("collections", "remove-source", "office", str(dropped))
+    assert result.returncode == 0, result.stderr
+    assert f"removed {dropped} from office; their documents are forgotten now" in result.stdout
+    assert kb.collections.sources("office") == [kept]
+    none = run_cli("search", "zebra", "--collection", "office", "--mode", "keyword")
+    assert none.stdout == "" and "No results." in none.stderr
+    assert kb.collections.status("office").indexed == 2
+    assert_consistent(kb)  # its chunks and vectors were collected too
+
+
+def test_ignore_patterns_are_shown_replaced_and_cleared(core, tmp_path):
+    docs = tmp_path / "docs"
+    write_corpus(docs, files=2)
+    (docs / "draft.md").write_text("# Draft\n\nNot final.\n", encoding="utf-8")
+    help_text = run_cli("index", "--help").stdout
+    assert "a new --ignore replaces all earlier" in " ".join(help_text.split())
+    assert run_cli("index", str(docs), "--collection", "c", "--ignore", "draft*").returncode == 0
+    status = run_cli("collections", "status", "c")
+    assert "left out (--ignore): draft*" in status.stdout and "2 files indexed" in status.stdout
+    assert json.loads(run_cli("collections", "status", "c", "--json").stdout)["ignore"] == ["draft*"]
+
+    cleared = run_cli("collections", "ignore", "c")
+    assert cleared.returncode == 0 and "the patterns were cleared" in cleared.stdout
+    assert "left out (--ignore): nothing" in run_cli("collections", "status", "c").stdout
+    assert run_cli("collections", "reindex", "c").returncode == 0
+    assert KnowledgeBase(core).collections.status("c").indexed == 3
+
+    assert run_cli("index", str(docs), "--collection", "c", "--ignore", "doc*").returncode == 0
+    assert run_cli("index", str(docs), "--collection", "c", "--no-ignore").returncode == 0
+    assert KnowledgeBase(core).collections.ignore_globs("c") == []
+    blank = run_cli("collections", "ignore", "c", " ")
+    assert blank.returncode == 1 and "An ignore pattern is empty" in blank.stderr
+
+
+def test_rename_says_what_it_did_and_status_is_readable_unless_json_is_asked(core, tmp_path):
+    write_corpus(tmp_path / "docs", files=1)
+    assert run_cli("index", str(tmp_path / "docs"), "--collection", "old").returncode == 0
+    renamed = run_cli("collections", "rename", "old", "new")
+    assert renamed.returncode == 0 and renamed.stdout.strip() == "renamed old to new"
+    status = run_cli("collections", "status", "new")
+    assert status.stdout.startswith("new: 1 files indexed, 0 skipped,")
+    assert f"folders and files:\n  {tmp_path / 'docs'}\n" in status.stdout
+    as_json = json.loads(run_cli("collections", "status", "new", "--json").stdout)
+    assert as_json["name"] == "new" and as_json["indexed"] == 1
+
+
+def test_search_names_the_section_of_a_file_without_pages_or_lines(core, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "memo.html").write_text(
+        "<html><body><h1>Lease terms</h1><h2>Termination notice</h2><p>The tenant must give thirty days "
+        "written notice before leaving the premises.</p></body></html>", encoding="utf-8")
+    assert run_cli("index", str(docs), "--collection", "memos").returncode == 0
+    result = run_cli("search", "thirty days notice", "--collection", "memos", "--k", "1")
+    assert f"#1 {docs / 'memo.html'}, section Lease terms > Termination notice " in result.stdout
+    # A page or a line range says more than a section, so it comes first.
+    assert where({"path": "a.pdf", "page": 3, "heading": "Intro"}) == "a.pdf, page 3"
+    assert where({"path": "a.md", "line_start": 4, "line_end": 9, "heading": "Intro"}) == "a.md, lines 4-9"
