@@ -21,7 +21,7 @@ import os
 import stat as statmod
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,10 +102,11 @@ class Indexer:
         self.collections = Collections(db)
 
     @contextmanager
-    def _exclusive(self, on_wait: Callable[[], None] | None = None):
+    def _exclusive(self, on_wait: Callable[[], None] | None = None, cancelled: Callable[[], bool] | None = None):
         """One indexer at a time across processes: garbage collection must not race a writer.
         `on_wait()` is called first when another process holds the lock, so a caller can say why
-        nothing moves instead of seeming stuck."""
+        nothing moves instead of seeming stuck; while it waits, `cancelled()` ends the wait
+        (raising Cancelled), so Cancel in the window works then too."""
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "a+") as fh:
             try:
@@ -113,7 +114,7 @@ class Indexer:
             except BlockingIOError:
                 if on_wait is not None:
                     on_wait()
-                fcntl.flock(fh, fcntl.LOCK_EX)
+                _wait_for_lock(fh, cancelled)
             try:
                 yield
             finally:
@@ -178,7 +179,13 @@ class Indexer:
         cid = collection["id"]
         cancelled = cancelled or (lambda: False)
         emit = progress or (lambda _p: None)
-        with self._exclusive(lambda: emit(IndexProgress(0, 0, 0, "", 0, "waiting"))):
+        with ExitStack() as held:
+            try:
+                held.enter_context(self._exclusive(lambda: emit(IndexProgress(0, 0, 0, "", 0, "waiting")), cancelled))
+            except Cancelled:  # stopped while another run held the lock: this one never began
+                report.cancelled = True
+                emit(IndexProgress(0, 0, 0, "", 0, "done"))
+                return report
             self.db["collections"].update(cid, {"index_started_at": now_iso()})
             self.collect_garbage()
             emit(IndexProgress(0, 0, 0, "", 0, "scanning"))
@@ -372,6 +379,20 @@ class Indexer:
         report.indexed += distinct
         report.reused += len(pending) - distinct
         report.chunks_added += len(unique)
+
+
+def _wait_for_lock(fh, cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is None:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        return
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if cancelled():
+                raise Cancelled from None
+            time.sleep(0.2)
 
 
 def partly_read(metadata: dict) -> str | None:

@@ -43,6 +43,8 @@ def _heading(text: str) -> QLabel:
 
 
 def progress_text(event: IndexProgress) -> str:
+    if event.phase == "waiting":
+        return "Waiting for another indexing run (another window or the command line) to finish…"
     if event.phase == "scanning":
         return "Looking for files…"
     if event.phase == "cleaning":

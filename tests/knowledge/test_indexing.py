@@ -344,3 +344,20 @@ def test_files_an_older_parser_read_are_read_again_once_and_shared_copies_follow
     assert_consistent(kb)
     hits = kb.search("tenant notice", ["docs"], k=20)
     assert hits and len({h.chunk_id for h in hits}) == len(hits)
+
+
+def test_a_run_waiting_for_another_runs_lock_says_so_and_can_be_cancelled(kb, tmp_path):
+    import fcntl
+
+    folder = tmp_path / "docs"
+    write_corpus(folder, files=2)
+    kb.collections.add_source("docs", folder)
+    phases = []
+    with open(kb.indexer.lock_path, "a+") as other_run:  # another process's run holds the lock
+        fcntl.flock(other_run, fcntl.LOCK_EX)
+        report = kb.index("docs", progress=lambda p: phases.append(p.phase),
+                          cancelled=lambda: "waiting" in phases)
+    assert report.cancelled and phases[0] == "waiting" and "scanning" not in phases
+    status = kb.collections.status("docs")
+    assert status.files == 0 and not status.interrupted and not status.unfinished  # it never began
+    assert kb.index("docs").indexed == 2
