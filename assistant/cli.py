@@ -5,6 +5,7 @@
     assistant chat [--conversation ID] [--model NAME]
     assistant models list | catalog | download | import | delete | info | bench | recommend
     assistant conversations list | search TEXT | show ID
+    assistant index | search | collections | eval  (see cli_documents)
     assistant bench [all | readme-table | engine | search | indexing]  (see cli_bench)
 
 Errors go to stderr with a non-zero exit code.
