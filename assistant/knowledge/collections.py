@@ -167,7 +167,8 @@ class Collections:
         ).fetchone()[0]
         outdated = self.db.execute(
             "select count(*) from documents d where d.collection_id = ? and d.status = 'indexed' and not exists "
-            "(select 1 from chunks c where c.content_hash = d.content_hash and coalesce(c.version, 1) = ?)",
+            "(select 1 from chunks c where c.content_hash = d.content_hash and c.embedded = 1 "
+            "and coalesce(c.version, 1) = ?)",
             [cid, CHUNKER_VERSION]).fetchone()[0]
         return CollectionStatus(
             name=row["name"], sources=[str(p) for p in self.sources(name)], files=len(docs),

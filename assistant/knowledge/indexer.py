@@ -122,10 +122,13 @@ class Indexer:
 
     # garbage collection ---------------------------------------------------------
     def collect_garbage(self) -> int:
-        """Drop chunks no document points at, and vectors no chunk row owns. Vectors go first."""
+        """Drop chunks no document points at, chunks a stopped batch wrote but never committed, and
+        vectors no chunk row owns. Vectors go first. Called only under the index lock, with no batch
+        of this run open, so every unembedded row is left over (a file re-read by a newer chunker
+        version keeps its document's hash, so only this tells its uncommitted rows apart)."""
         vectors = self._vectors_factory()
         orphan_ids = [r[0] for r in self.db.execute(
-            "select id from chunks where content_hash not in "
+            "select id from chunks where embedded = 0 or content_hash not in "
             "(select content_hash from documents where status = 'indexed' and content_hash is not null)")]
         if orphan_ids:
             vectors.delete(orphan_ids)

@@ -331,6 +331,12 @@ def test_files_an_older_parser_read_are_read_again_once_and_shared_copies_follow
 
     assert kb.collections.status("docs").outdated == 4
     assert kb.collections.status("other").outdated == 1
+    # Stopped while the re-read files are embedded: their new rows are written, not committed.
+    calls = []
+    stopped = kb.index("docs", cancelled=lambda: calls.append(1) or len(calls) > 4)
+    assert stopped.cancelled and stopped.indexed == 0
+    assert_consistent(kb)
+    assert kb.collections.status("docs").outdated == 4
     report = kb.index("docs")
     assert (report.indexed, report.unchanged) == (4, 0)
     assert_consistent(kb)
