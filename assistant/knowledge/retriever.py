@@ -55,7 +55,7 @@ class SearchResult:
 # A clause number, amount or date written with separators ("4.2", "48,250", "12/03/2024"): the
 # index splits it into its numbers, so it is searched as their phrase. Alone, "4" OR "2" matched
 # every chunk holding either number, and "48,250" matched "250,000".
-NUMBER_PHRASE = re.compile(r"\d+(?:[.,/:-]\d+)+")
+NUMBER_PHRASE = re.compile(r"(?<!\w)\d+(?:[.,/:-]\d+)+(?!\w)")  # not inside "v1.2" or "x86-64"
 
 
 def keyword_query(text: str, too_common=None) -> str | None:

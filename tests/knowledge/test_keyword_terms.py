@@ -31,6 +31,8 @@ def kb(core, tmp_path):
 def test_numbers_written_with_separators_are_searched_as_one_phrase():
     assert keyword_query("What does section 4.2 require?") == '"4 2" OR "section" OR "require"'
     assert keyword_query("rent of 48,250 on 12/03/2024") == '"48 250" OR "12 03 2024" OR "rent"'
+    # A number inside a code or version stays with its letters, as the index holds it.
+    assert keyword_query("firmware v1.2 for x86-64") == '"firmware" OR "v1" OR "2" OR "x86" OR "64"'
 
 
 def test_a_clause_number_finds_its_clause_and_an_amount_only_itself(kb):
