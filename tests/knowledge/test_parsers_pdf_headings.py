@@ -205,3 +205,15 @@ def test_sizes_set_by_the_text_matrix_count(tmp_path):
         ("heading", "Payment of the Rent"),
         ("paragraph", "\n".join(lines)),
     ]
+
+
+def test_body_size_numbered_lines_are_headings_only_when_they_read_as_one():
+    from assistant.knowledge.parsers.pdf_layout import Body, Line, _style
+
+    body = Body(10.0, False)
+
+    def heading(text: str) -> bool:
+        return _style(Line(text, 0, 0, 10.0, False), body) is not None
+
+    assert not any(heading(t) for t in ("221 Baker Street", "1. Acme Corporation", "100 EUR"))
+    assert all(heading(t) for t in ("1. DEFINITIONS", "4.2 Early Termination", "Article 3", "Section 4 Rent"))

@@ -26,6 +26,7 @@ _NOT_A_HEADING_END = tuple(".,;!?")
 _RANKS = {"part": 0, "title": 0, "book": 0, "chapter": 1, "article": 2, "schedule": 2, "annex": 2,
           "appendix": 2, "exhibit": 2, "section": 3, "§": 3}  # fmt: skip
 _UNNUMBERED = 9
+_PLAIN_NUMBER = 4  # the rank of an undotted number without a numbering word ("3 Rent", "1. Parties")
 _KEYWORD = re.compile(
     r"^(" + "|".join(k for k in _RANKS if k != "§") + r"|§)\s*"
     r"(\d{1,3}(?:\.\d{1,3})*|[IVXLCDM]{1,7}|[A-Z])(?=$|[\s.:–—-])\.?(?:\s*[-–—:.]?\s*)(.*)$",
@@ -157,6 +158,11 @@ def _style(line: Line, body: Body) -> tuple[tuple[float, int, bool], bool] | Non
     if text.endswith(_NOT_A_HEADING_END) and not (numbered and not numbered[1]):
         return None
     if not (larger or bold) and (numbered is None or size < body.size - 0.5):  # a footnote is smaller
+        return None
+    if (not (larger or bold) and numbered[0] == _PLAIN_NUMBER
+            and not (numbered[1].isupper() and sum(c.isalpha() for c in numbered[1]) > 3)):
+        # "221 Baker Street", "1. Acme Corporation", "100 EUR": an address, a list item, an amount.
+        # "1. DEFINITIONS" stays a heading: capitals are how a plain contract marks one.
         return None
     rank = numbered[0] if numbered else _UNNUMBERED
     return (size, rank, line.bold), larger or bold
