@@ -29,13 +29,14 @@ from assistant.knowledge.retriever import STOPWORDS
 # break that is not a wrap inside a sentence (see _wrapped).
 SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9\"'(\[])|\s*\n\s*")
 # Words whose full stop does not end a sentence: "Case No. 2023-41", "Mr. Kulkarni", "Art. 5".
-ABBREVIATIONS = frozenset("""no nos nr mr mrs ms dr prof sr jr st inc ltd co corp llc plc bros art arts sec secs
-    para paras cl ch pt fig figs vol vols ed eds pp p approx dept est gen gov ref refs tel v vs cf al e.g i.e
-    jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.u""".split())
+ABBREVIATIONS = frozenset("""mr mrs ms dr prof sr jr st inc ltd co corp llc plc bros approx dept gov tel v vs cf al
+    e.g i.e jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.u""".split())
+# Those that are also words ("the answer is no."): an abbreviation only before a number ("No. 5").
+NUMBER_ABBREVIATIONS = frozenset("no nos nr art arts sec secs para paras cl ch pt fig figs vol vols pp p ref refs".split())
 _LAST_WORD = re.compile(r"(\w+(?:\.\w+)*)\.$")
 # A line that opens a list item or a heading, or a table row: a line break before it ends a sentence.
 _LINE_OPENER = re.compile(r"\s*(?:[-*•·▪–]\s|#|\(?[0-9]{1,3}[.)]\s|\(?[a-zA-Z][.)]\s|\([ivx]{1,4}\)\s|"
-                          r"\d+(?:\.\d+)+\.?\s)")
+                          r"\d+(?:\.\d+)+\.?\s|[A-Z][\w .'-]{0,30}:\s)")  # ... "Phone: ", a label
 _TABLE_ROW = " | "
 _ENDED = tuple(".!?:;")
 STEM = 6  # words compared by their first letters: "conquest" and "conquered" match
@@ -64,12 +65,14 @@ NUMBERING = re.compile(r"[#*\s]*(?:(?:article|section|clause|part|chapter|schedu
                        r"(?:[\dIVXivx]+[.)])+", re.IGNORECASE)
 
 
-def _abbreviated(before: str) -> bool:
+def _abbreviated(before: str, after: str) -> bool:
     """Whether the full stop ending `before` belongs to an abbreviation or an initial ("J. Smith")."""
     m = _LAST_WORD.search(before)
     if not m:
         return False
     word = m.group(1)
+    if word.lower() in NUMBER_ABBREVIATIONS:
+        return after[:1].isdigit()
     return word.lower() in ABBREVIATIONS or (len(word) == 1 and word.isupper())
 
 
@@ -80,12 +83,14 @@ def _wrapped(text: str, at: int, gap: str, longest: int) -> bool:
         return False  # a blank line: a new paragraph
     line_start = text.rfind("\n", 0, at) + 1
     line = text[line_start:at].rstrip()
+    ending = line.rstrip("\"'”’)]")  # 'notice.)' and '"final."' end as the stop inside them does
     following = text[at + len(gap):text.find("\n", at + len(gap)) if "\n" in text[at + len(gap):] else len(text)]
-    if (not line or not following or line.endswith(_ENDED) or line.lstrip().startswith("#")
+    if (not line or not following or ending.endswith(_ENDED) or line.lstrip().startswith("#")
             or _TABLE_ROW in line or _TABLE_ROW in following or _LINE_OPENER.match(following)):
         return False
-    # A short line followed by a capital is a heading or a line of an address; a full one was wrapped.
-    return not following[0].isupper() or len(line.strip()) >= 0.6 * longest
+    # A short line followed by a capital or a number is a heading or a line of an address or a
+    # table; a full one was wrapped.
+    return not (following[0].isupper() or following[0].isdigit()) or len(line.strip()) >= 0.6 * longest
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -95,7 +100,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if "\n" in m.group():
             if _wrapped(text, m.start(), m.group(), longest):
                 continue
-        elif NUMBERING.fullmatch(text, start, m.start()) or _abbreviated(text[start:m.start()]):
+        elif NUMBERING.fullmatch(text, start, m.start()) or _abbreviated(text[start:m.start()], text[m.end():]):
             continue  # "Section 3. Rent", "Case No. 41": the sentence goes on
         if text[start:m.start()].strip():
             spans.append((start, m.start()))

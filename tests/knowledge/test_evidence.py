@@ -33,3 +33,12 @@ def test_abbreviations_initials_and_clause_labels_do_not_end_a_sentence():
     assert sentences(text) == [
         "Paid in settlement of Case No. 2023-CV-4411 to Mr. Kulkarni, signed by J. Smith of Acme Inc. on Monday.",
         "Section 3. Rent is due monthly.", "The fee is set in Section 4.", "The Tenant pays it."]
+
+
+def test_label_lines_everyday_words_and_closing_quotes_end_where_they_should():
+    assert sentences("Name: Anna Smith\nRole: Senior Partner\nPhone: 555 1234") == [
+        "Name: Anna Smith", "Role: Senior Partner", "Phone: 555 1234"]
+    assert sentences("The answer is no. The tenant pays. See Art. 5 and No. 7 here.") == [
+        "The answer is no.", "The tenant pays.", "See Art. 5 and No. 7 here."]
+    assert sentences('He said "this is final."\nThe next line starts here and goes on.') == [
+        'He said "this is final."', "The next line starts here and goes on."]
