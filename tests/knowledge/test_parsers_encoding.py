@@ -104,3 +104,10 @@ def test_short_western_notes_stay_windows_1252(tmp_path, note):
 )
 def test_other_short_notes_are_not_taken_for_cyrillic_greek_or_hebrew(tmp_path, note, codec):
     assert parse(tmp_path, note.encode(codec)).text == note
+
+
+def test_a_pasted_windows_1252_letter_and_quote_inside_utf8_text_are_both_kept():
+    from assistant.knowledge.parsers.text import decode_text
+
+    data = "Mixed: café and naïve. ".encode() + b"caf\xe9\x92s menu. More caf\xc3\xa9 text and na\xc3\xafve too."
+    assert decode_text(data) == ("Mixed: café and naïve. café’s menu. More café text and naïve too.", "utf-8")

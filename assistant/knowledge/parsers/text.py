@@ -121,6 +121,11 @@ def _mostly_utf8(data: bytes) -> str | None:
 
 def _restore(match: re.Match) -> str:
     raw = match.group().encode("utf-8", errors="surrogateescape")
+    if match.end() < len(match.string.rstrip()) and raw[:1] != b"\xe2":
+        # Mid-text, a letter's byte before a stray one is a pasted windows-1252 pair ("é’"). A
+        # character is cut where a copy stopped, at the end, or where 0xE2 (the lead of UTF-8's
+        # quotes, dashes and euro; "â" before a symbol in windows-1252) lost its last byte.
+        return raw.decode("cp1252", errors="replace")
     return "".join(
         "\ufffd" if len(part) > 1 else part.decode("cp1252", errors="replace") for part in _CUT_OR_STRAY.findall(raw)
     )
