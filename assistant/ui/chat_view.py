@@ -372,11 +372,13 @@ class ChatView(QScrollArea):
     @Slot()
     def _clean_copied(self) -> None:
         """Text copied out of a bubble loses the zero-width spaces breakable() put in."""
+        # Not every platform reports clipboard ownership, so a selection in a bubble stands for it;
+        # it is checked first, so another program's copy is not even read (X11 fetches it).
+        if not any(b.body.hasSelectedText() for b in self._bubbles):
+            return
         clipboard = QGuiApplication.clipboard()
         data = clipboard.mimeData(QClipboard.Mode.Clipboard)
-        # Not every platform reports clipboard ownership, so a selection in a bubble stands for it.
-        if (data is None or ZERO_WIDTH_SPACE not in data.text()
-                or not any(b.body.hasSelectedText() for b in self._bubbles)):
+        if data is None or ZERO_WIDTH_SPACE not in data.text():
             return
         clean = QMimeData()
         clean.setText(data.text().replace(ZERO_WIDTH_SPACE, ""))
