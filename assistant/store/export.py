@@ -99,7 +99,7 @@ def conversation_markdown(store: Conversations, conversation_id: int) -> str:
             lines += ["## You", "", message.content.strip(), ""]
         elif message.role == "assistant":
             lines += _answer_lines(message)
-            audited = audited or bool(message.sources or timings_summary(message))
+            audited = audited or bool(message.sources)  # the legend explains sources; a plain chat has none
     if audited:
         lines += legend_markdown()
     return "\n".join(lines).rstrip() + "\n"
@@ -123,7 +123,7 @@ def export_target(path: Path | str, chosen: str = "markdown") -> tuple[Path, str
     path = Path(path)
     if fmt := _SUFFIX_FORMATS.get(path.suffix.lower()):
         return path, fmt
-    if not path.suffix:
+    if not path.suffix or not path.suffix[1:].isalpha():  # "Budget v2.1": a version, not a file type
         return path.with_name(path.name + FORMATS[chosen]), chosen
     return path, chosen
 

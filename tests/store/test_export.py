@@ -66,6 +66,7 @@ def test_the_format_follows_the_name_and_else_the_chosen_type():
     assert export_target("/x/a", "json") == (Path("/x/a.json"), "json")
     assert export_target("/x/a", "markdown") == (Path("/x/a.md"), "markdown")
     assert export_target("/x/a.txt", "json") == (Path("/x/a.txt"), "json")
+    assert export_target("/x/Budget v2.1", "json") == (Path("/x/Budget v2.1.json"), "json")  # a version, not a type
 
 
 @pytest.fixture
@@ -208,6 +209,10 @@ def test_a_chat_answer_without_sources_has_no_source_lists_and_no_prompt_block(t
     text = conversation_markdown(store, cid)
     assert "Sources:" not in text and "Retrieved" not in text and "```" not in text
     assert "Timings" not in text and "How to read the sources" not in text
+    timed = store.add_message(cid, "assistant", "Steep it for 2 minutes.", model="smol")
+    store.update_message(timed, ttft_s=0.2, total_s=1.5)
+    text = conversation_markdown(store, cid)
+    assert "1.5" in text and "How to read the sources" not in text  # timings alone need no scores' legend
 
 
 def test_json_holds_the_whole_record_and_reads_back(tmp_path):
