@@ -9,10 +9,14 @@ import os
 def status_notes(st) -> list[str]:
     """What the user should know about a collection's last run, and what to do about it."""
     notes = []
-    if st.unfinished:
-        notes.append("the last run stopped before the end: run reindex for the rest")
+    again = f"run `assistant collections reindex {st.name}`"
+    if st.interrupted:
+        notes.append(f"a run is under way elsewhere, or was cut off when the app closed: {again} to finish it")
+    elif st.unfinished:
+        notes.append(f"the last run stopped before the end: {again} for the rest")
     if st.outdated:
-        notes.append(f"{st.outdated} read by an earlier version: run reindex to read them better")
+        files = "1 file was" if st.outdated == 1 else f"{st.outdated} files were"
+        notes.append(f"{files} read by an earlier version of the app: {again} to read them better")
     return notes
 
 

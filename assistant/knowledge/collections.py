@@ -175,8 +175,8 @@ class Collections:
             indexed=sum(d["status"] == "indexed" for d in docs),
             skipped=[(d["path"], d["error"]) for d in docs if d["status"] == "skipped"],
             chunks=chunks, last_indexed_at=row["last_indexed_at"], interrupted=bool(row.get("index_started_at")),
-            unfinished=bool(row.get("index_unfinished_at") or row.get("index_started_at"))
-            or (row["last_indexed_at"] is None and bool(docs)),
+            unfinished=bool(row.get("index_unfinished_at")) or (row["last_indexed_at"] is None and bool(docs)
+                                                                and not row.get("index_started_at")),
             partial=[(d["path"], d["error"]) for d in docs if d["status"] == "indexed" and d["error"]],
             outdated=outdated,
         )
