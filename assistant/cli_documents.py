@@ -117,6 +117,7 @@ def cmd_index(args) -> int:
         kb = _kb(core)
         for path in args.paths:  # all of them before anything is recorded: a typo leaves no collection behind
             kb.collections.source_path(path)
+        kb.collections.check_ignore_globs(args.ignore or [])
         for path in args.paths:
             kb.collections.add_source(name, path)
         if args.ignore or args.no_ignore:

@@ -91,6 +91,9 @@ def test_ignore_patterns_are_shown_replaced_and_cleared(core, tmp_path):
     assert KnowledgeBase(core).collections.ignore_globs("c") == []
     blank = run_cli("collections", "ignore", "c", " ")
     assert blank.returncode == 1 and "An ignore pattern is empty" in blank.stderr
+    typo = run_cli("index", str(docs), "--collection", "new", "--ignore", "")
+    assert typo.returncode == 1 and "An ignore pattern is empty" in typo.stderr
+    assert KnowledgeBase(core).collections.find("new") is None  # refused before anything was recorded
 
 
 def test_rename_says_what_it_did_and_status_is_readable_unless_json_is_asked(core, tmp_path):

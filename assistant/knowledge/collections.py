@@ -150,10 +150,14 @@ class Collections:
     def ignore_globs(self, name: str) -> list[str]:
         return json.loads(self.get(name)["ignore_globs"] or "[]")
 
-    def set_ignore_globs(self, name: str, globs: list[str]) -> None:
-        """Replace the collection's patterns of files to leave out (an empty list clears them)."""
+    @staticmethod
+    def check_ignore_globs(globs: list[str]) -> None:
         if any(not g.strip() for g in globs):
             raise UserFacingError("An ignore pattern is empty: give a pattern such as '*.tmp' or 'Drafts/*'.")
+
+    def set_ignore_globs(self, name: str, globs: list[str]) -> None:
+        """Replace the collection's patterns of files to leave out (an empty list clears them)."""
+        self.check_ignore_globs(globs)
         row = self.get(name)
         self.db["collections"].update(row["id"], {"ignore_globs": json.dumps(globs), "updated_at": now_iso()})
 
