@@ -11,7 +11,7 @@ import sys
 import time
 
 from assistant.knowledge.base import KnowledgeBase
-from assistant.knowledge.indexer import default_lock_path
+from assistant.knowledge.index_lock import default_lock_path
 from tests.knowledge.helpers import write_corpus
 from tests.test_cli import run_cli
 

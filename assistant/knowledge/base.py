@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from assistant.errors import ModelUnavailable
 from assistant.knowledge.collections import Collections
 from assistant.knowledge.embedder import DEFAULT_BACKEND, DEFAULT_EMBEDDER, Embedder
-from assistant.knowledge.indexer import Indexer, IndexProgress, IndexReport, default_lock_path
+from assistant.knowledge.index_lock import default_lock_path
+from assistant.knowledge.indexer import Indexer, IndexProgress, IndexReport
 from assistant.knowledge.retriever import Retriever, SearchResult
 
 # Libraries whose first import holds the GIL for tens of ms at a stretch (native modules, and

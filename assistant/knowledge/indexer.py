@@ -14,14 +14,13 @@ re-run, ends exactly where an uninterrupted run would.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import os
 import stat as statmod
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from assistant.knowledge.chunker import CHUNKER_VERSION, Chunk, ChunkConfig, chu
 from assistant.knowledge.collections import Collections
 from assistant.knowledge.discovery import discover
 from assistant.knowledge.document import UnreadableFile
+from assistant.knowledge.index_lock import LockWaitCancelled, exclusive
 from assistant.store.db import transaction
 from assistant.store.timeutil import now_iso
 
@@ -101,25 +101,6 @@ class Indexer:
         self.chunk_config = chunk_config or ChunkConfig()
         self.collections = Collections(db)
 
-    @contextmanager
-    def _exclusive(self, on_wait: Callable[[], None] | None = None, cancelled: Callable[[], bool] | None = None):
-        """One indexer at a time across processes: garbage collection must not race a writer.
-        `on_wait()` is called first when another process holds the lock, so a caller can say why
-        nothing moves instead of seeming stuck; while it waits, `cancelled()` ends the wait
-        (raising Cancelled), so Cancel in the window works then too."""
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if on_wait is not None:
-                    on_wait()
-                _wait_for_lock(fh, cancelled)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
     # garbage collection ---------------------------------------------------------
     def collect_garbage(self) -> int:
         """Drop chunks no document points at, chunks a stopped batch wrote but never committed, and
@@ -142,7 +123,7 @@ class Indexer:
 
     def collect_garbage_exclusive(self) -> int:
         """collect_garbage outside a run (after a collection is removed), waiting for any indexer."""
-        with self._exclusive():
+        with exclusive(self.lock_path):
             return self.collect_garbage()
 
     # indexing -----------------------------------------------------------------------
@@ -184,8 +165,9 @@ class Indexer:
         emit = progress or (lambda _p: None)
         with ExitStack() as held:
             try:
-                held.enter_context(self._exclusive(lambda: emit(IndexProgress(0, 0, 0, "", 0, "waiting")), cancelled))
-            except Cancelled:  # stopped while another run held the lock: this one never began
+                held.enter_context(exclusive(self.lock_path, lambda: emit(IndexProgress(0, 0, 0, "", 0, "waiting")),
+                                             cancelled))
+            except LockWaitCancelled:  # stopped while another run held the lock: this one never began
                 report.cancelled = True
                 emit(IndexProgress(0, 0, 0, "", 0, "done"))
                 return report
@@ -384,20 +366,6 @@ class Indexer:
         report.chunks_added += len(unique)
 
 
-def _wait_for_lock(fh, cancelled: Callable[[], bool] | None) -> None:
-    if cancelled is None:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        return
-    while True:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if cancelled():
-                raise Cancelled from None
-            time.sleep(0.2)
-
-
 def partly_read(metadata: dict) -> str | None:
     """What of an indexed file cannot be searched: a PDF's scanned or damaged pages. None: all of it."""
     notes = []
@@ -413,7 +381,3 @@ def _embedding_text(row: dict) -> str:
     # The section title travels with the text: "Termination > Notice" tells the
     # embedder what a bare "thirty days" paragraph is about.
     return f"{row['heading']}\n{row['text']}" if row["heading"] else row["text"]
-
-
-def default_lock_path(data_dir: Path) -> Path:
-    return Path(os.fspath(data_dir)) / "index.lock"

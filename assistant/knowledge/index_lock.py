@@ -1,0 +1,55 @@
+"""One indexing run at a time across processes (the window, another window, the command line):
+garbage collection must not race a writer."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+POLL_S = 0.2  # how often a waiting run looks at the lock and at Cancel
+
+
+class LockWaitCancelled(Exception):
+    """Cancelled while another run held the lock: this run never began."""
+
+
+@contextmanager
+def exclusive(lock_path: Path, on_wait: Callable[[], None] | None = None,
+              cancelled: Callable[[], bool] | None = None) -> Iterator[None]:
+    """Hold the index lock. `on_wait()` is called first when another process holds it, so a caller
+    can say why nothing moves instead of seeming stuck; while it waits, `cancelled()` ends the wait
+    (LockWaitCancelled), so Cancel works then too."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            _wait(fh, cancelled)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _wait(fh, cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is None:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        return
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if cancelled():
+                raise LockWaitCancelled from None
+            time.sleep(POLL_S)
+
+
+def default_lock_path(data_dir: Path) -> Path:
+    return Path(os.fspath(data_dir)) / "index.lock"
