@@ -8,7 +8,7 @@ import sys
 import threading
 
 from assistant.cli_progress import IndexProgressPrinter
-from assistant.cli_status import print_status, status_notes
+from assistant.cli_status import print_reasons, print_status, status_notes, summary_line
 from assistant.ctrl_c import on_ctrl_c
 from assistant.errors import UserFacingError
 
@@ -138,11 +138,7 @@ def _run_index(kb, name: str):
           f"{report.reused} moved or duplicate, {report.removed} removed, {len(report.skipped)} skipped; "
           f"{report.chunks_added} chunks added, {report.chunks_total} in total ({report.seconds:.1f}s)"
           + (" [cancelled]" if report.cancelled else ""))
-    for heading, rows in (("skipped:", report.skipped), ("partly read:", report.partial)):
-        if rows:
-            print(heading)
-            for path, reason in rows:
-                print(f"  {path!r}: {reason}")
+    print_reasons(report.skipped, report.partial, show=repr)
     return report
 
 
@@ -181,8 +177,7 @@ def cmd_collections(args) -> int:
         if c == "list":
             for row in kb.collections.list():
                 st = kb.collections.status(row["name"])
-                print(f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
-                      f"last indexed {st.last_indexed_at or 'never'}{''.join(f' ({n})' for n in status_notes(st))}")
+                print(summary_line(st) + "".join(f" ({n})" for n in status_notes(st)))
         elif c == "remove":
             kb.collections.remove(args.name)
             # Exclusive: an indexer running elsewhere has chunks written but not yet committed,

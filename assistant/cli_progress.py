@@ -18,14 +18,12 @@ class IndexProgressPrinter:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.every_s = every_s if not self.tty else 0.5
-        self.waiting = False  # another process holds the index lock; nothing of this run has started
         self._phase = ""
         self._last = 0.0
         self._folder_skips: int | None = None  # skips found before the first file: folders, not files
 
     def __call__(self, p) -> None:
-        self.waiting = p.phase == "waiting"
-        if self.waiting:
+        if p.phase == "waiting":  # another process holds the index lock; nothing of this run has started
             self._line(WAITING, final=True)
         if p.phase == "indexing" and self._folder_skips is None:
             self._folder_skips = p.errors

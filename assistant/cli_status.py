@@ -20,24 +20,33 @@ def status_notes(st) -> list[str]:
     return notes
 
 
+def summary_line(st) -> str:
+    return (f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
+            f"last indexed {st.last_indexed_at or 'never'}")
+
+
+def print_reasons(skipped: list[tuple[str, str]], partial: list[tuple[str, str]], show=str) -> None:
+    """The files a run skipped and those it read only in part, each with why."""
+    for heading, rows in (("skipped:", skipped), ("partly read:", partial)):
+        if rows:
+            print(heading)
+            for path, reason in rows:
+                print(f"  {show(path)}: {reason}")
+
+
 def print_status(kb, name: str, *, as_json: bool) -> None:
     st = kb.collections.status(name)
     ignore = kb.collections.ignore_globs(name)
     if as_json:
         print(json.dumps({**st.__dict__, "ignore": ignore}, indent=2, ensure_ascii=False))
         return
-    print(f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
-          f"last indexed {st.last_indexed_at or 'never'}")
+    print(summary_line(st))
     print("folders and files:")
     for source in st.sources:
         print(f"  {source}" + ("" if os.path.lexists(source) else "  (not there)"))
     if not st.sources:
         print("  none: add some with `assistant index PATH --collection NAME`")
     print(f"left out (--ignore): {', '.join(ignore) if ignore else 'nothing'}")
-    for heading, rows in (("skipped:", st.skipped), ("partly read:", st.partial)):
-        if rows:
-            print(heading)
-            for path, reason in rows:
-                print(f"  {path}: {reason}")
+    print_reasons(st.skipped, st.partial)
     for note in status_notes(st):
         print(f"note: {note}")
