@@ -84,7 +84,9 @@ def _wrapped(text: str, at: int, gap: str, longest: int) -> bool:
     line_start = text.rfind("\n", 0, at) + 1
     line = text[line_start:at].rstrip()
     ending = line.rstrip("\"'”’)]")  # 'notice.)' and '"final."' end as the stop inside them does
-    following = text[at + len(gap):text.find("\n", at + len(gap)) if "\n" in text[at + len(gap):] else len(text)]
+    next_start = at + len(gap)
+    next_end = text.find("\n", next_start)
+    following = text[next_start:next_end if next_end >= 0 else len(text)]
     if (not line or not following or ending.endswith(_ENDED) or line.lstrip().startswith("#")
             or _TABLE_ROW in line or _TABLE_ROW in following or _LINE_OPENER.match(following)):
         return False
