@@ -35,6 +35,7 @@ from assistant.knowledge.evidence import select as select_evidence
 from assistant.knowledge.retriever import SearchResult
 from assistant.llm.client import EngineClient
 from assistant.llm.protocol import Token
+from assistant.store.source_rows import page_at
 
 NOT_FOUND = "I could not find this in your documents."
 ABSTAIN_RE = re.compile(
@@ -306,7 +307,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     citation = f" [{said.source + 1}]" if said is not None and not cited else ""
     store.update_message(answer_id, content=text.rstrip() + citation, details=details,
                          sources=_source_rows(results, sources, cited or ([said.source + 1] if said else []),
-                                              evidence))
+                                              evidence, said))
     if citation:
         yield Token(citation)
     yield Finished(store.message(answer_id), prompt=finished.prompt)
@@ -324,17 +325,24 @@ def _passed_through(stream: Iterator) -> Iterator:
 
 
 def _source_rows(results: list[SearchResult], sources: list[SearchResult], cited: list[int],
-                 evidence: list[Evidence] = ()) -> list[dict]:
+                 evidence: list[Evidence] = (), said: Evidence | None = None) -> list[dict]:
     """The JSON shape shared by the CLI, the store and the panel. `evidence`: the sentences shown to
-    the model, as [start, end] offsets in each source's text (Evidence.source indexes `sources`)."""
+    the model, as [start, end] offsets in each source's text (Evidence.source indexes `sources`).
+    `said`: the sentence the answer drew on; a cited source's `cited_page` is the page of that
+    sentence, or of its own best shown sentence, so a passage over a page break is cited on one page."""
     number = {r.chunk_id: i for i, r in enumerate(sources, start=1)}
     rows = []
     for r in results:
         n = number.get(r.chunk_id)
         shown = [[e.start, e.end] for e in evidence if n is not None and e.source == n - 1]
-        rows.append({"path": r.path, "page": r.page, "page_end": r.page_end, "start": r.start, "end": r.end,
-                     "line_start": r.line_start, "line_end": r.line_end, "heading": r.heading, "text": r.text,
-                     "rank": r.rank, "scores": r.scores, "ranks": r.ranks, "in_prompt": n is not None, "number": n,
-                     "cited": n in cited if n is not None else False, "chunk_id": r.chunk_id,
-                     "evidence": shown})
+        row = {"path": r.path, "page": r.page, "page_end": r.page_end, "page_breaks": r.page_breaks,
+               "start": r.start, "end": r.end, "line_start": r.line_start, "line_end": r.line_end,
+               "heading": r.heading, "text": r.text, "rank": r.rank, "scores": r.scores, "ranks": r.ranks,
+               "in_prompt": n is not None, "number": n, "cited": n in cited if n is not None else False,
+               "chunk_id": r.chunk_id, "evidence": shown, "cited_page": None}
+        if row["cited"] and r.page is not None:
+            own = [e for e in evidence if e.source == n - 1]
+            drawn = said if said is not None and said.source == n - 1 else max(own, key=lambda e: e.score, default=None)
+            row["cited_page"] = page_at(row, drawn.start) if drawn is not None else r.page
+        rows.append(row)
     return rows

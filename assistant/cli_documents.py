@@ -11,6 +11,7 @@ from assistant.cli_progress import IndexProgressPrinter
 from assistant.cli_status import print_reasons, print_status, status_notes, summary_line
 from assistant.ctrl_c import on_ctrl_c
 from assistant.errors import UserFacingError
+from assistant.store.source_rows import source_place
 
 
 def add_document_commands(sub) -> None:
@@ -85,12 +86,8 @@ def query_text(text: str) -> str:
 
 def where(source: dict) -> str:
     text = source["path"] or "?"
-    if source.get("page") and (source.get("page_end") or source["page"]) > source["page"]:
-        text += f", pages {source['page']}-{source['page_end']}"
-    elif source.get("page"):
-        text += f", page {source['page']}"
-    elif source.get("line_start"):
-        text += f", lines {source['line_start']}-{source['line_end']}"
+    if place := source_place(source, dash="-"):
+        text += f", {place}"
     elif source.get("heading"):  # a DOCX or HTML file has no pages or lines, but its sections have titles
         text += f", section {source['heading']}"
     return text

@@ -22,7 +22,8 @@ from assistant.knowledge.document import Block, ParsedDocument
 # run, instead of keeping old chunks until their bytes change.
 #   2: DOCX list numbers and merged table cells, PDF headings, hard-wrapped lines' own ranges,
 #      HTML and short single-byte text decoded as browsers and editors do.
-CHUNKER_VERSION = 2
+#   3: where in a chunk each page starts (page_breaks), so a cited sentence gets its own page.
+CHUNKER_VERSION = 3
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+|\n+")
 
@@ -45,6 +46,10 @@ class Chunk:
     line_start: int | None
     line_end: int | None
     heading_path: tuple[str, ...]
+    # (offset in `text`, page) where each page the text runs on begins, the first at 0; empty when
+    # the text is all on one page (or has none). `page`..`page_end` leave out the overlap carried
+    # from the chunk before, so this may start a page earlier.
+    page_breaks: tuple[tuple[int, int], ...] = ()
 
     @property
     def heading(self) -> str:
@@ -156,6 +161,11 @@ def _make_chunk(doc: ParsedDocument, ordinal: int, span: list[_Piece], body: lis
     text = doc.text[start:end]
     if doc.header and any(p.block.kind == "csv_row" for p in body):
         text = f"{doc.header}\n{text}"
+    shift = len(text) - (end - start)  # a CSV header put before the rows
+    breaks: list[tuple[int, int]] = []
+    for piece in span:
+        if piece.block.page is not None and (not breaks or breaks[-1][1] != piece.block.page):
+            breaks.append((piece.start - start + shift if breaks else 0, piece.block.page))
     return Chunk(
         ordinal=ordinal,
         text=text,
@@ -166,4 +176,5 @@ def _make_chunk(doc: ParsedDocument, ordinal: int, span: list[_Piece], body: lis
         line_start=min(first for first, _ in lines) if lines else None,
         line_end=max(last for _, last in lines) if lines else None,
         heading_path=body[0].block.heading_path,
+        page_breaks=tuple(breaks) if len(breaks) > 1 else (),
     )

@@ -15,6 +15,7 @@ re-run, ends exactly where an uninterrupted run would.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import stat as statmod
@@ -337,7 +338,8 @@ class Indexer:
                 rows.append({"id": chunk_id(digest, c.ordinal), "content_hash": digest, "ordinal": c.ordinal,
                              "text": c.text, "heading": c.heading, "start": c.start, "end": c.end,
                              "page": c.page, "page_end": c.page_end, "line_start": c.line_start,
-                             "line_end": c.line_end, "embedded": 0, "version": CHUNKER_VERSION})
+                             "line_end": c.line_end, "embedded": 0, "version": CHUNKER_VERSION,
+                             "page_breaks": json.dumps(c.page_breaks) if c.page_breaks else None})
         # Two files of one batch may share bytes: their chunks are the same rows.
         unique = list({r["id"]: r for r in rows}.values())
         self.db["chunks"].insert_all(unique, pk="id", replace=True)

@@ -8,6 +8,7 @@ squad2-dev, see `assistant eval`); reciprocal rank fusion is there to compare.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -44,12 +45,13 @@ class SearchResult:
     rank: int = 0
     scores: dict = field(default_factory=dict)  # keyword, vector, fused
     ranks: dict = field(default_factory=dict)  # keyword, vector (1-based; None if not found there)
+    page_breaks: list = field(default_factory=list)  # [offset in text, page] where each page starts
 
     def to_dict(self) -> dict:
         return {"chunk_id": self.chunk_id, "path": self.path, "page": self.page, "page_end": self.page_end,
-                "start": self.start, "end": self.end, "line_start": self.line_start, "line_end": self.line_end,
-                "heading": self.heading, "text": self.text, "rank": self.rank, "scores": self.scores,
-                "ranks": self.ranks}
+                "page_breaks": self.page_breaks, "start": self.start, "end": self.end,
+                "line_start": self.line_start, "line_end": self.line_end, "heading": self.heading,
+                "text": self.text, "rank": self.rank, "scores": self.scores, "ranks": self.ranks}
 
 
 # A clause number, amount or date written with separators ("4.2", "48,250", "12/03/2024"): the
@@ -220,7 +222,7 @@ class Retriever:
         marks = ",".join("?" for _ in ids)
         sql = f"""
             select c.id, c.text, c.page, c.page_end, c.start, c.end, c.line_start, c.line_end, c.heading,
-                   (select d.path from documents d where d.content_hash = c.content_hash
+                   c.page_breaks, (select d.path from documents d where d.content_hash = c.content_hash
                     and d.status = 'indexed'{extra} order by d.id limit 1) as path
             from chunks c where c.id in ({marks})
         """
@@ -228,7 +230,7 @@ class Retriever:
         for row in self.db.execute(sql, [*args, *ids]):
             out[row[0]] = SearchResult(chunk_id=row[0], text=row[1], page=row[2], page_end=row[3], start=row[4],
                                        end=row[5], line_start=row[6], line_end=row[7], heading=row[8] or "",
-                                       path=row[9])
+                                       page_breaks=json.loads(row[9]) if row[9] else [], path=row[10])
         return out
 
 

@@ -33,7 +33,9 @@ LEGEND = (
     ("in the prompt as [n]", "sentences of the passage were shown to the model numbered [n]; 'read by the "
                              "check': shown only to the yes/no question that held the answer back; 'not in "
                              "the prompt': retrieved, but no model saw it."),
-    ("cited", "the answer cites [n]; an answer that cited none counts the source its words come from."),
+    ("cited", "the answer cites [n]; an answer that cited none counts the source its words come from. A "
+              "cited passage that runs over a page break is placed on the page of the sentence the answer "
+              "drew on (cited_page), with the passage's pages after it."),
     ("timings", "retrieval: searching and ordering the passages; sentences: choosing the sentences shown; "
                 "check: asking the model whether they answer the question; first token: from the prompt "
                 "reaching the model to its first word, reading the prompt included; total: the model's whole "

@@ -223,3 +223,10 @@ def m011_chunk_version(db):
     # The CHUNKER_VERSION that made the chunk (null: version 1, before this column), so chunks
     # an older parser or chunker made are found and read again.
     db["chunks"].add_column("version", int)
+
+
+@migrations()
+def m012_chunk_page_breaks(db):
+    # JSON [[offset, page], ...]: where in a chunk's text each page starts, for chunks that run
+    # across a page break, so a cited sentence is placed on its own page, not the chunk's range.
+    db["chunks"].add_column("page_breaks", str)

@@ -82,9 +82,10 @@ class PassagePdfView(QPdfView):
         return self.pdf.getAllText(page).text()
 
     def mark_passage(self, passage: str, first_page: int | None, last_page: int | None,
-                     terms: list[str] = (), min_share: float = 0.0) -> int | None:
+                     terms: list[str] = (), min_share: float = 0.0, show: int | None = None) -> int | None:
         """Find `passage` recorded on `first_page`..`last_page` (0-based; None: anywhere), mark it
-        and the question's `terms` in it, and show its recorded page. Returns the page shown, or
+        and the question's `terms` in it, and show page `show` if the passage is on it (the page of
+        the sentence an answer cited), else its recorded first page. Returns the page shown, or
         None when it is not in the PDF, or less than `min_share` of it is (see passage_on_pages)."""
         count = self.pdf.pageCount()
         if first_page is not None and 0 <= first_page < count:
@@ -104,7 +105,7 @@ class PassagePdfView(QPdfView):
             text = self.page_text(page)
             self._term_marks[page] = [poly for a, b in term_spans(text[start:end], list(terms))
                                       for poly in self.pdf.getSelectionAtIndex(page, start + a, b - a).bounds()]
-        shown = first_page if first_page in self._marks else pages[spans[0][0]]
+        shown = next((p for p in (show, first_page) if p in self._marks), pages[spans[0][0]])
         self.go_to(shown)
         self._scroll_to = min((poly.boundingRect().top() for poly in self._marks[shown]), default=0.0)
         self._apply_scroll()

@@ -181,8 +181,9 @@ class SourceViewer(QDialog):
         page = row.get("page")
         first = None if result.changed or not page else page - 1
         last = None if first is None else (row.get("page_end") or page) - 1
+        cited = None if first is None or not row.get("cited_page") else row["cited_page"] - 1
         found = self.pdf_view.mark_passage(row.get("text") or "", first, last, question_terms(self._question),
-                                           min_share=CHANGED_MIN_SHARE if result.changed else 0.0)
+                                           min_share=CHANGED_MIN_SHARE if result.changed else 0.0, show=cited)
         if found is None:
             self.pdf_view.go_to(first or 0)
             self._set_note(NOT_IN_PDF if not result.changed else CHANGED_NOT_FOUND)

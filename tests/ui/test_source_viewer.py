@@ -11,11 +11,12 @@ from PySide6.QtCore import QRect, Qt, QUrl
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.passages import CHANGED, CHANGED_NOT_FOUND
 from assistant.store.conversations import Message
+from assistant.store.source_rows import page_at, source_place
 from assistant.ui.source_viewer import SourceViewer
 from assistant.ui.sources_panel import SourcesPanel
 from tests.knowledge.corpus import pdf_bytes
 from tests.ui import answers
-from tests.ui.answers import notes_markdown
+from tests.ui.answers import DEPOSIT_Q, notes_markdown
 
 answered = answers.answered  # the session fixture: real answers over real documents
 
@@ -95,6 +96,25 @@ def test_a_pdf_source_opens_at_its_page_with_the_passage_marked(qtbot, panel, an
     qtbot.mouseClick(viewer.next_button, Qt.MouseButton.LeftButton)
     assert view.current_page() == row["page"] and view.marks(row["page"])
     assert view.marks(0) == []
+
+
+def test_a_cited_passage_over_a_page_break_opens_at_the_page_of_the_cited_sentence(qtbot, answered):
+    row = answered.source(answered.deposit, ".pdf")
+    assert (row["page"], row["page_end"]) == (2, 3) and row["cited"]
+    assert row["cited_page"] == 2  # "The security deposit is 1,500 euros." stands on page 2
+    assert source_place(row) == "page 2 (passage: pages 2–3)"
+    # An answer drawn from the passage's part on page 3 opens there, the passage marked on both pages.
+    later = dict(row, cited_page=page_at(row, row["page_breaks"][-1][0]))
+    assert later["cited_page"] == 3
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    with qtbot.waitSignal(viewer.loaded, timeout=LOAD_MS):
+        viewer.open_source(later, DEPOSIT_Q)
+    view = viewer.pdf_view
+    assert viewer.mode == "pdf" and view.current_page() == 2 and viewer.page_label.text() == "Page 3 of 3"
+    assert view.marks(1) and view.marks(2)
+    assert viewer.windowTitle() == "handbook.pdf — page 3 (passage: pages 2–3)"
+    viewer.shutdown()
 
 
 def test_a_text_source_is_scrolled_to_and_selected(qtbot, panel, answered):

@@ -1,0 +1,58 @@
+"""A passage that runs over a page break: where each page starts in it is indexed, and a citation
+names the page of the sentence the answer drew on, not the passage's whole page range."""
+
+from __future__ import annotations
+
+import textwrap
+
+from assistant.answer import _source_rows
+from assistant.cli_documents import where
+from assistant.knowledge.base import KnowledgeBase
+from assistant.knowledge.evidence import Evidence
+from assistant.store.source_rows import page_at, source_place
+from tests.knowledge.corpus import pdf_bytes
+
+FIRST = "The landlord keeps the security deposit of 2,400 euros in a separate savings account."
+SECOND = "The deposit is paid back within six weeks after the keys are returned."
+
+
+def _wrap(text: str) -> str:
+    return "\n".join(textwrap.wrap(text, 80))
+
+
+def test_a_passage_over_a_page_break_cites_the_page_of_its_sentence(core, tmp_path):
+    folder = tmp_path / "lease"
+    folder.mkdir()
+    (folder / "lease.pdf").write_bytes(pdf_bytes([["Deposit", _wrap(FIRST)], [_wrap(SECOND), "Signatures"]]))
+    kb = KnowledgeBase(core)
+    kb.collections.add_source("lease", folder)
+    kb.index("lease")
+    result = next(r for r in kb.search("When is the deposit paid back?", ["lease"], k=3) if SECOND[:20] in r.text)
+    assert (result.page, result.page_end) == (1, 2)
+    (first_at, first_page), (break_at, break_page) = result.page_breaks
+    assert (first_at, first_page, break_page) == (0, 1, 2)
+    assert result.text[break_at:].startswith("The deposit is paid back")
+    assert FIRST[:30] in " ".join(result.text[:break_at].split())
+
+    second = result.text.index("The deposit is paid back")
+    said = Evidence(0, second, second + len(SECOND), SECOND, 0.9)
+    row = _source_rows([result], [result], [1], [said], said)[0]
+    assert row["cited"] and row["cited_page"] == 2 and row["page_breaks"] == result.page_breaks
+    assert source_place(row) == "page 2 (passage: pages 1–2)"
+    assert where(row).endswith("lease.pdf, page 2 (passage: pages 1-2)")
+
+    # Cited without a sentence matched to the answer: its own best shown sentence places it.
+    first = result.text.index("The landlord")
+    shown = [Evidence(0, first, first + 40, FIRST, 0.8), Evidence(0, second, second + 40, SECOND, 0.3)]
+    assert _source_rows([result], [result], [1], shown)[0]["cited_page"] == 1
+    # Not cited: the passage's range, as before.
+    row = _source_rows([result], [result], [], shown)[0]
+    assert row["cited_page"] is None and source_place(row) == "pages 1–2"
+
+
+def test_the_page_of_an_offset():
+    row = {"page": 4, "page_end": 5, "page_breaks": [[0, 3], [120, 4], [900, 5]]}
+    assert [page_at(row, n) for n in (0, 119, 120, 899, 900, 5000)] == [3, 3, 4, 4, 5, 5]
+    assert page_at({"page": 7, "page_breaks": []}, 50) == 7  # all on one page
+    assert page_at({"page": None}, 0) is None  # a file without pages
+    assert source_place({"page": 3, "page_end": 3, "cited_page": 3}) == "page 3"
