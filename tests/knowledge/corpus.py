@@ -533,6 +533,7 @@ DAMAGED_PDF = "damaged or not really a PDF"
 NOT_DOCX = "not really a Word document"
 BINARY = "binary or its text encoding cannot be recognised"
 EMPTY = "The file is empty."
+BLANK = "only blank space"
 DOCX_NO_TEXT = "The DOCX holds no text."
 ODD_NAME = "Zeile eins\nÜber € – ñ.md"
 SUFFIXES = [".pdf", ".docx", ".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".csv", ".tsv"]
@@ -553,8 +554,10 @@ CASES: list[Case] = [
     Case("bomb-size.docx", "zip bomb", lambda path: zip_bomb_docx(path, 201)),
     Case("bomb-ratio.docx", "zip bomb", lambda path: zip_bomb_docx(path, 30)),
     *[Case(f"empty{suffix}", EMPTY, _write(lambda: b"")) for suffix in SUFFIXES],
-    Case("whitespace.md", EMPTY, _write(lambda: b"  \n\n\t \r\n   \n")),
-    Case("whitespace.csv", EMPTY, _write(lambda: b"\n\n ,  , \n")),
+    Case("whitespace.md", BLANK, _write(lambda: b"  \n\n\t \r\n   \n")),
+    Case("whitespace.html", BLANK, _write(lambda: b"\r\n \t\n")),
+    Case("whitespace.csv", BLANK, _write(lambda: b"\n \n\t\n")),
+    Case("separators-only.csv", "only empty cells", _write(lambda: b"\n\n ,  , \n")),
     Case("random.txt", BINARY, _write(lambda: _random_bytes(4096, 4))),
     Case("nuls.txt", BINARY, _write(lambda: b"text\x00\x00\x00with\x00\x00nul\x00bytes\x00\x00" * 50)),
     Case("random.md", BINARY, _write(lambda: _random_bytes(2048, 5))),

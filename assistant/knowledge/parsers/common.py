@@ -11,6 +11,7 @@ from assistant.knowledge.document import Block, ParsedDocument, UnreadableFile
 MB = 1_000_000
 
 EMPTY = "The file is empty."
+BLANK = "The file has no text, only blank space (spaces, tabs or empty lines)."
 BINARY = "The file is binary or its text encoding cannot be recognised."
 
 

@@ -8,9 +8,10 @@ import re
 from pathlib import Path
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
-from assistant.knowledge.parsers.common import EMPTY, Builder, ParseLimits, one_line
+from assistant.knowledge.parsers.common import BLANK, Builder, ParseLimits, one_line
 from assistant.knowledge.parsers.text import decode_text
 
+EMPTY_CELLS = "The CSV file has only empty cells (separators, no values)."
 _SNIFF_CHARS = 8192  # the sniffer's regexes are superlinear; a few lines are enough
 _DELIMITERS = ",;\t|"
 # Excel writes (and reads) a first line "sep=;" naming the delimiter; it is not the header.
@@ -46,7 +47,7 @@ def _allow_fields_up_to(size: int) -> None:
 def parse_csv(path: Path, data: bytes, limits: ParseLimits, *, tsv: bool = False) -> ParsedDocument:
     text, encoding = decode_text(data)
     if not text.strip():
-        raise UnreadableFile(EMPTY)
+        raise UnreadableFile(BLANK)
     _allow_fields_up_to(len(text) + 1)
     sep = _SEP_LINE.match(text)
     if sep:
@@ -74,7 +75,7 @@ def parse_csv(path: Path, data: bytes, limits: ParseLimits, *, tsv: bool = False
             f"The CSV file could not be read: {exc} (line {skipped + reader.line_num})."
         ) from exc
     if header is None:
-        raise UnreadableFile(EMPTY)
+        raise UnreadableFile(EMPTY_CELLS)
     if not builder.blocks:
         raise UnreadableFile("The CSV file has a header row but no data rows.")
     return builder.build(encoding=encoding, header=header, metadata={"delimiter": dialect.delimiter})

@@ -12,7 +12,7 @@ from bs4.dammit import EncodingDetector
 from bs4.element import PreformattedString, Script, Stylesheet, TemplateString
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
-from assistant.knowledge.parsers.common import EMPTY, Builder, ParseLimits, one_line
+from assistant.knowledge.parsers.common import BLANK, Builder, ParseLimits, one_line
 from assistant.knowledge.parsers.text import decode_text, looks_binary
 
 NO_TEXT = "The web page has no visible text (only markup, scripts or styles)."
@@ -164,7 +164,7 @@ def _decode(data: bytes) -> tuple[str, str]:
 def parse_html(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
     markup, encoding = _decode(data)
     if not markup.strip():
-        raise UnreadableFile(EMPTY)
+        raise UnreadableFile(BLANK)
     soup = BeautifulSoup(markup, "lxml")
     builder = Builder(path, "html", limits)
     _walk(soup, builder)

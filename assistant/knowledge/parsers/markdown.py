@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
-from assistant.knowledge.parsers.common import EMPTY, Builder, ParseLimits
+from assistant.knowledge.parsers.common import BLANK, Builder, ParseLimits
 from assistant.knowledge.parsers.text import decode_text, split_lines
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -55,7 +55,7 @@ class _Paragraph:
 def _read(path: Path, data: bytes, fmt: str, limits: ParseLimits) -> tuple[Builder, list[str], str]:
     text, encoding = decode_text(data)
     if not text.strip():
-        raise UnreadableFile(EMPTY)
+        raise UnreadableFile(BLANK)
     return Builder(path, fmt, limits), split_lines(text), encoding
 
 

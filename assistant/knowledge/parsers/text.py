@@ -11,9 +11,7 @@ import charset_normalizer
 
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
 from assistant.knowledge.parsers.codepages import read_short_codepage
-from assistant.knowledge.parsers.common import BINARY, Builder, ParseLimits
-
-BLANK = "The file has no text, only blank space (spaces, tabs or empty lines)."
+from assistant.knowledge.parsers.common import BINARY, BLANK, Builder, ParseLimits
 
 # Longest BOM first: the UTF-32-LE BOM starts with the UTF-16-LE one.
 _BOMS = [
