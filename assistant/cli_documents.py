@@ -176,11 +176,7 @@ def cmd_collections(args) -> int:
                 st = kb.collections.status(row["name"])
                 print(summary_line(st) + "".join(f" ({n})" for n in status_notes(st)))
         elif c == "remove":
-            kb.collections.remove(args.name)
-            # Exclusive: an indexer running elsewhere has chunks written but not yet committed,
-            # which a plain collection would take for garbage.
-            kb.indexer.collect_garbage_exclusive()
-            print(f"removed {args.name}")
+            return _remove_collection(kb, args.name)
         elif c == "rename":
             old = kb.collections.get(args.name)["name"]
             kb.collections.rename(args.name, args.new_name)
@@ -195,6 +191,25 @@ def cmd_collections(args) -> int:
             print(f"{args.name} leaves out {shown} from the next index run")
         else:
             print_status(kb, args.name, as_json=args.json)
+    return 0
+
+
+def _remove_collection(kb, name: str) -> int:
+    kb.collections.remove(name)
+    print(f"removed {name}", flush=True)
+    cancel = threading.Event()
+
+    def waiting() -> None:
+        print(f"waiting for another indexing run to finish before freeing the space {name} took "
+              "(Ctrl-C leaves that to the next index run)…", file=sys.stderr, flush=True)
+
+    # Exclusive: an indexer running elsewhere has chunks written but not yet committed, which a
+    # plain collection would take for garbage. Stopped while waiting, the collection is still gone.
+    with on_ctrl_c(cancel.set):
+        freed = kb.indexer.collect_garbage_exclusive(waiting, cancel.is_set)
+    if freed is None:
+        print(f"stopped waiting: the next index run frees the space {name} took")
+        return 130
     return 0
 
 

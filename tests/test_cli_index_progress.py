@@ -88,3 +88,39 @@ def test_a_second_index_says_it_waits_for_the_first(core, tmp_path, app_paths):
         out, _ = stopped.communicate(timeout=60)
         assert stopped.returncode == 130 and "[cancelled]" in out, log.read_text()
     assert KnowledgeBase(core).collections.interrupted() == []
+
+
+def test_removing_a_collection_during_another_run_says_it_waits_and_ctrl_c_leaves_the_space_for_later(
+        core, tmp_path, app_paths):
+    write_corpus(tmp_path / "docs", files=2)
+    kb = KnowledgeBase(core)
+    for name in ("gone", "stopped"):
+        kb.collections.add_source(name, tmp_path / "docs")
+    kb.index("gone")
+    kb.index("stopped")
+    lock_path = default_lock_path(app_paths.data)
+    with open(lock_path, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as another process's run holds it
+        log = tmp_path / "stderr.txt"
+        with open(log, "w") as err:
+            removing = subprocess.Popen([*CLI, "collections", "remove", "gone"], stdout=subprocess.PIPE,
+                                        stderr=err, text=True)
+        _wait_for(lambda: "waiting for another indexing run to finish" in log.read_text(), "the waiting line")
+        assert removing.poll() is None and "gone" not in [r["name"] for r in kb.collections.list()]
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        out, _ = removing.communicate(timeout=120)
+        assert removing.returncode == 0 and out == "removed gone\n", log.read_text()
+
+        # Ctrl-C while waiting: the collection is gone at once, and its chunks wait for a later run.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(log, "w") as err:
+            stopped = subprocess.Popen([*CLI, "collections", "remove", "stopped"], stdout=subprocess.PIPE,
+                                       stderr=err, text=True)
+        _wait_for(lambda: "waiting for another" in log.read_text(), "the waiting line")
+        stopped.send_signal(signal.SIGINT)
+        out, _ = stopped.communicate(timeout=60)
+        assert stopped.returncode == 130, log.read_text()
+        assert out == "removed stopped\nstopped waiting: the next index run frees the space stopped took\n"
+    assert kb.collections.list() == []
+    assert kb.indexer.collect_garbage_exclusive() > 0  # what the stopped removal left behind
+    assert core.db.execute("select count(*) from chunks").fetchone()[0] == 0

@@ -122,10 +122,16 @@ class Indexer:
             vectors.delete(stray)
         return len(orphan_ids) + len(stray)
 
-    def collect_garbage_exclusive(self) -> int:
-        """collect_garbage outside a run (after a collection is removed), waiting for any indexer."""
-        with exclusive(self.lock_path):
-            return self.collect_garbage()
+    def collect_garbage_exclusive(self, on_wait: Callable[[], None] | None = None,
+                                  cancelled: Callable[[], bool] | None = None) -> int | None:
+        """collect_garbage outside a run (after a collection is removed), waiting for any indexer
+        (`on_wait` and `cancelled` as for exclusive). None: cancelled while waiting, so the garbage
+        stays for the next run's collection."""
+        try:
+            with exclusive(self.lock_path, on_wait, cancelled):
+                return self.collect_garbage()
+        except LockWaitCancelled:
+            return None
 
     # indexing -----------------------------------------------------------------------
     def index(self, name: str, progress: Callable[[IndexProgress], None] | None = None,

@@ -153,7 +153,9 @@ class IndexingQueue(SerialQueue):
 
     def _run(self, kb, job: _Job) -> IndexOutcome:
         if job.kind == "collect":
-            kb.indexer.collect_garbage_exclusive()
+            # Closing the app ends a wait for another process's run; that run's own collection, or
+            # the next one, frees the space instead.
+            kb.indexer.collect_garbage_exclusive(cancelled=self._closing.is_set)
             return IndexOutcome(job.name)
         self._post(partial(self.started.emit, job.name))
 
