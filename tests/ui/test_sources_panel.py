@@ -46,7 +46,10 @@ def test_passages_in_rank_order_with_scores_and_badges(panel, answered):
         assert card.row == row
         name = row["path"].rsplit("/", 1)[-1]
         assert card.title.text().startswith(name)
-        if row["page"]:
+        if row["page"] and row["cited"]:  # the deposit's passage runs on to page 3; its sentence is on 2
+            assert (row["page"], row["page_end"], row["cited_page"]) == (2, 3, 2)
+            assert card.title.text() == f"{name} · page 2 (passage: pages 2–3)"
+        elif row["page"]:
             pages = f"page {row['page']}" if row["page_end"] == row["page"] else \
                 f"pages {row['page']}–{row['page_end']}"
             assert card.title.text() == f"{name} · {pages}"
