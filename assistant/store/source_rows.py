@@ -30,9 +30,12 @@ def page_at(row: dict, offset: int) -> int | None:
 
 
 def evidence_lines(row: dict) -> list[str]:
-    """The sentences of this passage the model was shown (answers before sentence selection: none)."""
+    """The sentences of this passage the model was shown (answers before sentence selection: none),
+    each after its page when the passage runs over a page break."""
     text = row.get("text") or ""
-    return [" ".join(text[a:b].split()) for a, b in row.get("evidence") or [] if 0 <= a < b <= len(text)]
+    paged = bool(row.get("page_breaks"))
+    return [(f"(page {page_at(row, a)}) " if paged else "") + " ".join(text[a:b].split())
+            for a, b in row.get("evidence") or [] if 0 <= a < b <= len(text)]
 
 
 def only_checked(details: dict | None) -> bool:

@@ -9,7 +9,7 @@ from assistant.answer import _source_rows
 from assistant.cli_documents import where
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.evidence import Evidence
-from assistant.store.source_rows import page_at, source_place
+from assistant.store.source_rows import evidence_lines, page_at, source_place
 from tests.knowledge.corpus import pdf_bytes
 
 FIRST = "The landlord keeps the security deposit of 2,400 euros in a separate savings account."
@@ -45,6 +45,9 @@ def test_a_passage_over_a_page_break_cites_the_page_of_its_sentence(core, tmp_pa
     first = result.text.index("The landlord")
     shown = [Evidence(0, first, first + 40, FIRST, 0.8), Evidence(0, second, second + 40, SECOND, 0.3)]
     assert _source_rows([result], [result], [1], shown)[0]["cited_page"] == 1
+    # Each sentence shown to the model is listed after its page (the panel and the export).
+    row = _source_rows([result], [result], [1], shown)[0]
+    assert evidence_lines(row) == [f"(page 1) {FIRST[:40].strip()}", f"(page 2) {SECOND[:40].strip()}"]
     # Not cited: the passage's range, as before.
     row = _source_rows([result], [result], [], shown)[0]
     assert row["cited_page"] is None and source_place(row) == "pages 1–2"
@@ -56,3 +59,5 @@ def test_the_page_of_an_offset():
     assert page_at({"page": 7, "page_breaks": []}, 50) == 7  # all on one page
     assert page_at({"page": None}, 0) is None  # a file without pages
     assert source_place({"page": 3, "page_end": 3, "cited_page": 3}) == "page 3"
+    one_page = {"page": 3, "text": "Rent is due. Pay on time.", "evidence": [[0, 12]]}
+    assert evidence_lines(one_page) == ["Rent is due."]  # no page before each sentence
