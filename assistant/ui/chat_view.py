@@ -244,7 +244,12 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range_changed)
         bar.valueChanged.connect(self._on_scrolled)
-        QGuiApplication.clipboard().dataChanged.connect(self._clean_copied)
+        clipboard = QGuiApplication.clipboard()
+        # Bound slots, not lambdas: Qt drops them when this view goes, so a copy made after that
+        # does not reach a deleted view.
+        clipboard.dataChanged.connect(self._clean_clipboard)
+        if clipboard.supportsSelection():  # X11: selecting text is a copy the middle button pastes
+            clipboard.selectionChanged.connect(self._clean_selection)
 
     # reading (tests and the window) ------------------------------------------
     def bubbles(self) -> list[MessageBubble]:
@@ -370,21 +375,29 @@ class ChatView(QScrollArea):
             self.answer_selected.emit(bubble.message_id)
 
     @Slot()
-    def _clean_copied(self) -> None:
-        """Text copied out of a bubble loses the zero-width spaces breakable() put in."""
+    def _clean_clipboard(self) -> None:
+        self._clean_copied(QClipboard.Mode.Clipboard)
+
+    @Slot()
+    def _clean_selection(self) -> None:
+        self._clean_copied(QClipboard.Mode.Selection)
+
+    def _clean_copied(self, mode: QClipboard.Mode) -> None:
+        """Text copied out of a bubble (or, on X11, selected in one) loses the zero-width spaces
+        breakable() put in. Setting the clean text calls this again, and then there is none."""
         # Not every platform reports clipboard ownership, so a selection in a bubble stands for it;
         # it is checked first, so another program's copy is not even read (X11 fetches it).
         if not any(b.body.hasSelectedText() for b in self._bubbles):
             return
         clipboard = QGuiApplication.clipboard()
-        data = clipboard.mimeData(QClipboard.Mode.Clipboard)
+        data = clipboard.mimeData(mode)
         if data is None or ZERO_WIDTH_SPACE not in data.text():
             return
         clean = QMimeData()
         clean.setText(data.text().replace(ZERO_WIDTH_SPACE, ""))
         if data.hasHtml():
             clean.setHtml(data.html().replace(ZERO_WIDTH_SPACE, "").replace("&#8203;", ""))
-        clipboard.setMimeData(clean, QClipboard.Mode.Clipboard)
+        clipboard.setMimeData(clean, mode)
 
     # keep the newest text in view, unless the user scrolled up to read ----------
     @Slot(int, int)
