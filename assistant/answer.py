@@ -305,9 +305,12 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if said is not None:  # the sentence the panel points at
         details["cited_sentence"] = {"number": said.source + 1, "start": said.start, "end": said.end}
     citation = f" [{said.source + 1}]" if said is not None and not cited else ""
+    cited = cited or ([said.source + 1] if said else [])
+    # Each cited source's sentence the answer's words come from: the page its citation names.
+    drawn = {n: e for n in cited
+             if (e := attribute(text, [x for x in evidence if x.source == n - 1], matcher.weight)) is not None}
     store.update_message(answer_id, content=text.rstrip() + citation, details=details,
-                         sources=_source_rows(results, sources, cited or ([said.source + 1] if said else []),
-                                              evidence, said))
+                         sources=_source_rows(results, sources, cited, evidence, drawn))
     if citation:
         yield Token(citation)
     yield Finished(store.message(answer_id), prompt=finished.prompt)
@@ -325,11 +328,12 @@ def _passed_through(stream: Iterator) -> Iterator:
 
 
 def _source_rows(results: list[SearchResult], sources: list[SearchResult], cited: list[int],
-                 evidence: list[Evidence] = (), said: Evidence | None = None) -> list[dict]:
+                 evidence: list[Evidence] = (), drawn: dict[int, Evidence] | None = None) -> list[dict]:
     """The JSON shape shared by the CLI, the store and the panel. `evidence`: the sentences shown to
     the model, as [start, end] offsets in each source's text (Evidence.source indexes `sources`).
-    `said`: the sentence the answer drew on; a cited source's `cited_page` is the page of that
-    sentence, or of its own best shown sentence, so a passage over a page break is cited on one page."""
+    `drawn`: by source number, the sentence of it the answer's words come from. A cited source's
+    `cited_page` is that sentence's page, so a passage over a page break is cited on one page; None
+    when no sentence was matched or the passage's pages within it are not known (an older index)."""
     number = {r.chunk_id: i for i, r in enumerate(sources, start=1)}
     rows = []
     for r in results:
@@ -340,9 +344,8 @@ def _source_rows(results: list[SearchResult], sources: list[SearchResult], cited
                "heading": r.heading, "text": r.text, "rank": r.rank, "scores": r.scores, "ranks": r.ranks,
                "in_prompt": n is not None, "number": n, "cited": n in cited if n is not None else False,
                "chunk_id": r.chunk_id, "evidence": shown, "cited_page": None}
-        if row["cited"] and r.page is not None:
-            own = [e for e in evidence if e.source == n - 1]
-            drawn = said if said is not None and said.source == n - 1 else max(own, key=lambda e: e.score, default=None)
-            row["cited_page"] = page_at(row, drawn.start) if drawn is not None else r.page
+        sentence = (drawn or {}).get(n) if row["cited"] else None
+        if sentence is not None and r.page is not None and (r.page_breaks or r.page_end in (None, r.page)):
+            row["cited_page"] = page_at(row, sentence.start)
         rows.append(row)
     return rows

@@ -4,6 +4,7 @@ names the page of the sentence the answer drew on, not the passage's whole page 
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 from assistant.answer import _source_rows
 from assistant.cli_documents import where
@@ -34,22 +35,22 @@ def test_a_passage_over_a_page_break_cites_the_page_of_its_sentence(core, tmp_pa
     assert result.text[break_at:].startswith("The deposit is paid back")
     assert FIRST[:30] in " ".join(result.text[:break_at].split())
 
-    second = result.text.index("The deposit is paid back")
-    said = Evidence(0, second, second + len(SECOND), SECOND, 0.9)
-    row = _source_rows([result], [result], [1], [said], said)[0]
+    first, second = result.text.index("The landlord"), result.text.index("The deposit is paid back")
+    shown = [Evidence(0, first, first + 40, FIRST, 0.8), Evidence(0, second, second + len(SECOND), SECOND, 0.3)]
+    row = _source_rows([result], [result], [1], shown, {1: shown[1]})[0]  # the answer drew on page 2's
     assert row["cited"] and row["cited_page"] == 2 and row["page_breaks"] == result.page_breaks
     assert source_place(row) == "page 2 (passage: pages 1–2)"
     assert where(row).endswith("lease.pdf, page 2 (passage: pages 1-2)")
-
-    # Cited without a sentence matched to the answer: its own best shown sentence places it.
-    first = result.text.index("The landlord")
-    shown = [Evidence(0, first, first + 40, FIRST, 0.8), Evidence(0, second, second + 40, SECOND, 0.3)]
-    assert _source_rows([result], [result], [1], shown)[0]["cited_page"] == 1
     # Each sentence shown to the model is listed after its page (the panel and the export).
-    row = _source_rows([result], [result], [1], shown)[0]
-    assert evidence_lines(row) == [f"(page 1) {FIRST[:40].strip()}", f"(page 2) {SECOND[:40].strip()}"]
-    # Not cited: the passage's range, as before.
-    row = _source_rows([result], [result], [], shown)[0]
+    assert evidence_lines(row) == [f"(page 1) {FIRST[:40].strip()}", f"(page 2) {SECOND}"]
+
+    # No sentence matched to the answer, or an index from before pages were recorded within a passage:
+    # the passage's range, not a guess.
+    for unplaced in (_source_rows([result], [result], [1], shown, {})[0],
+                     _source_rows([replace(result, page_breaks=[])], [result], [1], shown, {1: shown[1]})[0]):
+        assert unplaced["cited"] and unplaced["cited_page"] is None and source_place(unplaced) == "pages 1–2"
+    # Not cited: the range too.
+    row = _source_rows([result], [result], [], shown, {1: shown[1]})[0]
     assert row["cited_page"] is None and source_place(row) == "pages 1–2"
 
 
