@@ -16,7 +16,8 @@ def status_notes(st) -> list[str]:
         notes.append(f"the last run stopped before the end: {again} for the rest")
     if st.outdated:
         files = "1 file was" if st.outdated == 1 else f"{st.outdated} files were"
-        notes.append(f"{files} read by an earlier version of the app: {again} to read them better")
+        notes.append(f"{files} read by an earlier version of the app: {again} to read them again "
+                     "(quick where their text is unchanged)")
     return notes
 
 

@@ -25,6 +25,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from assistant.errors import DiskFull, is_disk_full
 from assistant.file_names import storable
 from assistant.knowledge.chunker import CHUNKER_VERSION, Chunk, ChunkConfig, chunk_document
@@ -304,6 +306,17 @@ class Indexer:
         return _Pending({**base, "status": "indexed", "error": note, "n_chunks": len(chunks),
                          "format": doc.format, "pages": doc.pages}, chunks)
 
+    def _vectors_of_same_text(self, rows: list[dict]) -> dict[str, np.ndarray]:
+        """Vectors an older version already made of the same texts, by new chunk id: a file read again
+        because the chunker changed (a new field, say) is not embedded again where its text is not."""
+        old = _old_version_rows(self.db, sorted({r["content_hash"] for r in rows}))
+        if not old:
+            return {}
+        by_text = {_embedding_text({"id": i, "text": t, "heading": h}): i for i, t, h in old}
+        wanted = {r["id"]: by_text[_embedding_text(r)] for r in rows if _embedding_text(r) in by_text}
+        stored = self._vectors_factory().get(sorted(set(wanted.values())))
+        return {new: stored[was] for new, was in wanted.items() if was in stored}
+
     def _note_of(self, digest: str) -> str | None:
         """What another file with these bytes could not have read (its scanned pages, say)."""
         row = self.db.execute("select error from documents where content_hash = ? and status = 'indexed' "
@@ -349,11 +362,15 @@ class Indexer:
         # Two files of one batch may share bytes: their chunks are the same rows.
         unique = list({r["id"]: r for r in rows}.values())
         self.db["chunks"].insert_all(unique, pk="id", replace=True)
-        texts = [_embedding_text(r) for r in unique]
+        reused = self._vectors_of_same_text(unique)
+        todo = [r for r in unique if r["id"] not in reused]
         try:
-            vectors = self._embedder_factory().encode(texts, cancelled=cancelled)
+            encoded = self._embedder_factory().encode([_embedding_text(r) for r in todo],
+                                                      cancelled=cancelled) if todo else []
         except InterruptedError as exc:
             raise Cancelled from exc
+        fresh = dict(zip((r["id"] for r in todo), encoded, strict=True))
+        vectors = np.stack([reused[r["id"]] if r["id"] in reused else fresh[r["id"]] for r in unique])
         self._vectors_factory().upsert([r["id"] for r in unique], vectors)
         hashes = {item.doc_row["content_hash"]: item.doc_row["n_chunks"] for item in pending}
         with transaction(self.db):  # the commit point of every file in the batch
@@ -383,6 +400,12 @@ def partly_read(metadata: dict) -> str | None:
             shown = ", ".join(map(str, pages[:12])) + (f" and {len(pages) - 12} more" if len(pages) > 12 else "")
             notes.append(f"{'page' if len(pages) == 1 else 'pages'} {shown}: {what}")
     return ("Indexed, but " + "; ".join(notes) + ". Those pages cannot be searched.") if notes else None
+
+
+def _old_version_rows(db, hashes: list[str]) -> list[tuple[str, str, str]]:
+    marks = ",".join("?" for _ in hashes)
+    return db.execute(f"select id, text, heading from chunks where content_hash in ({marks}) and embedded = 1 "
+                      "and coalesce(version, 1) != ?", [*hashes, CHUNKER_VERSION]).fetchall()
 
 
 def _embedding_text(row: dict) -> str:

@@ -29,6 +29,14 @@ class VectorStore:
         for i in range(0, len(ids), UPSERT_BATCH):
             self._collection.delete(ids=ids[i:i + UPSERT_BATCH])
 
+    def get(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of `ids` (those it has)."""
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), UPSERT_BATCH):
+            got = self._collection.get(ids=ids[i:i + UPSERT_BATCH], include=["embeddings"])
+            out.update(zip(got["ids"], (np.asarray(v, dtype=np.float32) for v in got["embeddings"]), strict=True))
+        return out
+
     def ids(self) -> set[str]:
         return set(self._collection.get(include=[])["ids"])
 

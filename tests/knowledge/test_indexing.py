@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from assistant.errors import UserFacingError
@@ -331,17 +332,30 @@ def test_files_an_older_parser_read_are_read_again_once_and_shared_copies_follow
 
     assert kb.collections.status("docs").outdated == 4
     assert kb.collections.status("other").outdated == 1
-    # Stopped while the re-read files are embedded: their new rows are written, not committed.
-    calls = []
-    stopped = kb.index("docs", cancelled=lambda: calls.append(1) or len(calls) > 4)
+    # Stopped while the re-read files are embedded (as when their texts changed, so no vector is
+    # taken over): their new rows are written, not committed.
+    with monkeypatch.context() as changed:
+        changed.setattr(kb.indexer, "_vectors_of_same_text", lambda rows: {})
+        calls = []
+        stopped = kb.index("docs", cancelled=lambda: calls.append(1) or len(calls) > 4)
     assert stopped.cancelled and stopped.indexed == 0
     assert_consistent(kb)
     assert kb.collections.status("docs").outdated == 4
+    old_vectors = kb.vectors().get(sorted(old_ids))
+    encoded: list[str] = []
+    encode = kb.embedder().encode
+    monkeypatch.setattr(kb.embedder(), "encode", lambda texts, **kw: encoded.extend(texts) or encode(texts, **kw))
     report = kb.index("docs")
     assert (report.indexed, report.unchanged) == (4, 0)
     assert_consistent(kb)
     new_ids = {r[0] for r in kb.db.execute("select id from chunks")}
     assert not new_ids & old_ids and all(f"-{current}-" in i for i in new_ids)
+    # The texts did not change, so their vectors were taken over, not embedded again.
+    assert encoded == []
+    renamed = {i: i.replace(f"-{current}-", f"-{current - 1}-") for i in new_ids}
+    new_vectors = kb.vectors().get(sorted(new_ids))
+    assert set(new_vectors) == new_ids
+    assert all(np.allclose(new_vectors[i], old_vectors[renamed[i]], atol=1e-6) for i in new_ids)
     # The other collection's copy has the same bytes, so it already has the new chunks.
     assert kb.collections.status("other").outdated == 0
     assert kb.index("other").unchanged == 1
