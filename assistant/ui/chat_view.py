@@ -390,6 +390,11 @@ class ChatView(QScrollArea):
         if not any(b.body.hasSelectedText() for b in self._bubbles):
             return
         clipboard = QGuiApplication.clipboard()
+        # A bubble keeps its selection after the user selects text in another program; X11 does
+        # report ownership, so there the other program's text is left alone.
+        if clipboard.supportsSelection() and not (
+                clipboard.ownsSelection() if mode == QClipboard.Mode.Selection else clipboard.ownsClipboard()):
+            return
         data = clipboard.mimeData(mode)
         if data is None or ZERO_WIDTH_SPACE not in data.text():
             return
