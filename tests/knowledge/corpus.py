@@ -558,6 +558,7 @@ CASES: list[Case] = [
     Case("whitespace.html", BLANK, _write(lambda: b"\r\n \t\n")),
     Case("whitespace.csv", BLANK, _write(lambda: b"\n \n\t\n")),
     Case("separators-only.csv", "only empty cells", _write(lambda: b"\n\n ,  , \n")),
+    Case("sep-line-only.csv", "only its 'sep=' line", _write(lambda: b"sep=;\r\n\r\n")),
     Case("random.txt", BINARY, _write(lambda: _random_bytes(4096, 4))),
     Case("nuls.txt", BINARY, _write(lambda: b"text\x00\x00\x00with\x00\x00nul\x00bytes\x00\x00" * 50)),
     Case("random.md", BINARY, _write(lambda: _random_bytes(2048, 5))),

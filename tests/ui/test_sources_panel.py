@@ -73,6 +73,7 @@ def test_passages_in_rank_order_with_scores_and_badges(panel, answered):
             assert " ".join(sentence.split())[:40].replace("'", "&#x27;") in card.evidence.text()
         if shown and row["cited"] and row["page_breaks"]:  # the deposit's: each sentence after its page
             assert "(page 2) The security deposit is 1,500 euros." in card.evidence.text()
+    assert any(r["cited"] and r["page_breaks"] and r["evidence"] for r in rows)  # the page check above ran
     # The passages that went into the prompt are numbered 1..n in prompt order.
     assert sorted(r["number"] for r in rows if r["in_prompt"]) == list(range(1, sum(r["in_prompt"] for r in rows) + 1))
     summary = panel.summary.text()

@@ -53,6 +53,8 @@ def parse_csv(path: Path, data: bytes, limits: ParseLimits, *, tsv: bool = False
     if sep:
         dialect: type[csv.Dialect] | csv.Dialect = _Declared(sep.group(1))
         text = text[sep.end() :]
+        if not text.strip():
+            raise UnreadableFile("The CSV file has only its 'sep=' line naming the separator, no rows.")
     else:
         dialect = _dialect(text, tsv)
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
