@@ -370,7 +370,8 @@ class Indexer:
         except InterruptedError as exc:
             raise Cancelled from exc
         fresh = dict(zip((r["id"] for r in todo), encoded, strict=True))
-        vectors = np.stack([reused[r["id"]] if r["id"] in reused else fresh[r["id"]] for r in unique])
+        ordered = [reused[r["id"]] if r["id"] in reused else fresh[r["id"]] for r in unique]
+        vectors = np.stack(ordered) if ordered else np.empty((0, 0), dtype=np.float32)
         self._vectors_factory().upsert([r["id"] for r in unique], vectors)
         hashes = {item.doc_row["content_hash"]: item.doc_row["n_chunks"] for item in pending}
         with transaction(self.db):  # the commit point of every file in the batch
