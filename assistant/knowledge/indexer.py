@@ -312,8 +312,8 @@ class Indexer:
         old = _old_version_rows(self.db, sorted({r["content_hash"] for r in rows}))
         if not old:
             return {}
-        by_text = {_embedding_text({"id": i, "text": t, "heading": h}): i for i, t, h in old}
-        wanted = {r["id"]: by_text[_embedding_text(r)] for r in rows if _embedding_text(r) in by_text}
+        by_text = {_embedding_text({"text": t, "heading": h}): i for i, t, h in old}
+        wanted = {r["id"]: was for r in rows if (was := by_text.get(_embedding_text(r))) is not None}
         stored = self._vectors_factory().get(sorted(set(wanted.values())))
         return {new: stored[was] for new, was in wanted.items() if was in stored}
 
