@@ -275,9 +275,12 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         if timings is not None:  # the rest of the engine's timings are columns of the message
             details["prompt_s"] = timings.prompt_s
             details["cached_tokens"] = timings.cached_tokens
-        # A stopped answer keeps the markers it wrote, so its panel badges those sources as cited; a
-        # complete one's are settled below, once unknown markers are dropped.
-        return {"sources": _source_rows(results, sources, cited_numbers(text, len(sources)), evidence),
+        # A stopped answer keeps the markers it wrote, so its panel badges those sources as cited, each
+        # on the page of its sentence the words so far come from; a complete one's are settled below,
+        # once unknown markers are dropped.
+        marked = cited_numbers(text, len(sources))
+        return {"sources": _source_rows(results, sources, marked, evidence,
+                                        _drawn(text, marked, evidence, matcher.weight)),
                 "details": details}
 
     finished = yield from _passed_through(stream_answer(core, conversation_id, answer_id, messages, settings,
@@ -306,11 +309,9 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         details["cited_sentence"] = {"number": said.source + 1, "start": said.start, "end": said.end}
     citation = f" [{said.source + 1}]" if said is not None and not cited else ""
     cited = cited or ([said.source + 1] if said else [])
-    # Each cited source's sentence the answer's words come from: the page its citation names.
-    drawn = {n: e for n in cited
-             if (e := attribute(text, [x for x in evidence if x.source == n - 1], matcher.weight)) is not None}
     store.update_message(answer_id, content=text.rstrip() + citation, details=details,
-                         sources=_source_rows(results, sources, cited, evidence, drawn))
+                         sources=_source_rows(results, sources, cited, evidence,
+                                              _drawn(text, cited, evidence, matcher.weight)))
     if citation:
         yield Token(citation)
     yield Finished(store.message(answer_id), prompt=finished.prompt)
@@ -325,6 +326,13 @@ def _passed_through(stream: Iterator) -> Iterator:
         else:
             yield event
     return finished
+
+
+def _drawn(text: str, cited: list[int], evidence: list[Evidence], weight) -> dict[int, Evidence]:
+    """By source number, each cited source's shown sentence the answer's words come from: the page its
+    citation names."""
+    return {n: e for n in cited
+            if (e := attribute(text, [x for x in evidence if x.source == n - 1], weight)) is not None}
 
 
 def _source_rows(results: list[SearchResult], sources: list[SearchResult], cited: list[int],

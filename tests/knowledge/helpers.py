@@ -51,3 +51,23 @@ def assert_consistent(kb) -> None:
     # chunks_fts reads its rows from chunks, so counting them proves nothing: FTS5's own check
     # compares its index with the chunks table and raises on a stale or missing entry.
     db.execute("insert into chunks_fts(chunks_fts, rank) values ('integrity-check', 1)")
+
+
+def stopped_answer(core, kb, question: str, collection: str, enough) -> tuple[str, object]:
+    """Ask, stop the answer (as the Stop button does) once `enough(text so far)` holds, and return the
+    text written and the stored message."""
+    from assistant.answer import ask_documents
+    from assistant.config import GenerationSettings
+    from assistant.llm.protocol import Token
+
+    stream = ask_documents(core, kb, question, [collection],
+                           settings=GenerationSettings(temperature=0.0, seed=1, max_tokens=200))
+    text = ""
+    for event in stream:
+        if isinstance(event, Token):
+            text += event.text
+            if enough(text):
+                break
+    stream.close()
+    (conversation,) = core.conversations.list()
+    return text, core.conversations.messages(conversation["id"])[-1]

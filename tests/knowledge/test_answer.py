@@ -24,6 +24,7 @@ from assistant.chat import Finished
 from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.knowledge.base import KnowledgeBase
 from tests.conftest import QWEN
+from tests.knowledge.helpers import stopped_answer
 
 LEASE = """# Lease agreement
 
@@ -222,22 +223,11 @@ def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, offi
 
 
 def test_a_document_answer_stopped_after_a_citation_badges_that_source_as_cited(core, office):
-    from assistant.llm.protocol import Token
-
     # Asked to, the small model writes the marker first, so the answer can be stopped just after it.
-    stream = ask_documents(core, office, "Start your answer with [1]. How much is the monthly rent?", ["office"],
-                           settings=GenerationSettings(temperature=0.0, seed=1, max_tokens=200))
-    text = ""
-    for event in stream:
-        if isinstance(event, Token):
-            text += event.text
-            if re.search(r"\[\d+\]", text):
-                break
-    stream.close()
+    text, answer = stopped_answer(core, office, "Start your answer with [1]. How much is the monthly rent?", "office",
+                                  lambda text: bool(re.search(r"\[\d+\]", text)))
     marker = re.search(r"\[(\d+)\]", text)
     assert marker, f"the model never cited a source: {text!r}"
-    (conversation,) = core.conversations.list()
-    answer = core.conversations.messages(conversation["id"])[-1]
     assert answer.status == "stopped"
     cited = [s["number"] for s in answer.sources if s["cited"]]
     assert cited == [int(marker.group(1))]

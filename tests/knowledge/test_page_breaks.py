@@ -3,6 +3,7 @@ names the page of the sentence the answer drew on, not the passage's whole page 
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import replace
 
@@ -11,7 +12,9 @@ from assistant.cli_documents import where
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.evidence import Evidence
 from assistant.store.source_rows import evidence_lines, page_at, source_place
+from tests.conftest import QWEN
 from tests.knowledge.corpus import pdf_bytes
+from tests.knowledge.helpers import stopped_answer
 
 FIRST = "The landlord keeps the security deposit of 2,400 euros in a separate savings account."
 SECOND = "The deposit is paid back within six weeks after the keys are returned."
@@ -21,13 +24,18 @@ def _wrap(text: str) -> str:
     return "\n".join(textwrap.wrap(text, 80))
 
 
-def test_a_passage_over_a_page_break_cites_the_page_of_its_sentence(core, tmp_path):
+def _lease(core, tmp_path) -> KnowledgeBase:
     folder = tmp_path / "lease"
     folder.mkdir()
     (folder / "lease.pdf").write_bytes(pdf_bytes([["Deposit", _wrap(FIRST)], [_wrap(SECOND), "Signatures"]]))
     kb = KnowledgeBase(core)
     kb.collections.add_source("lease", folder)
     kb.index("lease")
+    return kb
+
+
+def test_a_passage_over_a_page_break_cites_the_page_of_its_sentence(core, tmp_path):
+    kb = _lease(core, tmp_path)
     result = next(r for r in kb.search("When is the deposit paid back?", ["lease"], k=3) if SECOND[:20] in r.text)
     assert (result.page, result.page_end) == (1, 2)
     (first_at, first_page), (break_at, break_page) = result.page_breaks
@@ -52,6 +60,18 @@ def test_a_passage_over_a_page_break_cites_the_page_of_its_sentence(core, tmp_pa
     # Not cited: the range too.
     row = _source_rows([result], [result], [], shown, {1: shown[1]})[0]
     assert row["cited_page"] is None and source_place(row) == "pages 1–2"
+
+
+def test_a_stopped_answer_cites_the_page_of_the_sentence_its_words_so_far_come_from(core, tmp_path):
+    kb = _lease(core, tmp_path)
+    core.load_model(QWEN)
+    # Asked to, the small model writes the marker first, so the answer can be stopped after its first words.
+    text, answer = stopped_answer(core, kb, "Start your answer with [1]. When is the deposit paid back?", "lease",
+                                  lambda text: bool(re.search(r"\[\d+\]", text)) and "week" in text)
+    assert re.search(r"\[\d+\]", text) and "week" in text, f"the model never wrote the cited words: {text!r}"
+    assert answer.status == "stopped"
+    (row,) = [s for s in answer.sources if s["cited"]]
+    assert (row["page"], row["page_end"], row["cited_page"]) == (1, 2, 2), text
 
 
 def test_the_page_of_an_offset():
