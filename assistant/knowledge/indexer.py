@@ -1,7 +1,7 @@
 """Incremental, kill-safe indexing of a collection.
 
 Chunks are content-addressed (SHA-256 of the file's bytes), so:
-  - an unchanged file (same size and mtime, or same hash) is not re-read or re-embedded;
+  - an unchanged file (same size, mtime and ctime, or same hash) is not re-read or re-embedded;
   - a moved or duplicated file reuses the chunks its bytes already have;
   - a changed file gets new chunks, and the old ones are collected once unreferenced.
 
@@ -265,8 +265,11 @@ class Indexer:
             except UnreadableFile as unreadable:
                 reason = unreadable.message
             return self._skip(cid, path, None, reason, report)
+        # ctime too: a file restored from a backup (cp -p, rsync, unzip) can have the old size and
+        # mtime with other bytes, but its ctime is always new, and a user cannot set it back.
         if (row and row["status"] == "indexed" and row["size_bytes"] == stat.st_size
-                and row["mtime_ns"] == stat.st_mtime_ns and self._embedded_count(row["content_hash"])):
+                and row["mtime_ns"] == stat.st_mtime_ns and row.get("ctime_ns") == stat.st_ctime_ns
+                and self._embedded_count(row["content_hash"])):
             report.unchanged += 1
             return None
         if not statmod.S_ISREG(stat.st_mode) or stat.st_size == 0 or stat.st_size > ParseLimits().max_file_bytes:
@@ -281,7 +284,7 @@ class Indexer:
         except OSError as exc:
             return self._skip(cid, path, stat, f"The file cannot be read ({exc.strerror or exc}).", report)
         base = {"collection_id": cid, "path": str(path), "size_bytes": stat.st_size,
-                "mtime_ns": stat.st_mtime_ns, "content_hash": digest}
+                "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns, "content_hash": digest}
         reusable = self._embedded_count(digest) if digest else 0
         if reusable and row and row["status"] == "indexed" and row["content_hash"] == digest:
             self._upsert_doc({**row, **base})  # touched, not changed
@@ -331,7 +334,8 @@ class Indexer:
     def _skip(self, cid, path, stat, reason, report, digest=None):
         self._upsert_doc({"collection_id": cid, "path": str(path), "status": "skipped", "error": reason,
                           "size_bytes": stat.st_size if stat else None,
-                          "mtime_ns": stat.st_mtime_ns if stat else None, "content_hash": digest,
+                          "mtime_ns": stat.st_mtime_ns if stat else None,
+                          "ctime_ns": stat.st_ctime_ns if stat else None, "content_hash": digest,
                           "n_chunks": 0, "indexed_at": now_iso()})
         report.skipped.append((str(path), reason))
         return None

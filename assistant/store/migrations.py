@@ -230,3 +230,10 @@ def m012_chunk_page_breaks(db):
     # JSON [[offset, page], ...]: where in a chunk's text each page starts, for chunks that run
     # across a page break, so a cited sentence is placed on its own page, not the chunk's range.
     db["chunks"].add_column("page_breaks", str)
+
+
+@migrations()
+def m013_document_ctime(db):
+    # The file's ctime beside size and mtime: a restored backup can keep both of those with other
+    # bytes. Null for files indexed before: each is hashed once on the next run, not re-embedded.
+    db["documents"].add_column("ctime_ns", int)

@@ -59,6 +59,30 @@ def test_index_search_and_incremental_updates(kb, tmp_path):
     assert top.heading == "Lease" and (top.line_start, top.line_end) == (1, 3)  # heading + its paragraph
 
 
+def test_a_file_restored_with_its_old_size_and_time_is_read_again(kb, tmp_path):
+    """A backup restored with cp -p, rsync or unzip keeps size and mtime; only the ctime tells."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    fee = folder / "fee.txt"
+    fee.write_text("The filing fee is 5,000 dollars.\n")
+    os.utime(fee, ns=(1_700_000_000_000_000_000,) * 2)
+    kb.collections.add_source("office", folder)
+    assert kb.index("office").indexed == 1
+
+    time.sleep(0.05)  # a new ctime, on file systems that keep it in coarse steps
+    fee.write_text("The filing fee is 9,000 dollars.\n")  # the same size
+    os.utime(fee, ns=(1_700_000_000_000_000_000,) * 2)
+    second = kb.index("office")
+    assert (second.indexed, second.unchanged, second.chunks_added) == (1, 0, 1)
+    assert "9,000" in kb.search("filing fee", ["office"], k=1)[0].text
+    assert_consistent(kb)
+
+    os.chmod(fee, 0o600)  # a new ctime, the same bytes: hashed, not embedded again
+    third = kb.index("office")
+    assert (third.indexed, third.unchanged, third.chunks_added) == (0, 1, 0)
+    assert kb.index("office").unchanged == 1
+
+
 def test_collection_filter_and_removal(kb, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
