@@ -23,7 +23,8 @@ from assistant.knowledge.document import Block, ParsedDocument
 #   2: DOCX list numbers and merged table cells, PDF headings, hard-wrapped lines' own ranges,
 #      HTML and short single-byte text decoded as browsers and editors do.
 #   3: where in a chunk each page starts (page_breaks), so a cited sentence gets its own page.
-CHUNKER_VERSION = 3
+#   4: CSV cells quoted as spreadsheets write them ("" inside a cell holding the delimiter) kept whole.
+CHUNKER_VERSION = 4
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+|\n+")
 

@@ -1,4 +1,5 @@
-"""Which files a collection's folders hold: hidden files, build folders and user globs left out."""
+"""Which files a collection's folders hold: hidden files, Office's owner files, build folders and user globs
+left out."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ IGNORED_DIRS = {
 BUILD_OUTPUT_DIRS = {"build", "dist", "target", "out"}
 PROJECT_FILES = {"pyproject.toml", "setup.py", "package.json", "Cargo.toml", "pom.xml", "build.gradle",
                  "build.gradle.kts", "CMakeLists.txt", "Makefile", "meson.build"}
+
+# Word, Excel and PowerPoint write "~$name.docx" beside a document while it is open: a few bytes
+# naming who has it open, not a document, so it would only ever be reported as damaged.
+OFFICE_OWNER_FILE = "~$"
 
 
 def is_build_output(name: str, siblings: list[str]) -> bool:
@@ -93,7 +98,7 @@ def discover(sources: list[Path], suffixes: set[str], globs: list[str] = (),
                                  and not leads_above(here / d, source) and first_visit(here / d))
             for name in sorted(filenames):
                 path = here / name
-                if name.startswith(".") or path.suffix.lower() not in suffixes:
+                if name.startswith((".", OFFICE_OWNER_FILE)) or path.suffix.lower() not in suffixes:
                     continue
                 if is_ignored(path, source, globs):
                     continue

@@ -32,8 +32,8 @@ from assistant.ui.style import colour
 PATH_ROLE = Qt.ItemDataRole.UserRole
 REINDEX_TIP = "Read the sources again: new and changed files are indexed, removed ones forgotten."
 BUSY_TIP = "Cancel the indexing first."
-OUTDATED = ("{files} {verb} read by an earlier version of the app, which recorded less about some documents "
-            "(such as the page each sentence is on). Choose Re-index to read them again, quickly where their "
+OUTDATED = ("{files} {verb} read by an earlier version of the app, which read some documents less well "
+            "(such as the page each sentence is on, or spreadsheet cells holding quotes). Choose Re-index to read them again, quickly where their "
             "text is unchanged; until then they are searched as they are.")
 UNFINISHED = "Indexing has not finished: only the files counted here can be searched. Choose Re-index for the rest."
 

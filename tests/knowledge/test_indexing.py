@@ -211,6 +211,16 @@ def test_linked_folders_are_read_once_and_office_folders_named_like_build_output
     assert [p.name for p in discover([root / "linked"], {".md"})] == ["note.md"]
 
 
+def test_office_owner_files_of_open_documents_are_left_out(tmp_path):
+    from assistant.knowledge.discovery import discover
+
+    (tmp_path / "contract.docx").write_bytes(b"PK")
+    (tmp_path / "~$contract.docx").write_bytes(b"\x0bJane Doe" + b"\x00" * 150)  # Word has it open
+    (tmp_path / "~$dget.xlsx").write_bytes(b"\x00" * 162)
+    (tmp_path / "~notes.md").write_text("# A user's own file named with a tilde\n")
+    assert [p.name for p in discover([tmp_path], {".docx", ".xlsx", ".md"})] == ["contract.docx", "~notes.md"]
+
+
 def test_copies_in_one_run_are_counted_as_duplicates(kb, tmp_path):
     folder = tmp_path / "copies"
     folder.mkdir()

@@ -464,6 +464,21 @@ def test_csv_excel_sep_line_names_the_delimiter(tmp_path):
     assert [(doc.block_text(b), b.line_start) for b in doc.blocks] == [("Ann | a, b", 3), ("Bob | c", 4)]
 
 
+def test_csv_quoted_cells_keep_their_doubled_quotes_and_delimiters(tmp_path):
+    # As a spreadsheet writes it: the sniffer took "" for the end of the cell and split it at its commas.
+    data = ("\ufeffClient,Matter,Status,Amount\r\n"
+            '"Acme, Inc.",Smith v. Acme,"Settled; payment of ""48,250"" due by March 3, 2025","48,250.00"\r\n'
+            "Björk AB,Lease,Open,0\r\n").encode()
+    doc = parse_bytes(tmp_path, "ledger.csv", data)
+    assert doc.header == "Client | Matter | Status | Amount" and doc.metadata["delimiter"] == ","
+    assert [doc.block_text(b) for b in doc.blocks] == [
+        'Acme, Inc. | Smith v. Acme | Settled; payment of "48,250" due by March 3, 2025 | 48,250.00',
+        "Björk AB | Lease | Open | 0"]
+    # Apostrophes in the text are not quotes; a quoted cell keeps its delimiter.
+    doc = parse_bytes(tmp_path, "notes.csv", b"Who;Said;Note\nO'Brien;'fine', he said;\"a \"\"b\"\";c\"\nAnn;ok;\"x;y\"\n")
+    assert [doc.block_text(b) for b in doc.blocks] == ["O'Brien | 'fine', he said | a \"b\";c", "Ann | ok | x;y"]
+
+
 def test_tsv_and_ragged_rows_with_a_huge_field(tmp_path):
     doc = parse_bytes(tmp_path, "t.tsv", b"a\tb\n1\t2\t3\n4\n")
     assert doc.header == "a | b" and [doc.block_text(b) for b in doc.blocks] == ["1 | 2 | 3", "4"]

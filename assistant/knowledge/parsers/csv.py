@@ -18,12 +18,14 @@ _DELIMITERS = ",;\t|"
 _SEP_LINE = re.compile(r"sep=([^\r\n\"])[ \t]*(?:\r\n|\r|\n)", re.I)
 
 
-class _Declared(csv.excel):
-    """Excel's dialect with the delimiter a "sep=" line names."""
+class _Excel(csv.excel):
+    """Excel's quoting ('"', a quote inside a quoted cell doubled) with another delimiter: the one a
+    "sep=" line names, or the one the sniffer found."""
 
-    def __init__(self, delimiter: str):
+    def __init__(self, delimiter: str, skipinitialspace: bool = False):
         super().__init__()
         self.delimiter = delimiter
+        self.skipinitialspace = skipinitialspace
 
 
 def _dialect(text: str, tsv: bool) -> type[csv.Dialect] | csv.Dialect:
@@ -33,9 +35,13 @@ def _dialect(text: str, tsv: bool) -> type[csv.Dialect] | csv.Dialect:
     if cut > 0:
         sample = sample[:cut]
     try:
-        return csv.Sniffer().sniff(sample, delimiters="\t" if tsv else _DELIMITERS)
+        sniffed = csv.Sniffer().sniff(sample, delimiters="\t" if tsv else _DELIMITERS)
     except csv.Error:
         return fallback
+    # Only its delimiter is trusted: it guesses doublequote=False for a quoted cell holding both ""
+    # and the delimiter ("payment of ""48,250"" due"), which is what every spreadsheet writes, and
+    # the cell was then split at its comma. Its quote character can be an apostrophe in the text.
+    return _Excel(sniffed.delimiter, sniffed.skipinitialspace)
 
 
 def _allow_fields_up_to(size: int) -> None:
@@ -51,7 +57,7 @@ def parse_csv(path: Path, data: bytes, limits: ParseLimits, *, tsv: bool = False
     _allow_fields_up_to(len(text) + 1)
     sep = _SEP_LINE.match(text)
     if sep:
-        dialect: type[csv.Dialect] | csv.Dialect = _Declared(sep.group(1))
+        dialect: type[csv.Dialect] | csv.Dialect = _Excel(sep.group(1))
         text = text[sep.end() :]
         if not text.strip():
             raise UnreadableFile("The CSV file has only its 'sep=' line naming the separator, no rows.")
