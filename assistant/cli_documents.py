@@ -11,6 +11,7 @@ from assistant.cli_progress import IndexProgressPrinter
 from assistant.cli_status import print_reasons, print_status, status_notes, summary_line
 from assistant.ctrl_c import on_ctrl_c
 from assistant.errors import UserFacingError
+from assistant.knowledge.library import plural
 from assistant.store.source_rows import source_place
 
 
@@ -36,14 +37,16 @@ def add_document_commands(sub) -> None:
 
     p = sub.add_parser("collections", help="document collections")
     ksub = p.add_subparsers(dest="collections_command", required=True)
-    ksub.add_parser("list")
-    for verb in ("remove", "reindex"):
-        q = ksub.add_parser(verb)
+    ksub.add_parser("list", help="each collection: files, passages, problems, last update")
+    for verb, what in (("remove", "delete a collection and its index (the files themselves are untouched)"),
+                       ("reindex", "read the collection's folders again: new and changed files are indexed, "
+                                   "removed ones forgotten")):
+        q = ksub.add_parser(verb, help=what)
         q.add_argument("name")
     q = ksub.add_parser("status", help="folders, files, ignore patterns and what indexing found")
     q.add_argument("name")
     q.add_argument("--json", action="store_true")
-    q = ksub.add_parser("rename")
+    q = ksub.add_parser("rename", help="give a collection another name")
     q.add_argument("name")
     q.add_argument("new_name")
     q = ksub.add_parser("remove-source", help="stop indexing folders or files of a collection and forget "
@@ -131,9 +134,10 @@ def _run_index(kb, name: str):
     with on_ctrl_c(cancel.set):
         report = kb.index(name, printer, cancel.is_set)
     printer.finish(report)
-    print(f"{name}: {report.files} files: {report.indexed} indexed, {report.unchanged} unchanged, "
-          f"{report.reused} moved or duplicate, {report.removed} removed, {len(report.skipped)} skipped; "
-          f"{report.chunks_added} chunks added, {report.chunks_total} in total ({report.seconds:.1f}s)"
+    print(f"{report.collection}: {plural(report.files, 'file')}: {report.indexed} indexed, "
+          f"{report.unchanged} unchanged, {report.moved} moved, {report.reused - report.moved} duplicate, "
+          f"{report.removed - report.moved} removed, {len(report.skipped)} skipped; "
+          f"{plural(report.chunks_added, 'chunk')} added, {report.chunks_total} in total ({report.seconds:.1f}s)"
           + (" [cancelled]" if report.cancelled else ""))
     print_reasons(report.skipped, report.partial, show=repr)
     return report
@@ -172,15 +176,21 @@ def cmd_collections(args) -> int:
         kb = _kb(core)
         c = args.collections_command
         if c == "list":
-            for row in kb.collections.list():
+            rows = kb.collections.list()
+            for row in rows:
                 st = kb.collections.status(row["name"])
                 print(summary_line(st) + "".join(f" ({n})" for n in status_notes(st)))
+            if not rows:
+                print("No collections yet. Make one: assistant index PATH --collection NAME", file=sys.stderr)
         elif c == "remove":
             return _remove_collection(kb, args.name)
         elif c == "rename":
             old = kb.collections.get(args.name)["name"]
+            if args.new_name.strip() == old:
+                print(f"{old} is already its name; nothing changed")
+                return 0
             kb.collections.rename(args.name, args.new_name)
-            print(f"renamed {old} to {args.new_name.strip()}")
+            print(f"renamed {old} to {kb.collections.get(args.new_name)['name']}")
         elif c == "reindex":
             return _exit_code(_run_index(kb, args.name))
         elif c == "remove-source":
@@ -188,7 +198,7 @@ def cmd_collections(args) -> int:
         elif c == "ignore":
             kb.collections.set_ignore_globs(args.name, args.patterns)
             shown = ", ".join(args.patterns) if args.patterns else "nothing (the patterns were cleared)"
-            print(f"{args.name} leaves out {shown} from the next index run")
+            print(f"{kb.collections.get(args.name)['name']} leaves out {shown} from the next index run")
         else:
             print_status(kb, args.name, as_json=args.json)
     return 0

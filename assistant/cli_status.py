@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+from assistant.knowledge.library import plural
+
 
 def status_notes(st) -> list[str]:
     """What the user should know about a collection's last run, and what to do about it."""
@@ -22,8 +24,8 @@ def status_notes(st) -> list[str]:
 
 
 def summary_line(st) -> str:
-    return (f"{st.name}: {st.indexed} files indexed, {len(st.skipped)} skipped, {st.chunks} chunks, "
-            f"last indexed {st.last_indexed_at or 'never'}")
+    return (f"{st.name}: {plural(st.indexed, 'file')} indexed, {len(st.skipped)} skipped, "
+            f"{plural(st.chunks, 'chunk')}, last indexed {st.last_indexed_at or 'never'}")
 
 
 def print_reasons(skipped: list[tuple[str, str]], partial: list[tuple[str, str]], show=str) -> None:

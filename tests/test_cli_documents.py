@@ -97,12 +97,17 @@ def test_ignore_patterns_are_shown_replaced_and_cleared(core, tmp_path):
 
 
 def test_rename_says_what_it_did_and_status_is_readable_unless_json_is_asked(core, tmp_path):
+    none = run_cli("collections", "list")
+    assert none.returncode == 0 and none.stdout == "" and "No collections yet" in none.stderr
     write_corpus(tmp_path / "docs", files=1)
     assert run_cli("index", str(tmp_path / "docs"), "--collection", "old").returncode == 0
-    renamed = run_cli("collections", "rename", "old", "new")
+    assert run_cli("collections", "list").stdout.startswith("old: 1 file indexed, 0 skipped,")
+    renamed = run_cli("collections", "rename", "OLD", "new")
     assert renamed.returncode == 0 and renamed.stdout.strip() == "renamed old to new"
+    same = run_cli("collections", "rename", "new", "new")
+    assert same.returncode == 0 and same.stdout.strip() == "new is already its name; nothing changed"
     status = run_cli("collections", "status", "new")
-    assert status.stdout.startswith("new: 1 files indexed, 0 skipped,")
+    assert status.stdout.startswith("new: 1 file indexed, 0 skipped,")
     assert f"folders and files:\n  {tmp_path / 'docs'}\n" in status.stdout
     as_json = json.loads(run_cli("collections", "status", "new", "--json").stdout)
     assert as_json["name"] == "new" and as_json["indexed"] == 1

@@ -14,6 +14,7 @@ re-run, ends exactly where an uninterrupted run would.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import logging
@@ -42,8 +43,8 @@ log = logging.getLogger("assistant.knowledge")
 EMBED_BATCH_CHUNKS = 128  # chunks gathered across files before one embedding pass
 UNNAMEABLE = ("The file's name is not valid text (it was written in another encoding), so it cannot be "
               "recorded. Rename the file and index again.")
-FOLDER_MISSING = ("The folder is not there (a drive unplugged or a share not connected?). Its {n} indexed "
-                  "files are kept until it is back, or until you remove it from the collection.")
+FOLDER_MISSING = ("The folder is not there (a drive unplugged or a share not connected?). What was indexed "
+                  "from it ({files}) is kept until it is back, or until you remove it from the collection.")
 
 
 @dataclass
@@ -63,13 +64,15 @@ class IndexReport:
     indexed: int = 0  # newly parsed and embedded
     unchanged: int = 0
     reused: int = 0  # moved or duplicate: chunks already existed
-    removed: int = 0
+    removed: int = 0  # paths gone, moved ones included
+    moved: int = 0  # of the reused, those whose bytes left a path that is gone (counted in removed too)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     chunks_added: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
     cancelled: bool = False
     partial: list[tuple[str, str]] = field(default_factory=list)  # indexed, but some pages had no text
+    arrived: dict[str, int] = field(default_factory=dict, repr=False)  # reused paths by content hash
 
 
 class Cancelled(Exception):
@@ -167,8 +170,8 @@ class Indexer:
         from assistant.knowledge.parsers import SUPPORTED_SUFFIXES
 
         started = time.perf_counter()
-        report = IndexReport(collection=name)
         collection = self.collections.get(name)
+        report = IndexReport(collection=collection["name"])  # as stored, however the user spelled it
         cid = collection["id"]
         cancelled = cancelled or (lambda: False)
         emit = progress or (lambda _p: None)
@@ -216,6 +219,9 @@ class Indexer:
                         self.db.conn.executemany("delete from documents where collection_id = ? and path = ?",
                                                  [(cid, p) for p in gone])
                     report.removed = len(gone)
+                    left = collections.Counter(existing[p]["content_hash"] for p in gone
+                                               if existing[p]["status"] == "indexed")
+                    report.moved = sum(min(n, left[digest]) for digest, n in report.arrived.items())
                 emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped),
                                    "cleaning"))
                 self.collect_garbage()
@@ -249,7 +255,9 @@ class Indexer:
             if under:  # it held files, so it was a folder: a missing file source is a deleted file
                 missing.add(str(source))
                 kept.update(under)
-                report.skipped.append((str(source), FOLDER_MISSING.format(n=len(under))))
+                indexed = sum(1 for p in under if existing[p]["status"] == "indexed")  # not its skipped ones
+                report.skipped.append((str(source), FOLDER_MISSING.format(
+                    files=f"{indexed:,} file" if indexed == 1 else f"{indexed:,} files")))
         return missing, kept
 
     def _prepare(self, cid: int, path: Path, row: dict | None, report: IndexReport) -> _Pending | None:
@@ -292,6 +300,7 @@ class Indexer:
             return None
         if reusable:
             n = reusable
+            report.arrived[digest] = report.arrived.get(digest, 0) + 1
             self._upsert_doc({**base, "status": "indexed", "error": self._note_of(digest), "n_chunks": n,
                               "indexed_at": now_iso(), "format": (row or {}).get("format") or path.suffix[1:]})
             report.reused += 1

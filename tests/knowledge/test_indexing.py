@@ -46,6 +46,7 @@ def test_index_search_and_incremental_updates(kb, tmp_path):
     files[2].unlink()
     third = kb.index("office")
     assert third.indexed == 1 and third.reused == 1 and third.removed == 2  # moved = removed + reused
+    assert third.moved == 1  # and said once: the deleted file is the other one removed
     assert third.chunks_added == 1  # only the changed file was embedded again
     assert_consistent(kb)
     status = kb.collections.status("office")
@@ -149,17 +150,19 @@ def test_a_name_in_another_encoding_is_skipped_and_the_rest_indexed(kb, tmp_path
 def test_a_missing_source_folder_keeps_its_files_until_it_is_back(kb, tmp_path):
     share = tmp_path / "share"
     write_corpus(share, files=3)
+    (share / "empty.md").write_text("")  # skipped, so not among the files kept
     kb.collections.add_source("share", share)
     first = kb.index("share")
     chunks = first.chunks_total
     share.rename(tmp_path / "unplugged")
     away = kb.index("share")
     assert (away.files, away.removed, away.chunks_total) == (0, 0, chunks)
-    assert away.skipped == [(str(share), away.skipped[0][1])] and "kept" in away.skipped[0][1]
+    assert away.skipped == [(str(share), away.skipped[0][1])] and "(3 files) is kept" in away.skipped[0][1]
     assert kb.collections.status("share").indexed == 3 and kb.search("the", ["share"], k=1)
     (tmp_path / "unplugged").rename(share)
     back = kb.index("share")
     assert (back.unchanged, back.indexed, back.chunks_added) == (3, 0, 0)  # nothing embedded again
+    assert [p for p, _ in back.skipped] == [str(share / "empty.md")]
     # A file named on its own that is deleted is gone, as before.
     single = tmp_path / "single.md"
     single.write_text("# One\n\nA single file source.\n")
