@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 
@@ -165,10 +166,25 @@ def cmd_search(args) -> int:
             sentence = f"best sentence {fmt(s['sentence'])}  " if "sentence" in s else ""
             print(f"#{r.rank} {place}  {sentence}fused {fmt(s['fused'])}  keyword {fmt(s['keyword'])}  "
                   f"vector {fmt(s['vector'])}")
-            print("   " + " ".join(r.text.split())[:300] + "\n")
+            print("   " + snippet(r.text, args.query) + "\n")
         if not results:
             print("No results.", file=sys.stderr)
     return 0
+
+
+def snippet(text: str, query: str, width: int = 300) -> str:
+    """`width` characters of the passage, from a little before the first of the query's words in
+    it: a passage's opening alone can hide the very word it was found by."""
+    flat = " ".join(text.split())
+    lowered = flat.lower()
+    words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 2 or not w.isascii()]
+    # Whole words first, then their first five letters (the keyword index stems "renewal" to "renew").
+    found = [i for w in words if (i := lowered.find(w)) >= 0] or \
+            [i for w in words if len(w) > 5 and (i := lowered.find(w[:5])) >= 0]
+    if len(flat) <= width or not found or min(found) < width - 60:
+        return flat[:width]
+    start = flat.rfind(" ", 0, min(found) - 60) + 1
+    return "…" + flat[start:start + width]
 
 
 def cmd_collections(args) -> int:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from assistant.cli_documents import where
+from assistant.cli_documents import snippet, where
 from assistant.errors import UserFacingError
 from assistant.knowledge.base import KnowledgeBase
 from tests.knowledge.helpers import assert_consistent, write_corpus
@@ -125,3 +125,16 @@ def test_search_names_the_section_of_a_file_without_pages_or_lines(core, tmp_pat
     # A page or a line range says more than a section, so it comes first.
     assert where({"path": "a.pdf", "page": 3, "heading": "Intro"}) == "a.pdf, page 3"
     assert where({"path": "a.md", "line_start": 4, "line_end": 9, "heading": "Intro"}) == "a.md, lines 4-9"
+
+
+def test_search_shows_the_part_of_a_long_passage_holding_the_words_searched(core, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lease.md").write_text("# Lease\n\n" + "The tenant keeps the premises clean and in good repair. " * 8
+                                   + "The zanzibarquokka clause covers pets.\n", encoding="utf-8")
+    assert run_cli("index", str(docs), "--collection", "lease").returncode == 0
+    shown = run_cli("search", "zanzibarquokka", "--collection", "lease", "--k", "1").stdout.splitlines()[1]
+    assert shown.startswith("   …") and "The zanzibarquokka clause covers pets." in shown
+    # A passage whose opening holds the word, or none of the words, starts at its beginning.
+    assert snippet("The zanzibarquokka clause. " + "More. " * 80, "zanzibarquokka").startswith("The zanz")
+    assert snippet("Words. " * 80, "absent") == ("Words. " * 80)[:300]
