@@ -31,6 +31,7 @@ import numpy as np
 from assistant.errors import DiskFull, is_disk_full
 from assistant.file_names import storable
 from assistant.knowledge.chunker import CHUNKER_VERSION, Chunk, ChunkConfig, chunk_document
+from assistant.knowledge.cjk import index_terms
 from assistant.knowledge.collections import Collections
 from assistant.knowledge.discovery import discover
 from assistant.knowledge.document import UnreadableFile
@@ -374,6 +375,8 @@ class Indexer:
                              "page_breaks": json.dumps(c.page_breaks) if c.page_breaks else None})
         # Two files of one batch may share bytes: their chunks are the same rows.
         unique = list({r["id"]: r for r in rows}.values())
+        for r in unique:  # Chinese, Japanese, Korean runs as the character pairs keyword search finds
+            r["cjk_terms"] = index_terms(r["text"], r["heading"])
         self.db["chunks"].insert_all(unique, pk="id", replace=True)
         reused = self._vectors_of_same_text(unique)
         todo = [r for r in unique if r["id"] not in reused]

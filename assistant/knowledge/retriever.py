@@ -13,11 +13,14 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from assistant.knowledge import cjk
+
 RRF_K = 60
 CANDIDATES = 50
 MAX_KEYWORD_POOL = 1_000_000
 PRUNE_FROM_CHUNKS = 20_000
 COMMON_SHARE = 0.05
+CJK_COLUMN = "cjk_terms"  # chunks_fts: text, heading, cjk_terms
 
 # Words that carry no topic: dropped from the keyword query so BM25 ranks on content.
 STOPWORDS = frozenset("""
@@ -62,17 +65,29 @@ NUMBER_PHRASE = re.compile(r"(?<!\w)\d+(?:[.,/:-]\d+)+(?!\w)")  # not inside "v1
 
 def keyword_query(text: str, too_common=None) -> str | None:
     text = text.lower()
+    # Chinese, Japanese, Korean: searched by the character pairs their runs are indexed as (cjk.py),
+    # each pair a term as a word is, and a run of three or more also as the phrase of its pairs, so
+    # a passage holding the whole word ranks above one holding a part. A question is one run with
+    # no spaces ("违约金是多少"): as a phrase alone it would find only a passage that repeats it.
+    runs = list(dict.fromkeys(cjk.query_runs(text)))
+    every_run = cjk.runs(text)
+    text = cjk.without_runs(text)
     phrases = list(dict.fromkeys(" ".join(re.findall(r"\d+", m)) for m in NUMBER_PHRASE.findall(text)))
     text = NUMBER_PHRASE.sub(" ", text)
     terms = [t for t in re.findall(r"\w+", text) if t not in STOPWORDS]
-    if not terms and not phrases:
+    if not terms and not phrases and not runs:
         terms = re.findall(r"\w+", text)
-    if not terms and not phrases:
+        runs = list(dict.fromkeys(every_run))  # a lone particle, when nothing else is asked
+    if not terms and not phrases and not runs:
         return None
-    unique = list(dict.fromkeys(terms))
+    pairs = [p for r in runs if len(r) > 1 for p in cjk.bigrams(r)]
+    unique = list(dict.fromkeys(terms + pairs))
     if too_common is not None and unique:
         unique = too_common(unique)
-    return " OR ".join(f'"{t}"' for t in phrases + unique)
+    cjk_phrases = [f'{CJK_COLUMN} : "{" ".join(cjk.bigrams(r))}"' for r in runs if len(r) > 2]
+    cjk_chars = [f'{CJK_COLUMN} : "{r}"*' for r in runs if len(r) == 1]  # starts a pair, or ends a run
+    words = [f'{CJK_COLUMN} : "{t}"' if cjk.CJK_RUN.fullmatch(t) else f'"{t}"' for t in unique]
+    return " OR ".join([f'"{p}"' for p in phrases] + cjk_phrases + cjk_chars + words)
 
 
 def _doc_filter(collection_ids: list[int] | None) -> tuple[str, list]:
@@ -107,7 +122,7 @@ class Retriever:
         while True:
             sql = f"""
                 with top as (
-                    select rowid, bm25(chunks_fts, 1.0, 0.5) as s from chunks_fts
+                    select rowid, bm25(chunks_fts, 1.0, 0.5, 1.0) as s from chunks_fts
                     where chunks_fts match ? order by s limit ?)
                 select c.id, -top.s from top join chunks c on c.rowid = top.rowid
                 where c.embedded = 1 and exists (

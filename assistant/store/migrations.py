@@ -237,3 +237,38 @@ def m013_document_ctime(db):
     # The file's ctime beside size and mtime: a restored backup can keep both of those with other
     # bytes. Null for files indexed before: each is hashed once on the next run, not re-embedded.
     db["documents"].add_column("ctime_ns", int)
+
+
+@migrations()
+def m014_chunk_cjk_terms(db):
+    # Chinese, Japanese and Korean runs as overlapping character pairs (knowledge/cjk.py), searched
+    # in a column of their own: unicode61 makes one token of a whole run, so no word inside it was
+    # found. Filled here for the chunks already indexed; the keyword index is rebuilt with it.
+    # Plain statements, not enable_fts(replace=True): its executescript would commit halfway.
+    from assistant.knowledge.cjk import index_terms
+
+    db["chunks"].add_column("cjk_terms", str)
+    for name in ("chunks_ai", "chunks_ad", "chunks_au"):
+        db.execute(f"drop trigger if exists [{name}]")
+    db.execute("drop table if exists chunks_fts")
+    filled = [(terms, rowid) for rowid, text, heading in db.execute("select rowid, text, heading from chunks")
+              if (terms := index_terms(text, heading))]  # only the chunks holding such text
+    db.conn.executemany("update chunks set cjk_terms = ? where rowid = ?", filled)
+    _create_fts(db, "chunks", ["text", "heading", "cjk_terms"], "porter unicode61 remove_diacritics 2")
+
+
+def _create_fts(db, table: str, columns: list[str], tokenize: str) -> None:
+    """What sqlite-utils' enable_fts(create_triggers=True) makes, as plain statements: an external
+    content FTS5 table filled from `table`, and the triggers that keep it in step."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    new = ", ".join(f'new."{c}"' for c in columns)
+    old = ", ".join(f'old."{c}"' for c in columns)
+    fts = f'"{table}_fts"'
+    db.execute(f"CREATE VIRTUAL TABLE {fts} USING FTS5 (\n    {cols},\n    tokenize='{tokenize}',\n"
+               f'    content="{table}"\n)')
+    db.execute(f"insert into {fts}({fts}) values ('rebuild')")
+    insert = f"INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});"
+    delete = f"INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES('delete', old.rowid, {old});"
+    db.execute(f'CREATE TRIGGER "{table}_ai" AFTER INSERT ON "{table}" BEGIN\n  {insert}\nEND')
+    db.execute(f'CREATE TRIGGER "{table}_ad" AFTER DELETE ON "{table}" BEGIN\n  {delete}\nEND')
+    db.execute(f'CREATE TRIGGER "{table}_au" AFTER UPDATE ON "{table}" BEGIN\n  {delete}\n  {insert}\nEND')
