@@ -23,11 +23,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant.knowledge import cjk
 from assistant.knowledge.retriever import STOPWORDS
 
-# A sentence ends at . ! or ? followed by a capital, a digit, a quote or a bracket, or at a line
-# break that is not a wrap inside a sentence (see _wrapped).
-SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9\"'(\[])|\s*\n\s*")
+# A sentence ends at . ! or ? followed by a capital, a digit, a quote or a bracket, at a line break
+# that is not a wrap inside a sentence (see _wrapped), or at a full-width 。！？ (Chinese and Japanese
+# put no space after it) not followed by a closing quote or bracket.
+SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9\"'(\[])|\s*\n\s*|(?<=[。！？])[ \t\u3000]*(?=[^\s」』）”’])")
 # Words whose full stop does not end a sentence: "Case No. 2023-41", "Mr. Kulkarni", "Art. 5".
 ABBREVIATIONS = frozenset("""mr mrs ms dr prof sr jr st inc ltd co corp llc plc bros approx dept gov tel v vs cf al
     e.g i.e jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.u""".split())
@@ -38,7 +40,7 @@ _LAST_WORD = re.compile(r"(\w+(?:\.\w+)*)\.$")
 _LINE_OPENER = re.compile(r"\s*(?:[-*•·▪–]\s|#|\(?[0-9]{1,3}[.)]\s|\(?[a-zA-Z][.)]\s|\([ivx]{1,4}\)\s|"
                           r"\d+(?:\.\d+)+\.?\s|[A-Z][\w .'-]{0,30}:\s)")  # ... "Phone: ", a label
 _TABLE_ROW = " | "
-_ENDED = tuple(".!?:;")
+_ENDED = tuple(".!?:;。！？：；")
 STEM = 6  # words compared by their first letters: "conquest" and "conquered" match
 
 
@@ -117,7 +119,13 @@ def _one_line(sentence: str) -> str:
 
 
 def content_terms(text: str) -> set[str]:
-    return {w[:STEM] for w in re.findall(r"\w+", text.lower()) if w not in STOPWORDS}
+    """The words that carry the topic; a Chinese, Japanese or Korean run (written without spaces)
+    gives its character pairs instead, as keyword search indexes it, so two sentences of such text
+    share the pairs of the words they share."""
+    text = text.lower()
+    rest = cjk.without_runs(text)
+    words = {w[:STEM] for w in re.findall(r"\w+", rest) if w not in STOPWORDS}
+    return words | {p for r in cjk.runs(text) for p in cjk.bigrams(r)} if rest != text else words
 
 
 def word_overlap(question_terms: set[str], sentence: str, weight: Callable[[str], float]) -> float:

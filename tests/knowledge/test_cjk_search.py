@@ -9,6 +9,7 @@ import sqlite_utils
 
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.cjk import index_terms
+from assistant.knowledge.evidence import content_terms, sentence_spans, word_overlap
 from assistant.knowledge.retriever import Retriever, keyword_query
 from assistant.store.db import open_database
 from assistant.store.migrations import migrations
@@ -184,3 +185,17 @@ def test_query_terms():
     assert keyword_query("Python の guide") == '"python" OR "guide"'
     assert keyword_query("の") == 'cjk_terms : "の"*'
     assert keyword_query("What does section 4.2 require?") == '"4 2" OR "section" OR "require"'
+
+
+def test_sentences_of_chinese_and_japanese_text_share_terms_with_a_question():
+    text = PENALTY + "\n" + RULING
+    sentences = [text[a:b] for a, b in sentence_spans(text)]
+    assert sentences[:2] == ["合同终止通知期限为三十天，违约金为五万元人民币。", "双方应在签字后七日内备案。"]
+    assert "最高裁判所は本件について判決を言い渡した。" in sentences
+    question = content_terms("违约金是多少？")
+    assert {"违约", "约金"} <= question
+    weights = [word_overlap(question, s, lambda _t: 1.0) for s in sentences]
+    assert weights[0] == max(weights) > 0 and weights[1] == 0
+    # English is split into words as before.
+    assert content_terms("The conquest of England") == {"conque", "englan"}
+    assert [ENGLISH[a:b] for a, b in sentence_spans(ENGLISH)][0].startswith("Clause 14.2: the tenant")
