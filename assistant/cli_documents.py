@@ -175,15 +175,22 @@ def cmd_search(args) -> int:
 def snippet(text: str, query: str, width: int = 300) -> str:
     """`width` characters of the passage, from a little before the first of the query's words in
     it: a passage's opening alone can hide the very word it was found by."""
+    from assistant.knowledge import cjk
+
     flat = " ".join(text.split())
     lowered = flat.lower()
-    words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 2 or not w.isascii()]
-    # Whole words first, then their first five letters (the keyword index stems "renewal" to "renew").
-    found = [i for w in words if (i := lowered.find(w)) >= 0] or \
-            [i for w in words if len(w) > 5 and (i := lowered.find(w[:5])) >= 0]
+    words = [w for w in re.findall(r"\w+", cjk.without_runs(query).lower()) if len(w) > 2]
+    runs = cjk.query_runs(query)
+    # Whole words first; then their first five letters (the keyword index stems "renewal" to
+    # "renew"), and the character pairs of Chinese or Japanese (a question is one run, no spaces).
+    found = [i for w in words + runs if (i := lowered.find(w)) >= 0] or \
+            [i for w in words if len(w) > 5 and (i := lowered.find(w[:5])) >= 0] + \
+            [i for r in runs for pair in cjk.bigrams(r) if (i := lowered.find(pair)) >= 0]
     if len(flat) <= width or not found or min(found) < width - 60:
         return flat[:width]
-    start = flat.rfind(" ", 0, min(found) - 60) + 1
+    at = min(found) - 60
+    space = flat.rfind(" ", max(0, at - 30), at)  # a word's start; text without spaces starts anywhere
+    start = space + 1 if space >= 0 else at
     return "…" + flat[start:start + width]
 
 
