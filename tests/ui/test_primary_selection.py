@@ -78,6 +78,8 @@ print(json.dumps(out))
 def test_text_selected_in_a_bubble_reaches_the_x11_primary_selection_without_break_chances(tmp_path):
     if shutil.which("xvfb-run") is None:
         pytest.skip("no xvfb-run: the X11 primary selection needs an X server (apt-get install xvfb)")
+    if shutil.which("xauth") is None:  # xvfb only recommends it, and xvfb-run stops without it
+        pytest.skip("no xauth, which xvfb-run needs (apt-get install xauth)")
     script = tmp_path / "bubble_selection.py"  # not select.py: that would shadow the select module
     script.write_text(SCRIPT, encoding="utf-8")
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
