@@ -176,16 +176,20 @@ def snippet(text: str, query: str, width: int = 300) -> str:
     """`width` characters of the passage, from a little before the first of the query's words in
     it: a passage's opening alone can hide the very word it was found by."""
     from assistant.knowledge import cjk
+    from assistant.knowledge.retriever import STOPWORDS
 
     flat = " ".join(text.split())
-    lowered = flat.lower()
-    words = [w for w in re.findall(r"\w+", cjk.without_runs(query).lower()) if len(w) > 2]
+    words = [w for w in re.findall(r"\w+", cjk.without_runs(query).lower()) if len(w) > 2 and w not in STOPWORDS]
     runs = cjk.query_runs(query)
+
+    def first(patterns: list[str]) -> list[int]:
+        return [m.start() for p in patterns if (m := re.search(p, flat, re.IGNORECASE))]
+
     # Whole words first; then their first five letters (the keyword index stems "renewal" to
     # "renew"), and the character pairs of Chinese or Japanese (a question is one run, no spaces).
-    found = [i for w in words + runs if (i := lowered.find(w)) >= 0] or \
-            [i for w in words if len(w) > 5 and (i := lowered.find(w[:5])) >= 0] + \
-            [i for r in runs for pair in cjk.bigrams(r) if (i := lowered.find(pair)) >= 0]
+    found = first([rf"\b{re.escape(w)}\b" for w in words] + [re.escape(r) for r in runs]) or \
+        first([rf"\b{re.escape(w[:5])}" for w in words if len(w) > 5]
+              + [re.escape(pair) for r in runs for pair in cjk.bigrams(r)])
     if len(flat) <= width or not found or min(found) < width - 60:
         return flat[:width]
     at = min(found) - 60

@@ -138,6 +138,9 @@ def test_search_shows_the_part_of_a_long_passage_holding_the_words_searched(core
     # A passage whose opening holds the word, or none of the words, starts at its beginning.
     assert snippet("The zanzibarquokka clause. " + "More. " * 80, "zanzibarquokka").startswith("The zanz")
     assert snippet("Words. " * 80, "absent") == ("Words. " * 80)[:300]
+    # Asked as a question: its common words ("what", "the") and words inside others ("there") are no guide.
+    notice = "There the other terms apply. " * 12 + "The renewal notice period is ninety days."
+    assert "The renewal notice period" in snippet(notice, "What is the renewal notice period?")
     # Chinese has no spaces to start at, and a question is one run of characters.
     chinese = "合同条款。" * 80 + "违约金为五万元人民币。"
     assert "违约金为五万元" in snippet(chinese, "违约金是多少")[:100]
