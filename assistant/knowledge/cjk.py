@@ -19,7 +19,7 @@ import re
 
 CJK_CHARS = ("\u3005-\u3007"  # 々 〆 〇
              "\u3040-\u309f"  # Hiragana
-             "\u30a0-\u30ff"  # Katakana (with ー)
+             "\u30a1-\u30fa\u30fc-\u30ff"  # Katakana (with ー; not ゠ or ・, which separate words)
              "\u31f0-\u31ff"  # Katakana phonetic extensions
              "\u3400-\u4dbf"  # Han extension A
              "\u4e00-\u9fff"  # Han
@@ -42,13 +42,23 @@ def bigrams(run: str) -> list[str]:
     return [run[i:i + 2] for i in range(len(run) - 1)]
 
 
+_WORD = re.compile(r"\w+")
+
+
 def index_terms(*texts: str | None) -> str | None:
     """What the search index holds for the CJK runs of `texts`: each run's pairs, then its last
-    character. None when there are none (text in other scripts needs no column)."""
+    character; and the letters and digits written against a run ("第709条", "使用Python"), which the
+    tokenizer would keep inside one token with it, so "709" could never be found. None when there
+    are no runs (text in other scripts needs no column)."""
     tokens = []
     for text in texts:
-        for run in runs(text or ""):
-            tokens += bigrams(run) if len(run) == 1 else [*bigrams(run), run[-1]]
+        for word in _WORD.findall(text or ""):
+            pieces = CJK_RUN.split(word)
+            if len(pieces) == 1:
+                continue  # no CJK in it: the text column finds it
+            for run in runs(word):
+                tokens += bigrams(run) if len(run) == 1 else [*bigrams(run), run[-1]]
+            tokens += [p for p in pieces if p]
     return " ".join(tokens) if tokens else None
 
 

@@ -28,8 +28,8 @@ from assistant.knowledge.retriever import STOPWORDS
 
 # A sentence ends at . ! or ? followed by a capital, a digit, a quote or a bracket, at a line break
 # that is not a wrap inside a sentence (see _wrapped), or at a full-width 。！？ (Chinese and Japanese
-# put no space after it) not followed by a closing quote or bracket.
-SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9\"'(\[])|\s*\n\s*|(?<=[。！？])[ \t\u3000]*(?=[^\s」』）”’])")
+# put no space after it) not followed by a closing quote or bracket, or by another such mark (？！).
+SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9\"'(\[])|\s*\n\s*|(?<=[。！？])[ \t\u3000]*(?=[^\s」』）”’。！？])")
 # Words whose full stop does not end a sentence: "Case No. 2023-41", "Mr. Kulkarni", "Art. 5".
 ABBREVIATIONS = frozenset("""mr mrs ms dr prof sr jr st inc ltd co corp llc plc bros approx dept gov tel v vs cf al
     e.g i.e jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.u""".split())

@@ -36,6 +36,7 @@ from assistant.knowledge.collections import Collections
 from assistant.knowledge.discovery import discover
 from assistant.knowledge.document import UnreadableFile
 from assistant.knowledge.index_lock import LockWaitCancelled, exclusive
+from assistant.knowledge.library import plural
 from assistant.store.db import transaction
 from assistant.store.timeutil import now_iso
 
@@ -257,8 +258,7 @@ class Indexer:
                 missing.add(str(source))
                 kept.update(under)
                 indexed = sum(1 for p in under if existing[p]["status"] == "indexed")  # not its skipped ones
-                report.skipped.append((str(source), FOLDER_MISSING.format(
-                    files=f"{indexed:,} file" if indexed == 1 else f"{indexed:,} files")))
+                report.skipped.append((str(source), FOLDER_MISSING.format(files=plural(indexed, "file"))))
         return missing, kept
 
     def _prepare(self, cid: int, path: Path, row: dict | None, report: IndexReport) -> _Pending | None:

@@ -83,7 +83,22 @@ def test_mixed_chinese_and_english_query(kb):
 def test_punctuation_only_queries_find_nothing_without_error(kb):
     assert keyword_query("，。？！「」") is None
     assert kb.search("，。？！「」", ["enc"], k=5, mode="keyword") == []
-    assert kb.search("，。？", ["enc"], k=5, mode="hybrid") is not None
+    assert all(r.scores["keyword"] is None for r in kb.search("，。？", ["enc"], k=5, mode="hybrid"))
+
+
+def test_numbers_and_latin_words_written_against_a_run_are_found(core, tmp_path):
+    # The tokenizer keeps "第709条" as one token with its characters: an article number a lawyer searches.
+    folder = tmp_path / "jp"
+    folder.mkdir()
+    (folder / "tort.txt").write_text("民法第709条による損害賠償。使用Python编写的程序。\n", encoding="utf-8")
+    (folder / "other.txt").write_text("民法第3条の規定。\n", encoding="utf-8")
+    kb = KnowledgeBase(core)
+    kb.collections.add_source("jp", folder)
+    kb.index("jp")
+    for query in ("709", "第709条", "python"):
+        assert paths(kb.search(query, ["jp"], k=5, mode="keyword"))[0] == "tort.txt", query
+    assert paths(kb.search("709", ["jp"], k=5, mode="keyword")) == ["tort.txt"]
+    assert index_terms("第709条") == "第 条 709" and index_terms("ジョン・スミス") == "ジョ ョン ン スミ ミス ス"
 
 
 def old_keyword_ranking(db, question: str) -> list[tuple[str, float]]:
@@ -199,3 +214,5 @@ def test_sentences_of_chinese_and_japanese_text_share_terms_with_a_question():
     # English is split into words as before.
     assert content_terms("The conquest of England") == {"conque", "englan"}
     assert [ENGLISH[a:b] for a, b in sentence_spans(ENGLISH)][0].startswith("Clause 14.2: the tenant")
+    marks = "本当ですか？！そうです。注意！！危険です。"  # two marks end one sentence, leaving no "！" alone
+    assert [marks[a:b] for a, b in sentence_spans(marks)] == ["本当ですか？！", "そうです。", "注意！！", "危険です。"]
