@@ -24,6 +24,8 @@ from assistant.knowledge.document import Block, ParsedDocument
 #      HTML and short single-byte text decoded as browsers and editors do.
 #   3: where in a chunk each page starts (page_breaks), so a cited sentence gets its own page.
 #   4: CSV cells quoted as spreadsheets write them ("" inside a cell holding the delimiter) kept whole.
+#      The version is one for all formats, so every file is parsed again once; only chunks whose
+#      text changed (these CSV rows) are embedded again.
 CHUNKER_VERSION = 4
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+|\n+")
