@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import threading
 
@@ -176,20 +175,15 @@ def snippet(text: str, query: str, width: int = 300) -> str:
     """`width` characters of the passage, from a little before the first of the query's words in
     it: a passage's opening alone can hide the very word it was found by."""
     from assistant.knowledge import cjk
-    from assistant.knowledge.retriever import STOPWORDS
+    from assistant.knowledge.highlight import question_terms, term_spans
 
     flat = " ".join(text.split())
-    words = [w for w in re.findall(r"\w+", cjk.without_runs(query).lower()) if len(w) > 2 and w not in STOPWORDS]
+    # The words the Sources panel marks; then Chinese or Japanese, which has no word boundaries:
+    # its runs whole, else their character pairs (a question is one run, no spaces).
     runs = cjk.query_runs(query)
-
-    def first(patterns: list[str]) -> list[int]:
-        return [m.start() for p in patterns if (m := re.search(p, flat, re.IGNORECASE))]
-
-    # Whole words first; then their first five letters (the keyword index stems "renewal" to
-    # "renew"), and the character pairs of Chinese or Japanese (a question is one run, no spaces).
-    found = first([rf"\b{re.escape(w)}\b" for w in words] + [re.escape(r) for r in runs]) or \
-        first([rf"\b{re.escape(w[:5])}" for w in words if len(w) > 5]
-              + [re.escape(pair) for r in runs for pair in cjk.bigrams(r)])
+    found = [start for start, _ in term_spans(flat, question_terms(query))[:1]] + \
+        [i for r in runs if (i := flat.find(r)) >= 0] or \
+        [i for r in runs for pair in cjk.bigrams(r) if (i := flat.find(pair)) >= 0]
     if len(flat) <= width or not found or min(found) < width - 60:
         return flat[:width]
     at = min(found) - 60
