@@ -239,6 +239,18 @@ def _existing_conversation(core, conversation_id: int | None) -> None:
         raise UserFacingError(f"There is no conversation {conversation_id}.")
 
 
+def source_lines(sources: list[dict]) -> list[str]:
+    """The numbered list under a plain-text answer: the sources its prompt held, cited or not."""
+    shown = [s for s in sources if s.get("in_prompt")]
+    if not shown:
+        return []
+    lines = ["Sources:"]
+    for source in shown:
+        mark = "cited" if source.get("cited") else "not cited"
+        lines.append(f"  [{source['number']}] {where(source)} ({mark})")
+    return lines
+
+
 def cmd_ask(args) -> int:
     with _core() as core:
         _existing_conversation(core, args.conversation)  # a mistyped id does not start a new one
@@ -281,10 +293,9 @@ def cmd_ask(args) -> int:
             }, ensure_ascii=False))
         else:
             print()
-            for source in message.sources or []:
-                if source.get("in_prompt"):
-                    mark = "cited" if source.get("cited") else "not cited"
-                    print(f"  [{source['number']}] {where(source)} ({mark})", file=sys.stderr)
+            # On stdout with the answer: `ask … > answer.txt` keeps what its [1], [2] point to.
+            for line in source_lines(message.sources or []):
+                print(line)
             if message.status not in ("complete", "error"):  # an error is said once, below
                 print(f"[{message.status}{': ' + message.error if message.error else ''}]", file=sys.stderr)
         if message.status == "error":

@@ -152,6 +152,20 @@ def test_cli_ask_with_a_collection_fills_sources(core, office):
     assert check["abstained"] == (check["belief"] < 0.30) and check["ms"] > 0 and check["problem"] is None
 
 
+def test_cli_ask_in_plain_text_lists_its_sources_on_stdout_with_the_answer(core, office):
+    # Redirected to a file, an answer keeps the list its [1], [2] point to.
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "--collection", "office",
+                             "--model", QWEN, "--seed", "0", "--max-tokens", "60", "Can the tenant sublet?"],
+                            capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr
+    answer, _, listed = result.stdout.partition("\nSources:\n")
+    assert answer.strip() and listed, result.stdout
+    lines = listed.splitlines()
+    assert lines[0].startswith("  [1] ") and "lease.md" in listed
+    assert all(re.fullmatch(r"  \[\d+\] .+ \((cited|not cited)\)", line) for line in lines), lines
+    assert "Sources:" not in result.stderr
+
+
 def test_cli_search_prints_ranked_passages_and_can_order_them_as_answers_do(core, office):
     def search(*extra):
         result = subprocess.run([sys.executable, "-m", "assistant.cli", "search", "--collection", "office",
