@@ -127,3 +127,23 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path):
             raise RuntimeError("the disk filled up")
     assert store.get(cid)["title"] == "kept" and store.messages(cid) == []
     assert store.search("half") == []
+
+
+def test_the_keyword_index_follows_a_chunks_words_but_not_its_flags(tmp_path):
+    db = open_database(tmp_path / "a.db")
+    db.execute("insert into chunks (id, content_hash, ordinal, text, heading, embedded) "
+                "values ('c1', 'h', 0, 'The deposit is returned', 'Deposit', 0)")
+
+    def found(word):
+        return [r[0] for r in db.execute("select rowid from chunks_fts where chunks_fts match ?", [word])]
+
+    assert found("deposit") == [1]
+    db.execute("update chunks set embedded = 1 where id = 'c1'")
+    assert found("deposit") == [1] and found("returned") == [1]
+    db.execute("update chunks set text = 'The rent is due monthly' where id = 'c1'")
+    assert found("returned") == [] and found("rent") == [1] and found("deposit") == [1]  # the heading stays
+    db.execute("update chunks set heading = 'Payment' where id = 'c1'")
+    assert found("deposit") == [] and found("payment") == [1]
+    db.execute("insert into chunks_fts(chunks_fts, rank) values ('integrity-check', 1)")  # raises if out of step
+    sql = db.execute("select sql from sqlite_master where name = 'chunks_au'").fetchone()[0]
+    assert 'AFTER UPDATE OF "text", "heading", "cjk_terms"' in sql
