@@ -12,6 +12,7 @@ import psutil
 import sqlite_utils
 
 from assistant.store.db import insert_row, transaction
+from assistant.store.message_search import has_cjk, search_written
 from assistant.store.timeutil import now_iso
 
 STATUSES = ("streaming", "complete", "stopped", "error")
@@ -136,6 +137,8 @@ class Conversations:
         terms = re.findall(r"\w+", query)
         if not terms:
             return []
+        if has_cjk(query):  # the index cannot find a word inside a Chinese or Japanese sentence
+            return search_written(self.db, query, limit)
         # Quoted terms: a user's "C++" or "AND" is text, not FTS syntax. The last word is a prefix
         # while it is being typed (the query ends inside it), so "C++" finds "C", not "can".
         typing = len(terms[-1]) > 1 and query[-1:].isalnum()

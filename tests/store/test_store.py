@@ -147,3 +147,22 @@ def test_the_keyword_index_follows_a_chunks_words_but_not_its_flags(tmp_path):
     db.execute("insert into chunks_fts(chunks_fts, rank) values ('integrity-check', 1)")  # raises if out of step
     sql = db.execute("select sql from sqlite_master where name = 'chunks_au'").fetchone()[0]
     assert 'AFTER UPDATE OF "text", "heading", "cjk_terms"' in sql
+
+
+def test_a_chinese_or_japanese_word_inside_a_sentence_is_found_in_conversations(tmp_path):
+    store = Conversations(open_database(tmp_path / "a.db"))
+    contract = store.create("合同")
+    lease = store.create("Lease")
+    penalty = store.add_message(contract, "user", "违约金为合同总额的百分之二十，第709条另有规定。")
+    notice = store.add_message(lease, "assistant", "解約の通知は三十日前までに行う必要があります。The notice is 30 days.")
+    hits = store.search("违约金")
+    assert [(h["id"], h["conversation_id"], h["title"]) for h in hits] == [(penalty, contract, "合同")]
+    assert hits[0]["snippet"].startswith("[违约金]为合同")
+    assert [h["id"] for h in store.search("通知")] == [notice]
+    assert [h["id"] for h in store.search("709条")] == [penalty]  # a number written against a run
+    assert [h["id"] for h in store.search("通知 NOTICE")] == [notice]  # Latin words too, any case
+    assert store.search("通知 rent") == [] and store.search("賃料") == []
+    long = store.add_message(lease, "user", "x" * 200 + " 賃料は毎月末日に支払う。 " + "y" * 200)
+    cut = store.search("賃料")[0]
+    assert cut["id"] == long and cut["snippet"].startswith("…") and cut["snippet"].endswith("…")
+    assert "[賃料]は毎月" in cut["snippet"]
