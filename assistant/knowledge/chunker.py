@@ -26,7 +26,9 @@ from assistant.knowledge.document import Block, ParsedDocument
 #   4: CSV cells quoted as spreadsheets write them ("" inside a cell holding the delimiter) kept whole.
 #      The version is one for all formats, so every file is parsed again once; only chunks whose
 #      text changed (these CSV rows) are embedded again.
-CHUNKER_VERSION = 4
+#   5: a PDF clause opening with its number and title ("Article 6 Security Deposit. The Tenant
+#      ...") is headed by them, instead of by the heading before it.
+CHUNKER_VERSION = 5
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+|\n+")
 

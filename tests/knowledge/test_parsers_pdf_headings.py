@@ -217,3 +217,30 @@ def test_body_size_numbered_lines_are_headings_only_when_they_read_as_one():
 
     assert not any(heading(t) for t in ("221 Baker Street", "1. Acme Corporation", "100 EUR"))
     assert all(heading(t) for t in ("1. DEFINITIONS", "4.2 Early Termination", "Article 3", "Section 4 Rent"))
+
+
+def test_a_clause_opening_with_its_number_and_title_is_headed_by_them(tmp_path):
+    page = [
+        ("h1", "Lease Agreement"),
+        ("p", "Article 5 Rent. The Tenant pays 1,250 euros a month on the first\nworking day of each month."),
+        ("p", "Article 6 Security Deposit. The Tenant shall pay a deposit of two\nmonths' rent before moving in."),
+        ("p", "Section 7. The Landlord returns the deposit within thirty days of\nthe end of the lease."),
+        ("p", "1. Open the file. Then read the clause that applies to you and\nsign the last page."),
+        ("p", "221 Baker Street. The flat is on the first floor of the building\nand has two rooms."),
+    ]
+    doc = parse(tmp_path, [page])
+    assert [(text, path) for text, _, path, _ in headings(doc)] == [
+        ("Lease Agreement", ("Lease Agreement",)),
+        ("Article 5 Rent", ("Lease Agreement", "Article 5 Rent")),
+        ("Article 6 Security Deposit", ("Lease Agreement", "Article 6 Security Deposit")),
+        ("Section 7", ("Lease Agreement", "Article 6 Security Deposit", "Section 7")),  # ranked as numbered
+    ]
+    paragraphs = {doc.block_text(b): b.heading_path for b in doc.blocks if b.kind == "paragraph"}
+    deposit = "The Tenant shall pay a deposit of two\nmonths' rent before moving in."
+    assert paragraphs[deposit] == ("Lease Agreement", "Article 6 Security Deposit")
+    # A numbered step and an address stay whole, under the clause before them.
+    assert paragraphs["1. Open the file. Then read the clause that applies to you and\nsign the last page."][-1] == "Section 7"
+    assert any(t.startswith("221 Baker Street. The flat") for t in paragraphs)
+    chunks = chunk_document(doc)
+    held = next(c for c in chunks if "deposit of two" in c.text)
+    assert held.heading == "Lease Agreement > Article 6 Security Deposit" and held.page == 1

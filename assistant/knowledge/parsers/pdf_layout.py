@@ -242,17 +242,65 @@ class _Page:
         return stop - start < 3
 
 
+# After a run-in title, the clause's first sentence: "Article 6 Security Deposit. The Tenant ..."
+_TITLE_END = re.compile(r"[.:]\s+(?=[\"“(]?[A-Z])")
+_MIN_RUN_ON_WORDS = 3
+
+
+def run_in_heading(paragraph: str) -> tuple[str, str, int] | None:
+    """(heading, the rest, numbering rank) when a paragraph opens with its clause's number and
+    title set in the body text, as many contracts do: "Article 6 Security Deposit. The Tenant
+    shall ...", "4.2 Early Termination. Either party ...", "Section 3. This Agreement ...".
+
+    A plain number needs its dot ("5. Deposit. ..."): "221 Baker Street. The flat ..." is an
+    address. The title must read as one (a few words in Title Case, no verb), and a sentence must
+    follow it; a paragraph that is only a numbered step ("1. Open the file. Then ...") stays one.
+    """
+    line = paragraph.split("\n", 1)[0]
+    numbered = _rank(line)
+    if numbered is None:
+        return None
+    rank, rest = numbered
+    number = line[: len(line) - len(rest)].rstrip()
+    if rank > 3 and "." not in number:
+        return None
+    tail = paragraph[len(line) - len(rest):]  # the title, then the clause, maybe on the next line
+    end = _TITLE_END.search(tail, 0, len(rest) + 2)
+    title = tail[: end.start()] if end else ""
+    words = _WORD.findall(title)
+    # In Title Case, unlike a numbered step ("1. Open the file. Then ..."), and not cut at an
+    # abbreviation ("Section 5 U.S. Code ...").
+    if title and _titled(title) and all(w[0].isupper() for w in words if len(w) > 3) and len(words[-1]) >= 3:
+        heading, after = f"{number} {title}", tail[end.end():]
+    elif rank <= 3 and number.endswith((".", ":")) and tail[:1].isupper():
+        heading, after = number.rstrip(".:"), tail
+    else:
+        return None
+    if len(_WORD.findall(after)) < _MIN_RUN_ON_WORDS:
+        return None
+    return heading, after, rank
+
+
 def segments(lines: list[Line], body: Body) -> list[Segment]:
     """The page's headings and paragraphs, in reading order."""
     page = _Page(lines)
     runs = page.heading_runs(body)
     out: list[Segment] = []
     paragraph: list[str] = []
+    opening: list[Line] = []  # the paragraph's first line, for the look of a run-in heading
 
     def flush() -> None:
-        if paragraph:
-            out.append(Segment("\n".join(paragraph)))
-            paragraph.clear()
+        if not paragraph:
+            return
+        text = "\n".join(paragraph)
+        found = run_in_heading(text)
+        if found is not None:
+            heading, text, rank = found
+            first = opening[0]
+            out.append(Segment(heading, (_bucket(first.size), rank, first.bold)))
+        out.append(Segment(text))
+        paragraph.clear()
+        opening.clear()
 
     i = 0
     while i < len(lines):
@@ -266,6 +314,8 @@ def segments(lines: list[Line], body: Body) -> list[Segment]:
             flush()
         if lines[i].text.strip():
             paragraph.append(lines[i].text.strip())
+            if len(paragraph) == 1:
+                opening.append(lines[i])
         i += 1
     flush()
     return out
