@@ -41,7 +41,10 @@ def print_status(kb, name: str, *, as_json: bool) -> None:
     st = kb.collections.status(name)
     ignore = kb.collections.ignore_globs(name)
     if as_json:
-        print(json.dumps({**st.__dict__, "ignore": ignore}, indent=2, ensure_ascii=False))
+        # "notes" says in words what the flags mean (interrupted: a run was cut off or is going on
+        # elsewhere; unfinished: the last run was stopped), and what to do about each.
+        print(json.dumps({**st.__dict__, "ignore": ignore, "notes": status_notes(st)}, indent=2,
+                         ensure_ascii=False))
         return
     print(summary_line(st))
     print("folders and files:")

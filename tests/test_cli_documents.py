@@ -111,6 +111,7 @@ def test_rename_says_what_it_did_and_status_is_readable_unless_json_is_asked(cor
     assert f"folders and files:\n  {tmp_path / 'docs'}\n" in status.stdout
     as_json = json.loads(run_cli("collections", "status", "new", "--json").stdout)
     assert as_json["name"] == "new" and as_json["indexed"] == 1
+    assert not as_json["interrupted"] and not as_json["unfinished"] and as_json["notes"] == []
 
 
 def test_search_names_the_section_of_a_file_without_pages_or_lines(core, tmp_path):

@@ -360,6 +360,10 @@ def test_a_stopped_reindex_stays_marked_unfinished_until_a_complete_run(kb, core
     again = KnowledgeBase(core)
     status = again.collections.status("docs")
     assert status.unfinished and status.last_indexed_at is not None and not status.interrupted
+    from assistant.cli_status import status_notes
+
+    assert status_notes(status) == ["the last run stopped before the end: run `assistant collections reindex docs` "
+                                    "for the rest"]
     assert not again.index("docs").cancelled
     assert not again.collections.status("docs").unfinished
 
