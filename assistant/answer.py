@@ -257,9 +257,11 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
                            f"(yes {belief:.2f}, threshold {checker.threshold:.2f}).", sources)
         return
 
-    history = history_for_model(core, conversation_id, upto_id=user_id)
+    # Up to this question, which comes last with its sources below: the turns before it end with the
+    # last answer, which a history up to the question itself would drop as one being regenerated.
+    history = history_for_model(core, conversation_id, upto_id=answer_id)
     history[0] = {"role": "system", "content": SYSTEM_PROMPT}
-    if history[-1]["role"] == "user":  # a question left without an answer: templates want turns to alternate
+    if history[-1]["role"] == "user":  # this question, merged with any one left without an answer
         history.pop()
     messages = history + [{"role": "user", "content": build_question(question, evidence)}]
 

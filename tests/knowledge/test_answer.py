@@ -260,6 +260,18 @@ def test_a_question_left_without_an_answer_is_not_a_second_user_turn_before_a_do
     assert "1,250" in message.content or "1250" in message.content
 
 
+def test_a_follow_up_document_question_sees_the_question_and_answer_just_before_it(core, office):
+    first = run(core, office, "How much is the monthly rent?")[1]
+    follow = list(ask_documents(core, office, "And can the tenant sublet?", ["office"], first.conversation_id,
+                                settings=SETTINGS))
+    message = next(e for e in follow if isinstance(e, Finished)).message
+    prompt = message.details["prompt"]
+    assert prompt.count("<|im_start|>user") == 2 and prompt.count("<|im_start|>assistant") == 2, prompt
+    assert "How much is the monthly rent?" in prompt and first.content in prompt
+    assert prompt.index(first.content) < prompt.index("And can the tenant sublet?")
+    assert message.details["prompt_parts"]["history"] > 0
+
+
 def test_a_document_answer_picks_the_likeliest_words_whatever_the_chat_temperature(core, office):
     from dataclasses import replace
 
