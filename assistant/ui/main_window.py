@@ -211,7 +211,9 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         actions = [("New chat", QKeySequence.StandardKey.New, self.new_chat),
                    ("Stop", QKeySequence(Qt.Key.Key_Escape), self.stop)]
         for number, (key, _label, _tip) in enumerate(PAGES, start=1):
-            actions.append((f"Show {key}", QKeySequence(f"Ctrl+{number}"), lambda k=key: self.show_page(k)))
+            # triggered(checked) passes its flag first: a lambda taking only k got False for it
+            actions.append((f"Show {key}", QKeySequence(f"Ctrl+{number}"),
+                            lambda _checked=False, k=key: self.show_page(k)))
         for text, shortcut, slot in actions:
             action = QAction(text, self)
             action.setShortcut(shortcut)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import psutil
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from assistant import offline
@@ -146,6 +148,13 @@ def test_pages_switch_from_the_navigation(qtbot, smol_core, make_window):
     # "Manage collections…" in the picker opens the documents page.
     window.collection_picker.manage_requested.emit()
     assert window.current_page() == "documents"
+    # The shortcuts the navigation's tooltips name, typed where the focus is.
+    window.show_page("chat")
+    window.input.setFocus()
+    for number, key in ((2, "documents"), (3, "models"), (1, "chat")):
+        with qtbot.waitSignal(window.page_changed, timeout=2000) as changed:
+            QTest.keySequence(window.focusWidget() or window, QKeySequence(f"Ctrl+{number}"))
+        assert changed.args == [key] and window.current_page() == key
 
 
 def test_offline_turns_to_downloading_only_during_a_download(qtbot, smol_window):
