@@ -102,7 +102,9 @@ class ConversationList(QWidget):
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)  # F2 renames in place
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._show_menu)
-        self.list.currentItemChanged.connect(self._on_current_changed)
+        # The selection, not the current item: Tab into the list makes its first row current
+        # without selecting it, which must not open that conversation.
+        self.list.itemSelectionChanged.connect(self._on_selection_changed)
         self.list.itemChanged.connect(self._on_item_edited)
         self.empty = QLabel(NO_MATCHES)
         self.empty.setObjectName("conversationsEmpty")
@@ -264,8 +266,9 @@ class ConversationList(QWidget):
             return True
         return super().eventFilter(watched, event)
 
-    @Slot(QListWidgetItem, QListWidgetItem)
-    def _on_current_changed(self, current: QListWidgetItem | None, _previous) -> None:
-        if current is not None:
-            self._current = current.data(ID_ROLE)
-            self.conversation_selected.emit(current.data(ID_ROLE))
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        chosen = self.list.selectedItems()
+        if chosen:
+            self._current = chosen[0].data(ID_ROLE)
+            self.conversation_selected.emit(self._current)

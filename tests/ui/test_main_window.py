@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFocusEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from assistant.errors import ModelUnavailable
 from tests.conftest import SMOL
@@ -174,6 +177,16 @@ def test_conversation_list_shows_and_opens_conversations(qtbot, smol_core, make_
     assert message.conversation_id not in (older, newer)
     assert window.conversation_list.ids() == [message.conversation_id, older, newer]
     assert window.conversation_list.list.currentItem().data(Qt.ItemDataRole.UserRole) == message.conversation_id
+
+    # Tab from the search box into the list gives it the focus without opening a conversation;
+    # the arrow keys then open the one they move to.
+    qtbot.mouseClick(window.conversation_list.new_button, Qt.MouseButton.LeftButton)
+    # (The focus event itself: an offscreen window is never active, so it gets no keyboard focus.)
+    QApplication.sendEvent(list_widget, QFocusEvent(QEvent.Type.FocusIn, Qt.FocusReason.TabFocusReason))
+    assert list_widget.currentItem() is not None  # what Qt does on a focus by Tab
+    assert window.conversation_id is None and window.chat_view.bubbles() == []
+    QTest.keyClick(list_widget, Qt.Key.Key_Down)
+    assert window.conversation_id is not None and window.chat_view.bubbles()
 
 
 def test_closing_mid_answer_stops_it_and_ends_the_worker(qtbot, smol_core, smol_window):
