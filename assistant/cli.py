@@ -261,8 +261,8 @@ def cmd_ask(args) -> int:
             from assistant.knowledge.base import KnowledgeBase
 
             kb = KnowledgeBase(core)
-            for name in args.collection:
-                kb.collections.get(name)
+            # As stored, not as typed: the answer keeps these names for the window to reopen it with.
+            args.collection = [kb.collections.get(name)["name"] for name in args.collection]
             if args.check_model:  # for this question only: the settings file is not changed
                 core.settings.retrieval.check_model = args.check_model
             if args.temperature is None:  # a document answer's own default, not the chat's

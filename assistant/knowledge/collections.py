@@ -94,7 +94,17 @@ class Collections:
         problem = self.name_problem(new_name, current=row["name"])
         if problem:
             raise UserFacingError(problem)
-        self.db["collections"].update(row["id"], {"name": new_name.strip(), "updated_at": now_iso()})
+        new_name = new_name.strip()
+        with transaction(self.db):
+            self.db["collections"].update(row["id"], {"name": new_name, "updated_at": now_iso()})
+            # Answers name the collections they drew on (as typed, in any case, by `ask`); Regenerate
+            # and a reopened conversation use those names, so they follow the rename.
+            self.db.execute(
+                "update messages set details = json_set(details, '$.collections', json((select json_group_array("
+                "case when lower(value) = lower(:old) then :new else value end) from json_each(messages.details, '$.collections')))) "
+                "where json_valid(details) and exists "
+                "(select 1 from json_each(messages.details, '$.collections') where lower(value) = lower(:old))",
+                {"old": row["name"], "new": new_name})
 
     def remove(self, name: str) -> None:
         """Forget the collection; its now-unreferenced chunks go at the next garbage collection."""

@@ -17,6 +17,7 @@ from assistant.answer import Retrieved, ask_documents
 from assistant.chat import Restarted, Started, ask, edit_and_resend, last_question
 from assistant.llm.protocol import Notice
 from assistant.store.conversations import Message
+from assistant.ui.collection_picker import gone_sentence
 from assistant.ui.formatting import status_for_loaded
 from assistant.ui.workers import AnswerJob
 
@@ -79,6 +80,10 @@ class Answering:
                    if m.role == "assistant" and m.id > question.id]
         used = ((answers[-1].details or {}).get("collections") or []) if answers else []
         collections = [c for c in used if c in self.collection_picker.names()]
+        if used and not collections:  # not quietly answered by the model alone
+            self.show_problem(gone_sentence(used, "choose documents below the chat and ask again."),
+                              kind="collections")
+            return
         self.cancel_edit()
         self.chat_view.truncate_from(question.id)
         self._start_answer(question.content, collections, replaces=question.id, resample=True)

@@ -24,6 +24,14 @@ _ROOM_FOR_ARROW = """
 """
 
 
+
+def gone_sentence(gone: list[str], then: str) -> str:
+    """Says that collections a conversation drew on were removed, and what happens now."""
+    named = ", ".join(f"'{name}'" for name in gone)
+    if len(gone) == 1:
+        return f"The collection {named} this conversation drew on no longer exists: {then}"
+    return f"The collections {named} this conversation drew on no longer exist: {then}"
+
 class _StayOpenMenu(QMenu):
     """Ticking a collection leaves the menu open, so several can be ticked in one go."""
 

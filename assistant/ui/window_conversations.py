@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 
 from assistant.store.conversations import Message
+from assistant.ui.collection_picker import gone_sentence
 from assistant.ui.formatting import answer_meta
 
 
@@ -23,6 +24,7 @@ class ConversationHandling:
         self._conversation_id = None
         self.chat_view.clear()
         self.sources_panel.show_message(None)
+        self._dismiss_problem("collections")
         self.conversation_list.select(None)
         self.show_page("chat")
         self.input.setFocus()
@@ -38,7 +40,14 @@ class ConversationHandling:
         answers = [m for m in messages if m.role == "assistant"]
         self.sources_panel.show_message(answers[-1] if answers else None)
         # Continue with the documents the conversation last drew on (none: the model alone).
-        self.collection_picker.set_selected(((answers[-1].details or {}).get("collections") or []) if answers else [])
+        used = ((answers[-1].details or {}).get("collections") or []) if answers else []
+        self.collection_picker.set_selected(used)
+        self._dismiss_problem("collections")
+        if gone := [name for name in used if name not in self.collection_picker.names()]:
+            self.show_problem(gone_sentence(gone, "new questions are answered from the documents chosen below." if
+                                            self.collection_picker.selected() else
+                                            "choose documents below, or the model answers alone."),
+                              kind="collections")
         self._prepare_documents(self.collection_picker.selected())
         self.input.setFocus()
 

@@ -268,6 +268,16 @@ def test_collection_names_are_checked_whoever_creates_them(kb, tmp_path):
         kb.collections.rename("Leases", "   ")
     kb.collections.rename("Leases", "LEASES")  # its own name in other case is fine
     assert {r["name"] for r in kb.collections.list()} == {"Contracts", "LEASES"}
+    # Answers that drew on a collection name it the new way, so a reopened conversation keeps it.
+    store = kb.core.conversations
+    conversation = store.create()
+    drew = store.add_message(conversation, "assistant", "It is [1].", details={"collections": ["leases", "Contracts"]})
+    other = store.add_message(conversation, "assistant", "No.", details={"collections": ["Contracts"], "k": 1})
+    plain = store.add_message(conversation, "assistant", "Hello.")
+    kb.collections.rename("LEASES", "Tenancies")
+    assert store.message(drew).details == {"collections": ["Tenancies", "Contracts"]}
+    assert store.message(other).details == {"collections": ["Contracts"], "k": 1}
+    assert store.message(plain).details == {}
     with pytest.raises(UserFacingError, match="does not exist"):
         kb.collections.add_source("Never", tmp_path / "missing")
     assert kb.collections.find("Never") is None

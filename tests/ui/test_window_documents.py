@@ -118,3 +118,23 @@ def test_with_a_collection_the_answer_cites_and_a_click_on_n_selects_the_source(
     window.open_conversation(message.conversation_id)
     assert window.collection_picker.selected() == ["home"]
     assert window.sources_panel.message().id == again.id
+
+
+def test_a_conversation_whose_collection_was_removed_says_so_and_regenerate_waits_for_documents(qtbot, doc_window):
+    window = doc_window
+    store = window.core.conversations
+    conversation = store.create(title="Old lease")
+    question = store.add_message(conversation, "user", "How much is the deposit?")
+    store.add_message(conversation, "assistant", "Two months' rent [1].", model=QWEN,
+                      details={"collections": ["Archive 2019"]}, sources=[])
+    window.open_conversation(conversation)
+    assert window.banner.text == ("The collection 'Archive 2019' this conversation drew on no longer exists: "
+                                    "choose documents below, or the model answers alone.")
+    assert window.collection_picker.selected() == []
+    bubble = window.chat_view.last_answer()
+    with qtbot.assertNotEmitted(window.answer_finished, wait=300):
+        qtbot.mouseClick(bubble.buttons["regenerate"], Qt.MouseButton.LeftButton)
+    assert not window.generating and "choose documents below the chat and ask again" in window.banner.text
+    assert [m.id for m in store.messages(conversation)][0] == question and len(store.messages(conversation)) == 2
+    window.new_chat()  # another conversation: the note was about this one
+    assert window.banner.text == ""
