@@ -27,7 +27,8 @@ from assistant.knowledge.document import Block, ParsedDocument
 #      The version is one for all formats, so every file is parsed again once; only chunks whose
 #      text changed (these CSV rows) are embedded again.
 #   5: a PDF clause opening with its number and title ("Article 6 Security Deposit. The Tenant
-#      ...") is headed by them, instead of by the heading before it.
+#      ...") is headed by them, instead of by the heading before it; a line "Party" is no longer
+#      taken for the heading "Part y".
 CHUNKER_VERSION = 5
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+|\n+")

@@ -216,6 +216,9 @@ def test_body_size_numbered_lines_are_headings_only_when_they_read_as_one():
         return _style(Line(text, 0, 0, 10.0, False), body) is not None
 
     assert not any(heading(t) for t in ("221 Baker Street", "1. Acme Corporation", "100 EUR"))
+    # A word that starts with a numbering word is not one with a letter for its number ("Part y").
+    assert not any(heading(t) for t in ("Party", "Parties", "Titles", "Annexe", "Books"))
+    assert all(heading(t) for t in ("Part A", "PART II", "§5 Miete", "Schedule B – Fees"))
     assert all(heading(t) for t in ("1. DEFINITIONS", "4.2 Early Termination", "Article 3", "Section 4 Rent"))
 
 

@@ -27,8 +27,9 @@ _RANKS = {"part": 0, "title": 0, "book": 0, "chapter": 1, "article": 2, "schedul
           "appendix": 2, "exhibit": 2, "section": 3, "§": 3}  # fmt: skip
 _UNNUMBERED = 9
 _PLAIN_NUMBER = 4  # the rank of an undotted number without a numbering word ("3 Rent", "1. Parties")
+# A space after the word ("Part A", not "Party" read as part "y"); "§5" needs none.
 _KEYWORD = re.compile(
-    r"^(" + "|".join(k for k in _RANKS if k != "§") + r"|§)\s*"
+    r"^(?:(" + "|".join(k for k in _RANKS if k != "§") + r")\s+|(§)\s*)"
     r"(\d{1,3}(?:\.\d{1,3})*|[IVXLCDM]{1,7}|[A-Z])(?=$|[\s.:–—-])\.?(?:\s*[-–—:.]?\s*)(.*)$",
     re.IGNORECASE,
 )
@@ -126,7 +127,7 @@ def _rank(text: str) -> tuple[int, str] | None:
     """(numbering rank, the title after the number), if the line starts as a numbered part."""
     match = _KEYWORD.match(text)
     if match and (text[0].isupper() or text[0] == "§"):
-        return _RANKS[match.group(1).lower()], match.group(3)
+        return _RANKS[(match.group(1) or match.group(2)).lower()], match.group(4)
     match = _NUMBERED.match(text)
     if match:
         return 3 + match.group(1).count(".") + 1, match.group(2)
