@@ -240,7 +240,11 @@ def _delete(core, args) -> int:
 
     model = core.registry.resolve(args.name, kind=None)
     if not args.yes:
-        answer = input(f"Delete {model.name} ({model.path}, {human_bytes(model.size_bytes)})? [y/N] ")
+        try:
+            answer = input(f"Delete {model.name} ({model.path}, {human_bytes(model.size_bytes)})? [y/N] ")
+        except EOFError:  # no one to answer (a script, < /dev/null): no
+            print()
+            answer = ""
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing deleted", file=sys.stderr)
             return 1

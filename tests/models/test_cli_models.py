@@ -83,6 +83,9 @@ def test_import_info_delete(core, capsys, tmp_path, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
     code, out, err = run(capsys, "delete", "tiny")
     assert code == 1 and "nothing deleted" in err and copied.exists()
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no one to answer: a script, < /dev/null
+    code, out, err = run(capsys, "delete", "tiny")
+    assert code == 1 and "nothing deleted" in err and "went wrong" not in err and copied.exists()
     code, out, _ = run(capsys, "delete", "tiny", "--yes")
     assert code == 0 and out.startswith("Deleted tiny and freed") and not copied.exists()
     assert core.registry.get("tiny") is None
