@@ -279,6 +279,8 @@ def cmd_ask(args) -> int:
                 "conversation_id": message.conversation_id,
                 "message_id": message.id,
                 "status": message.status,
+                # what went wrong, or why a complete answer is cut short (it reached --max-tokens)
+                "error": message.error,
                 "sources": message.sources or [],
                 "check": _check_summary(message.details or {}),
                 # a document answer's first try, when it only repeated the question and was asked again
@@ -298,6 +300,8 @@ def cmd_ask(args) -> int:
                 print(line)
             if message.status not in ("complete", "error"):  # an error is said once, below
                 print(f"[{message.status}{': ' + message.error if message.error else ''}]", file=sys.stderr)
+            elif message.status == "complete" and message.error:  # cut off at --max-tokens
+                print(f"[{message.error}]", file=sys.stderr)
         if message.status == "error":
             print(f"error: {message.error}", file=sys.stderr)
             return 1

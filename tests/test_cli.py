@@ -32,6 +32,9 @@ def test_ask_json_gives_a_correct_answer_with_real_timings(core):
     t = out["timings"]
     assert set(t) == {"ttft_s", "tokens_per_s", "prompt_tokens", "completion_tokens", "total_s"}
     assert 0 < t["ttft_s"] < t["total_s"] and t["tokens_per_s"] > 0 and t["completion_tokens"] > 0
+    assert out["status"] == "complete" and out["error"] is None
+    cut = json.loads(run_cli("ask", "--json", "--model", SMOL, "--max-tokens", "3", "Tell me a long story.").stdout)
+    assert cut["status"] == "complete" and cut["error"] == "The answer reached the maximum length and was cut off."
     # The answer was stored with the conversation.
     messages = core.conversations.messages(out["conversation_id"])
     assert [m.role for m in messages] == ["user", "assistant"]
@@ -44,6 +47,9 @@ def test_ask_streams_plain_text_and_continues_a_conversation(core):
     second = run_cli("ask", "--model", SMOL, "--max-tokens", "20", "--conversation", str(cid), "Thanks!")
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip()
+    cut = run_cli("ask", "--model", SMOL, "--max-tokens", "3", "Tell me a long story.")
+    assert cut.returncode == 0 and cut.stdout.strip()
+    assert cut.stderr.strip().endswith("[The answer reached the maximum length and was cut off.]"), cut.stderr
     assert len(core.conversations.messages(cid)) == 4
 
 
