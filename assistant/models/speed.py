@@ -24,6 +24,7 @@ from assistant.config import GenerationSettings
 from assistant.errors import EngineError
 from assistant.llm.client import EngineClient
 from assistant.llm.protocol import Done, Error, Token
+from assistant.models.cpu_load import MachineBusy, OtherLoad, refuse_if_busy
 from assistant.models.facts import facts_from_installed
 from assistant.models.fit import check_fit
 from assistant.store.model_speed import SpeedMeasurement, SpeedStore
@@ -190,17 +191,20 @@ def measure_model(core, name: str, *, progress: Progress | None = None, cancel: 
                                      "n_ctx": max(base.n_ctx, prompt_tokens + 2 * gen_tokens + 64)})
     if engine is None:
         with EngineClient(log_path=core.paths.logs / "engine-speed.log") as own:
-            result = _measure(own, model, path, settings, report, cancel, prompt_tokens, gen_tokens, repeats)
+            result, others = _measure(own, model, path, settings, report, cancel, prompt_tokens, gen_tokens,
+                                      repeats)
     elif engine is core.engine:
         with core._load_lock:
             core.model = None
             try:
-                result = _measure(engine, model, path, settings, report, cancel, prompt_tokens, gen_tokens, repeats)
+                result, others = _measure(engine, model, path, settings, report, cancel, prompt_tokens,
+                                          gen_tokens, repeats)
             finally:
                 engine.unload()
     else:
-        result = _measure(engine, model, path, settings, report, cancel, prompt_tokens, gen_tokens, repeats)
-    if save:
+        result, others = _measure(engine, model, path, settings, report, cancel, prompt_tokens, gen_tokens, repeats)
+    if save:  # what is stored is what every estimate is derived from
+        refuse_if_busy(others)
         SpeedStore(core.db).save(result)
     report(SpeedProgress(model.name, "saved", 1.0,
                          f"{result.gen_tokens_per_s:.1f} tokens/s, first token in {result.ttft_s:.2f}s"))
@@ -209,7 +213,8 @@ def measure_model(core, name: str, *, progress: Progress | None = None, cancel: 
 
 def _measure(engine: EngineClient, model, path, settings: GenerationSettings, report: Progress,
              cancel: threading.Event | None, prompt_tokens: int, gen_tokens: int,
-             repeats: int = 1) -> SpeedMeasurement:
+             repeats: int = 1) -> tuple[SpeedMeasurement, float]:
+    """The measurement, and other programs' share of the processors while it was timed."""
     def step(phase: str, fraction: float, message: str) -> None:
         if cancel is not None and cancel.is_set():
             raise MeasurementCancelled()
@@ -224,6 +229,7 @@ def _measure(engine: EngineClient, model, path, settings: GenerationSettings, re
     _run(engine, [{"role": "user", "content": "Hi"}],
          GenerationSettings(**{**settings.to_dict(), "max_tokens": 4}), cancel)
     repeats = max(1, repeats)
+    others = OtherLoad(engine.pid)
     best_prompt, best_gen = None, None
     share = 0.7 / repeats  # of the progress bar, for each run
     for run in range(repeats):
@@ -250,6 +256,7 @@ def _measure(engine: EngineClient, model, path, settings: GenerationSettings, re
         if best_gen is None or gen_rate > best_gen[0]:
             best_gen = (gen_rate, gen_count)
     t, (gen_rate, gen_count) = best_prompt, best_gen
+    busy = others.share()
     facts = facts_from_installed(model)
     threads, threads_batch = settings.threads()
     return SpeedMeasurement(
@@ -259,7 +266,7 @@ def _measure(engine: EngineClient, model, path, settings: GenerationSettings, re
         parameters=facts.parameter_count(), quantization=facts.quantization, n_threads=threads,
         n_threads_batch=threads_batch, n_ctx=settings.n_ctx, n_batch=settings.n_batch,
         flash_attn=settings.flash_attn, app_version=assistant.__version__,
-    )
+    ), busy
 
 
 def unmeasured_models(core) -> list:
@@ -301,6 +308,9 @@ def measure_unmeasured(core, progress: Progress | None = None, cancel: threading
         try:
             results.append(measure_model(core, model.name, progress=relay, cancel=cancel, **options))
         except MeasurementCancelled:
+            break
+        except MachineBusy as exc:  # the rest would be as slow: measured at another start
+            log.warning("not measuring %s: %s", model.name, exc)
             break
         except EngineError as exc:
             log.warning("could not measure %s: %s", model.name, exc)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -44,6 +47,25 @@ def test_bench_stores_a_plausible_measurement(core):
     assert phases[0] == "loading" and phases[-1] == "saved" and "generating" in phases
     assert [e.fraction for e in events] == sorted(e.fraction for e in events)
     assert sum("(2 of 2)" in e.message for e in events) == 1  # asked twice, the fastest kept
+
+
+def test_a_measurement_taken_while_other_programs_compute_is_not_stored(core):
+    from assistant.models.cpu_load import MachineBusy, OtherLoad
+
+    before = SpeedStore(core.db).latest(SMOL)
+    # Programs that keep every core busy, as the app's own chat engine writing an answer does.
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
+    try:
+        load = OtherLoad()
+        with pytest.raises(MachineBusy, match="it was not kept"):
+            measure_model(core, SMOL, prompt_tokens=200, gen_tokens=12)
+        assert load.share() > 0.3
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    after = SpeedStore(core.db).latest(SMOL)
+    assert (after and after.id) == (before and before.id)  # the stored figure, if any, is left alone
 
 
 def test_a_cancelled_bench_stores_nothing_and_frees_the_core_engine(core):
