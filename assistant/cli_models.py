@@ -130,10 +130,23 @@ def _verify(core, args) -> int:
     names = [args.name] if args.name else [m.name for m in core.registry.all()]
     bad = 0
     for name in names:
-        ok = verify_installed(core.registry, core.registry.resolve(name, kind=None).name)
+        model = core.registry.resolve(name, kind=None)
+        ok = verify_installed(core.registry, model.name)
         bad += not ok
-        print(f"{'ok ' if ok else 'BAD'} {name}")
+        print(f"ok  {name}" if ok else f"BAD {name}: {_why_bad(model)}")
     return 1 if bad else 0
+
+
+def _why_bad(model) -> str:
+    """What failed a model's verification, and how to put it right."""
+    if not model.path.exists():
+        what = f"its file is missing from {model.path}"
+    else:
+        what = "its file no longer holds the bytes verified when it was installed (damaged or changed)"
+    fix = {"download": f"download it again: assistant models download {model.name}",
+           "starter": "run `assistant setup` to install it again"}.get(
+        model.source, "import its file again, or delete it: assistant models delete " + model.name)
+    return f"{what}; {fix}"
 
 
 def _catalog_cmd(core, args) -> int:

@@ -89,7 +89,7 @@ def download_model(entry: CatalogEntry, paths: Paths, registry: ModelRegistry, d
         raise DownloadError(f"{entry.display_name} cannot be downloaded: the catalog gives no hub file for it.")
     with _claim(entry, paths):
         existing = registry.get(entry.name)
-        if existing is not None and _still_intact(existing, entry, registry):
+        if existing is not None and _still_intact(existing, entry, registry, emit, cancel):
             emit(DownloadProgress(entry.name, existing.size_bytes, existing.size_bytes, None, None, "done"))
             return existing
         partial = paths.models / PARTIAL_FOLDER / f"{entry.filename}.part"
@@ -257,15 +257,27 @@ def _take_back_unregistered(target: Path, partial: Path, registry: ModelRegistry
     os.replace(target, partial)
 
 
-def _still_intact(model: InstalledModel, entry: CatalogEntry, registry: ModelRegistry) -> bool:
-    """Installed already, as the catalog wants it, and the file still looks like the one verified."""
+def _still_intact(model: InstalledModel, entry: CatalogEntry, registry: ModelRegistry,
+                  emit: ProgressCallback, cancel: threading.Event) -> bool:
+    """Installed already, as the catalog wants it, and the file still holds the bytes verified then:
+    asking to download an installed model is how a damaged one is repaired, so it is hashed again."""
     if entry.sha256 and model.sha256 != entry.sha256.lower():
         return False
     try:
-        registry.check(model)
+        path = registry.check(model)
     except ModelUnavailable:
         return False
-    return True
+    meter = _Meter(entry.name, model.size_bytes, "verifying", emit, speed=False)
+
+    def hashed(done: int) -> None:
+        if cancel.is_set():
+            raise DownloadCancelled(entry.display_name, 0)
+        meter.update(done)
+
+    intact = sha256_file(path, hashed) == model.sha256
+    if not intact:
+        log.warning("%s no longer matches its SHA-256: downloading it again", model.name)
+    return intact
 
 
 class _Meter:

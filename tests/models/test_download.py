@@ -126,6 +126,16 @@ def test_a_clean_download_is_verified_registered_and_the_app_is_offline_again(hu
     assert download_model(make_entry(starter), paths, registry, db) == registry.get("smol-download")
     assert len(hub.log) == requests
 
+    # A byte of the file damaged on disk: downloading it again fetches it again and repairs it.
+    with model.path.open("r+b") as fh:
+        fh.seek(5_000_000)
+        byte = fh.read(1)
+        fh.seek(5_000_000)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    assert sha256_file(model.path) != starter.sha256
+    repaired = download_model(make_entry(starter), paths, registry, db)
+    assert len(hub.gets()) == 2 and sha256_file(repaired.path) == starter.sha256 == repaired.sha256
+
 
 def test_a_dropped_connection_is_resumed_from_the_bytes_received(hub, store, smol_source):
     starter, _ = smol_source
