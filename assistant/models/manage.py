@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import threading
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -59,12 +60,16 @@ def _read_header_checked(path: Path):
 
 
 def _name_for(stem: str) -> str:
-    return re.sub(r"[^a-z0-9._-]+", "-", stem.lower()).strip("-.") or "model"
+    # Accents folded, not cut: "Modèle ünïcode" is "modele-unicode", not "mod-le-n-code".
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9._-]+", "-", folded.lower()).strip("-.") or "model"
 
 
 def _unique(core, wanted: str) -> str:
+    """`wanted`, or it numbered: not a name installed, nor a catalog model's (an import named so
+    would show as that model installed, and its download would take the import for it)."""
     name, n = wanted, 2
-    while core.registry.get(name) is not None:
+    while core.registry.get(name) is not None or find_entry(name) is not None:
         name, n = f"{wanted}-{n}", n + 1
     return name
 

@@ -11,6 +11,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import ModelUnavailable, UserFacingError
+from assistant.models.catalog import find_entry
 from assistant.models.gguf_header import read_header
 from assistant.models.manage import ImportCancelled, delete_model, import_model, model_info
 from assistant.models.registry import sha256_file
@@ -52,6 +53,11 @@ def test_import_copies_validates_hashes_and_registers(core, tiny):
     other = write_tiny_gguf(tiny.parent / "again" / tiny.name, seed=1)
     second = import_model(core, other)
     assert second.name == "tiny-random.f32-2" and second.path.name == "Tiny-Random.F32-2.gguf"
+    # A catalog model's name is not taken (it would show as that model installed); accents are folded.
+    named = import_model(core, write_tiny_gguf(tiny.parent / "third.gguf", seed=2), name="qwen3-8b-q8_0")
+    assert find_entry("qwen3-8b-q8_0") is not None and named.name == "qwen3-8b-q8_0-2"
+    accented = import_model(core, write_tiny_gguf(tiny.parent / "Modèle ünïcode 模型.gguf", seed=3))
+    assert accented.name == "modele-unicode"
 
 
 def test_import_by_reference_leaves_the_file_where_it_is_and_delete_keeps_it(core, tiny):
