@@ -139,6 +139,13 @@ def test_changing_sampling_settings_does_not_reload_the_model(smol_core):
     bigger = GenerationSettings(**{**hotter.to_dict(), "n_ctx": 1024})
     assert smol_core.load_model(None, bigger) is not before
     assert smol_core.engine.loaded.n_ctx == 1024
+    # A context past what the model was trained on is cut to it (SmolLM2: 8,192), once.
+    trained = smol_core.registry.get(SMOL).context_length
+    huge = GenerationSettings(**{**hotter.to_dict(), "n_ctx": 131_072})
+    loaded = smol_core.load_model(SMOL, huge)
+    assert trained == 8192 and loaded.n_ctx == trained == loaded.n_ctx_train
+    assert smol_core.load_model(SMOL, huge) is loaded  # not loaded again for the same request
+    assert smol_core.engine.loaded_settings.n_ctx == 131_072  # as asked: the window's settings still match
 
 
 def _engine_child(pid: int) -> psutil.Process:

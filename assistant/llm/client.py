@@ -106,14 +106,21 @@ class EngineClient:
         return None
 
     # API ---------------------------------------------------------------------
-    def load(self, model_path: Path | str, settings: GenerationSettings | None = None) -> Loaded:
-        """Load a model, replacing any loaded one. Raises ModelUnavailable / EngineError."""
+    def load(self, model_path: Path | str, settings: GenerationSettings | None = None,
+             max_context: int | None = None) -> Loaded:
+        """Load a model, replacing any loaded one. Raises ModelUnavailable / EngineError.
+
+        `max_context`: the context the model was trained on; a larger n_ctx is cut to it (past it a
+        model writes nonsense, and the memory is spent all the same). `loaded_settings` keeps the
+        settings as asked, so comparing them with the app's settings still tells a change."""
         settings = settings or GenerationSettings()
         check_gguf_file(Path(model_path))
         with self._lock:
             self._ensure_child()
             n_threads, n_threads_batch = settings.threads()
             payload = settings.to_dict() | {"n_threads": n_threads, "n_threads_batch": n_threads_batch}
+            if max_context and settings.n_ctx > max_context:
+                payload["n_ctx"] = max_context
             self._conn.send({"op": "load", "path": str(model_path), "settings": payload})
             self._loading, self._load_stopped = self._process, False
             try:
