@@ -7,6 +7,7 @@ opening a large document does not freeze the window.
 
 from __future__ import annotations
 
+import html
 import logging
 import weakref
 from collections.abc import Callable
@@ -39,6 +40,7 @@ log = logging.getLogger("assistant.ui")
 THREAD_PREFIX = "assistant-source-viewer"
 PASSAGE_BACKGROUND = QColor("#fef3c7")
 PASSAGE_TEXT = QColor("#111827")  # dark on the pale mark in either theme
+MAX_TITLE_NAME = 64  # characters of a file name shown whole in the viewer's title
 NOT_IN_PDF = "The passage was not found in the PDF as it is now. Re-index the collection to update the sources."
 
 
@@ -133,7 +135,10 @@ class SourceViewer(QDialog):
         path = Path(row.get("path") or "")
         place = source_place(row)
         self.setWindowTitle(f"{path.name} — {place}" if place else path.name or "Source")
-        self.title.setText(f"<b>{path.name}</b>  {place}" if path.name else "(no file)")
+        # Escaped: "Smith & Jones <draft>.txt" is a file name, not markup. Shortened in the middle:
+        # a 200-character name widened the viewer, which kept that width for every later source.
+        name = path.name if len(path.name) <= MAX_TITLE_NAME else f"{path.name[:40]}…{path.name[-20:]}"
+        self.title.setText(f"<b>{html.escape(name)}</b>  {html.escape(place)}" if path.name else "(no file)")
         self.title.setToolTip(str(path))
         self._set_note(None)
         self.problem_label.setText("Opening…")

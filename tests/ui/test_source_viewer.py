@@ -185,6 +185,12 @@ def test_a_deleted_file_is_explained_not_a_crash(qtbot, panel, notes_kb):
     assert viewer.stack.currentWidget() is viewer.problem_label
     assert not viewer.system_button.isEnabled()
     assert panel.opened_urls == []
+    # A file name is shown as written, not read as markup, and a very long one is shortened.
+    odd = "Smith & Jones <draft> #2 " + "Kündigungsfrist im Mietrecht " * 6 + "v3.txt"
+    viewer.open_source({**row, "path": str(path.parent / odd)})
+    shown = viewer.title.text()
+    assert "Smith &amp; Jones &lt;draft&gt; #2" in shown and shown.count("…") == 1 and "Mietrecht v3.txt" in shown
+    assert viewer.title.toolTip() == str(path.parent / odd)
 
 
 def test_a_changed_file_says_so_and_still_finds_the_passage(qtbot, notes_kb):
