@@ -218,7 +218,7 @@ def test_body_size_numbered_lines_are_headings_only_when_they_read_as_one():
     assert not any(heading(t) for t in ("221 Baker Street", "1. Acme Corporation", "100 EUR"))
     # A word that starts with a numbering word is not one with a letter for its number ("Part y").
     assert not any(heading(t) for t in ("Party", "Parties", "Titles", "Annexe", "Books"))
-    assert all(heading(t) for t in ("Part A", "PART II", "§5 Miete", "Schedule B – Fees"))
+    assert all(heading(t) for t in ("Part A", "PART II", "§5 Miete", "Schedule B – Fees", "Annexe A"))
     assert all(heading(t) for t in ("1. DEFINITIONS", "4.2 Early Termination", "Article 3", "Section 4 Rent"))
 
 
@@ -247,3 +247,24 @@ def test_a_clause_opening_with_its_number_and_title_is_headed_by_them(tmp_path):
     chunks = chunk_document(doc)
     held = next(c for c in chunks if "deposit of two" in c.text)
     assert held.heading == "Lease Agreement > Article 6 Security Deposit" and held.page == 1
+
+
+def test_list_items_are_not_run_in_headings_and_run_in_ones_rank_below_headings_on_their_own_line(tmp_path):
+    page = [
+        ("bold", "Parties"),
+        ("p", "1. Landlord: John Smith, 5 Main Street, Springfield, who lets\nthe flat to the tenant."),
+        ("p", "2. Tenant: Jane Doe, who rents the flat from the first of May\nthis year onwards."),
+        ("bold", "Payment"),
+        ("p", "Article 4 Rent. The Tenant pays 1,250 euros a month on the first\nworking day of the month."),
+        ("bold", "Repairs"),
+        ("p", "The Landlord repairs the roof and the heating whenever they fail\nto work as they should."),
+    ]
+    doc = parse(tmp_path, [page])
+    assert [(text, path) for text, _, path, _ in headings(doc)] == [
+        ("Parties", ("Parties",)),
+        ("Payment", ("Payment",)),
+        ("Article 4 Rent", ("Payment", "Article 4 Rent")),
+        ("Repairs", ("Repairs",)),
+    ]
+    paragraphs = {doc.block_text(b).split("\n")[0]: b.heading_path for b in doc.blocks if b.kind == "paragraph"}
+    assert paragraphs["2. Tenant: Jane Doe, who rents the flat from the first of May"] == ("Parties",)

@@ -23,7 +23,7 @@ _MAX_LINES = 3  # a heading wrapped over more lines than this is a paragraph in 
 _LARGER = 1.12  # "clearly larger": 12 pt body, 13.5 pt headings and up
 _NOT_A_HEADING_END = tuple(".,;!?")
 # Numbering words, ranked as legal documents nest them; a plain number ranks by its depth.
-_RANKS = {"part": 0, "title": 0, "book": 0, "chapter": 1, "article": 2, "schedule": 2, "annex": 2,
+_RANKS = {"part": 0, "title": 0, "book": 0, "chapter": 1, "article": 2, "schedule": 2, "annex": 2, "annexe": 2,
           "appendix": 2, "exhibit": 2, "section": 3, "§": 3}  # fmt: skip
 _UNNUMBERED = 9
 _PLAIN_NUMBER = 4  # the rank of an undotted number without a numbering word ("3 Rent", "1. Parties")
@@ -246,6 +246,7 @@ class _Page:
 # After a run-in title, the clause's first sentence: "Article 6 Security Deposit. The Tenant ..."
 _TITLE_END = re.compile(r"[.:]\s+(?=[\"“(]?[A-Z])")
 _MIN_RUN_ON_WORDS = 3
+_RUN_IN_RANKS = _UNNUMBERED + 1  # run-in headings rank below every heading on a line of its own
 
 
 def run_in_heading(paragraph: str) -> tuple[str, str, int] | None:
@@ -253,17 +254,22 @@ def run_in_heading(paragraph: str) -> tuple[str, str, int] | None:
     title set in the body text, as many contracts do: "Article 6 Security Deposit. The Tenant
     shall ...", "4.2 Early Termination. Either party ...", "Section 3. This Agreement ...".
 
-    A plain number needs its dot ("5. Deposit. ..."): "221 Baker Street. The flat ..." is an
-    address. The title must read as one (a few words in Title Case, no verb), and a sentence must
-    follow it; a paragraph that is only a numbered step ("1. Open the file. Then ...") stays one.
+    The number is a numbering word's or a clause's ("4.2"), not a plain one, and the title must
+    read as one (a few words in Title Case, no verb), with a sentence after it.
     """
-    line = paragraph.split("\n", 1)[0]
+    lines = paragraph.split("\n")
+    if sum(_rank(other) is not None for other in lines) >= 3:
+        return None  # numbered lines one under another: a list or a table of contents
+    line = lines[0]
     numbered = _rank(line)
     if numbered is None:
         return None
     rank, rest = numbered
     number = line[: len(line) - len(rest)].rstrip()
-    if rank > 3 and "." not in number:
+    if rank == _PLAIN_NUMBER:
+        # "1. Landlord: John Smith ...", "3. John Smith. He ...", "1. Click Settings. The ...": a
+        # single number opens list items and steps as often as clauses, so only a numbering word
+        # ("Article 6") or a clause number ("4.2") opens a run-in heading.
         return None
     tail = paragraph[len(line) - len(rest):]  # the title, then the clause, maybe on the next line
     end = _TITLE_END.search(tail, 0, len(rest) + 2)
@@ -298,7 +304,9 @@ def segments(lines: list[Line], body: Body) -> list[Segment]:
         if found is not None:
             heading, text, rank = found
             first = opening[0]
-            out.append(Segment(heading, (_bucket(first.size), rank, first.bold)))
+            # Ranked after the headings set apart by their own line at the same size: a run-in
+            # clause title must not take a bold section heading ("Payment") under it.
+            out.append(Segment(heading, (_bucket(first.size), _RUN_IN_RANKS + rank, first.bold)))
         out.append(Segment(text))
         paragraph.clear()
         opening.clear()
