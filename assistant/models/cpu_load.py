@@ -7,6 +7,7 @@ a model that writes 150 when the machine is free.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import psutil
@@ -21,24 +22,34 @@ class MachineBusy(UserFacingError):
 
 
 class OtherLoad:
-    """Other programs' share of all cores since this was made: the system's busy time less what
-    this process and `pids` (the measured engine) used themselves."""
+    """Other programs' share of all cores since this was made: the system's busy time less what the
+    measured engine (`pid`) and the thread timing it used. The rest of this process counts as
+    others: the window's indexing or hashing slows the engine down as much as another program."""
 
-    def __init__(self, *pids: int):
-        self._procs = [psutil.Process()] + [psutil.Process(pid) for pid in pids if pid]
+    def __init__(self, pid: int | None = None):
+        self._engine = psutil.Process(pid) if pid else None
+        self._thread = threading.get_native_id()
         self._start = self._read()
+
+    def _own(self) -> float:
+        used = 0.0
+        if self._engine is not None:
+            try:
+                times = self._engine.cpu_times()
+                used += times.user + times.system
+            except psutil.Error:
+                self._engine = None  # it ended: from now on its time counts as others', a margin of error
+        for thread in psutil.Process().threads():
+            if thread.id == self._thread:
+                used += thread.user_time + thread.system_time
+        return used
 
     def _read(self) -> tuple[float, float, float]:
         times = psutil.cpu_times()
-        busy = sum(times) - times.idle - getattr(times, "iowait", 0.0)
-        own = 0.0
-        for process in self._procs:
-            try:
-                used = process.cpu_times()
-                own += used.user + used.system
-            except psutil.Error:
-                pass  # the engine ended: its last figures are what counted
-        return time.monotonic(), busy, own
+        # guest and guest_nice are inside user and nice already (Linux)
+        busy = (sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "guest", 0.0)
+                - getattr(times, "guest_nice", 0.0))
+        return time.monotonic(), busy, self._own()
 
     def share(self) -> float:
         (t0, busy0, own0), (t1, busy1, own1) = self._start, self._read()

@@ -311,6 +311,7 @@ def measure_unmeasured(core, progress: Progress | None = None, cancel: threading
             break
         except MachineBusy as exc:  # the rest would be as slow: measured at another start
             log.warning("not measuring %s: %s", model.name, exc)
+            relay(SpeedProgress(model.name, "not kept", 1.0, str(exc)))
             break
         except EngineError as exc:
             log.warning("could not measure %s: %s", model.name, exc)

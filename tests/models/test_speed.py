@@ -49,9 +49,11 @@ def test_bench_stores_a_plausible_measurement(core):
     assert sum("(2 of 2)" in e.message for e in events) == 1  # asked twice, the fastest kept
 
 
-def test_a_measurement_taken_while_other_programs_compute_is_not_stored(core):
+def test_a_measurement_taken_while_other_programs_compute_is_not_stored(core, monkeypatch):
+    from assistant.models import cpu_load
     from assistant.models.cpu_load import MachineBusy, OtherLoad
 
+    monkeypatch.setattr(cpu_load, "BUSY_SHARE", 0.3)  # as shipped (the suite's own fixture lifts it)
     before = SpeedStore(core.db).latest(SMOL)
     # Programs that keep every core busy, as the app's own chat engine writing an answer does.
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
