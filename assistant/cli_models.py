@@ -139,14 +139,13 @@ def _verify(core, args) -> int:
 
 def _why_bad(model) -> str:
     """What failed a model's verification, and how to put it right."""
+    from assistant.models.registry import repair_hint
+
     if not model.path.exists():
         what = f"its file is missing from {model.path}"
     else:
         what = "its file no longer holds the bytes verified when it was installed (damaged or changed)"
-    fix = {"download": f"download it again: assistant models download {model.name}",
-           "starter": "run `assistant setup` to install it again"}.get(
-        model.source, "import its file again, or delete it: assistant models delete " + model.name)
-    return f"{what}; {fix}"
+    return f"{what}. {repair_hint(model)}"
 
 
 def _catalog_cmd(core, args) -> int:

@@ -67,6 +67,14 @@ def sha256_file(path: Path, progress=None) -> str:
     return digest.hexdigest()
 
 
+def repair_hint(model: InstalledModel) -> str:
+    """How to put right a model whose file is missing or damaged: it depends on where it came from."""
+    return {
+        "starter": "Run `assistant setup --repair` (or the Repair button) to restore it.",
+        "download": "Download it again from the Models page (`assistant models download`), or delete it.",
+    }.get(model.source, "Import its file again (Models page, or `assistant models import`), or delete it.")
+
+
 class ModelRegistry:
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
@@ -110,10 +118,7 @@ class ModelRegistry:
 
     def check(self, model: InstalledModel) -> Path:
         """The model's path if its file still looks like the one we verified; else a clear error."""
-        repair = {
-            "starter": "Run `assistant setup --repair` (or the Repair button) to restore it.",
-            "download": "Download it again from the Models page (`assistant models download`), or delete it.",
-        }.get(model.source, "Import its file again (Models page, or `assistant models import`), or delete it.")
+        repair = repair_hint(model)
         path = model.path
         if not path.exists():
             raise ModelUnavailable(f"The model {model.display_name} is missing from {path}.", hint=repair)

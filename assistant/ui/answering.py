@@ -79,11 +79,13 @@ class Answering:
         answers = [m for m in self.core.conversations.messages(self._conversation_id)
                    if m.role == "assistant" and m.id > question.id]
         used = ((answers[-1].details or {}).get("collections") or []) if answers else []
-        collections = [c for c in used if c in self.collection_picker.names()]
-        if used and not collections:  # not quietly answered by the model alone
-            self.show_problem(gone_sentence(used, "choose documents below the chat and ask again."),
-                              kind="collections")
-            return
+        collections = self.collection_picker.known(used)[0]
+        if used and not collections:  # all gone: the ones chosen since, never the model alone unasked
+            collections = self.collection_picker.selected()
+            if not collections:
+                self.show_problem(gone_sentence(used, "choose documents below the chat and ask again."),
+                                  kind="collections")
+                return
         self.cancel_edit()
         self.chat_view.truncate_from(question.id)
         self._start_answer(question.content, collections, replaces=question.id, resample=True)

@@ -111,8 +111,16 @@ class CollectionPicker(QToolButton):
 
     def set_selected(self, names: list[str]) -> None:
         """Show `names` (unknown ones dropped) as chosen, quietly: for a window restoring a conversation."""
-        self._selected = [n for n in self._names if n in set(names)]
+        self._selected = self.known(names)[0]
         self._rebuild()
+
+    def known(self, names: list[str]) -> tuple[list[str], list[str]]:
+        """(the collections of `names` that exist, by their stored names; the names of none). Names
+        are matched in any case, as the collections themselves are: answers before the names were
+        stored as stored hold them as typed ("office" for "Office")."""
+        stored = {n.casefold(): n for n in self._names}
+        found = [stored[n.casefold()] for n in names if n.casefold() in stored]
+        return [n for n in self._names if n in found], [n for n in names if n.casefold() not in stored]
 
     @Slot(str, str)
     def rename_collection(self, old: str, new: str) -> None:

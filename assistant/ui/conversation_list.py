@@ -105,6 +105,7 @@ class ConversationList(QWidget):
         # The selection, not the current item: Tab into the list makes its first row current
         # without selecting it, which must not open that conversation.
         self.list.itemSelectionChanged.connect(self._on_selection_changed)
+        self.list.itemActivated.connect(self._open)  # Enter on the row the focus is on
         self.list.itemChanged.connect(self._on_item_edited)
         self.empty = QLabel(NO_MATCHES)
         self.empty.setObjectName("conversationsEmpty")
@@ -270,5 +271,14 @@ class ConversationList(QWidget):
     def _on_selection_changed(self) -> None:
         chosen = self.list.selectedItems()
         if chosen:
-            self._current = chosen[0].data(ID_ROLE)
-            self.conversation_selected.emit(self._current)
+            self._open(chosen[0])
+
+    @Slot(QListWidgetItem)
+    def _open(self, item: QListWidgetItem) -> None:
+        if not item.isSelected():
+            self.list.setCurrentItem(item)  # selects it, which opens it
+            return
+        if item.data(ID_ROLE) == self._current:
+            return  # the open one, clicked again after a Ctrl+click cleared it: an edit is not lost
+        self._current = item.data(ID_ROLE)
+        self.conversation_selected.emit(self._current)

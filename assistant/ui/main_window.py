@@ -157,6 +157,8 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self.documents_page.collections_changed.connect(self.collection_picker.refresh)
         self.documents_page.collection_renamed.connect(self.collection_picker.rename_collection)
         self.collection_picker.selection_changed.connect(self._prepare_documents)
+        # documents chosen: a note that the conversation's collection is gone has been acted on
+        self.collection_picker.selection_changed.connect(lambda _names: self._dismiss_problem("collections"))
         self.collection_picker.manage_requested.connect(lambda: self.show_page("documents"))
 
         self.pages = QStackedWidget()

@@ -43,7 +43,7 @@ class ConversationHandling:
         used = ((answers[-1].details or {}).get("collections") or []) if answers else []
         self.collection_picker.set_selected(used)
         self._dismiss_problem("collections")
-        if gone := [name for name in used if name not in self.collection_picker.names()]:
+        if gone := self.collection_picker.known(used)[1]:
             self.show_problem(gone_sentence(gone, "new questions are answered from the documents chosen below." if
                                             self.collection_picker.selected() else
                                             "choose documents below, or the model answers alone."),

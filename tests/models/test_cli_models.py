@@ -76,8 +76,8 @@ def test_import_info_delete(core, capsys, tmp_path, monkeypatch):
     copied.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))  # one byte damaged, same size
     code, out, _ = run(capsys, "verify", "tiny")
     assert code == 1 and out.strip() == ("BAD tiny: its file no longer holds the bytes verified when it was "
-                                         "installed (damaged or changed); import its file again, or delete it: "
-                                         "assistant models delete tiny")
+                                         "installed (damaged or changed). Import its file again (Models page, "
+                                         "or `assistant models import`), or delete it.")
     copied.write_bytes(original)
 
     code, out, _ = run(capsys, "info", "tiny", "--json")

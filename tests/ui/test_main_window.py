@@ -185,8 +185,11 @@ def test_conversation_list_shows_and_opens_conversations(qtbot, smol_core, make_
     QApplication.sendEvent(list_widget, QFocusEvent(QEvent.Type.FocusIn, Qt.FocusReason.TabFocusReason))
     assert list_widget.currentItem() is not None  # what Qt does on a focus by Tab
     assert window.conversation_id is None and window.chat_view.bubbles() == []
-    QTest.keyClick(list_widget, Qt.Key.Key_Down)
-    assert window.conversation_id is not None and window.chat_view.bubbles()
+    QTest.keyClick(list_widget, Qt.Key.Key_Return)  # Enter opens the row the focus is on
+    focused = list_widget.currentItem().data(Qt.ItemDataRole.UserRole)
+    assert window.conversation_id == focused == window.conversation_list.ids()[0] and window.chat_view.bubbles()
+    QTest.keyClick(list_widget, Qt.Key.Key_Down)  # the arrow keys open the one they move to
+    assert window.conversation_id == window.conversation_list.ids()[1]
 
 
 def test_closing_mid_answer_stops_it_and_ends_the_worker(qtbot, smol_core, smol_window):

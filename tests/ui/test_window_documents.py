@@ -138,3 +138,17 @@ def test_a_conversation_whose_collection_was_removed_says_so_and_regenerate_wait
     assert [m.id for m in store.messages(conversation)][0] == question and len(store.messages(conversation)) == 2
     window.new_chat()  # another conversation: the note was about this one
     assert window.banner.text == ""
+    # A name stored in another case ("HOME", as `ask` once kept what was typed) is the collection "home".
+    typed = store.create(title="Typed")
+    store.add_message(typed, "user", DEPOSIT_Q)
+    store.add_message(typed, "assistant", "Two months' rent [1].", model=QWEN, details={"collections": ["HOME"]})
+    window.open_conversation(typed)
+    assert window.collection_picker.selected() == ["home"] and window.banner.text == ""
+    # Documents chosen after the note: it goes, and Regenerate answers from them.
+    window.open_conversation(conversation)
+    assert "no longer exists" in window.banner.text
+    choose_collections(qtbot, window, ["home"])
+    assert window.banner.text == ""
+    with qtbot.waitSignal(window.answer_finished, timeout=ANSWER_TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(window.chat_view.last_answer().buttons["regenerate"], Qt.MouseButton.LeftButton)
+    assert blocker.args[0].details["collections"] == ["home"] and blocker.args[0].sources
