@@ -261,14 +261,11 @@ def _create_fts(db, table: str, columns: list[str], tokenize: str) -> None:
     """What sqlite-utils' enable_fts(create_triggers=True) makes, as plain statements: an external
     content FTS5 table filled from `table`, and the triggers that keep it in step."""
     cols = ", ".join(f'"{c}"' for c in columns)
-    new = ", ".join(f'new."{c}"' for c in columns)
-    old = ", ".join(f'old."{c}"' for c in columns)
     fts = f'"{table}_fts"'
     db.execute(f"CREATE VIRTUAL TABLE {fts} USING FTS5 (\n    {cols},\n    tokenize='{tokenize}',\n"
                f'    content="{table}"\n)')
     db.execute(f"insert into {fts}({fts}) values ('rebuild')")
-    insert = f"INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});"
-    delete = f"INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES('delete', old.rowid, {old});"
+    insert, delete = _fts_statements(table, columns)
     db.execute(f'CREATE TRIGGER "{table}_ai" AFTER INSERT ON "{table}" BEGIN\n  {insert}\nEND')
     db.execute(f'CREATE TRIGGER "{table}_ad" AFTER DELETE ON "{table}" BEGIN\n  {delete}\nEND')
     db.execute(f'CREATE TRIGGER "{table}_au" AFTER UPDATE ON "{table}" BEGIN\n  {delete}\n  {insert}\nEND')
@@ -280,9 +277,18 @@ def m015_chunk_fts_update_of_text(db):
     # re-inserted its words: 3.7 s per 20,000 chunks of 250 words, against 0.05 s when only an
     # update of the indexed columns does it.
     db.execute('drop trigger if exists "chunks_au"')
-    old = ", ".join(f'old."{c}"' for c in ("text", "heading", "cjk_terms"))
-    new = ", ".join(f'new."{c}"' for c in ("text", "heading", "cjk_terms"))
-    db.execute('CREATE TRIGGER "chunks_au" AFTER UPDATE OF "text", "heading", "cjk_terms" ON "chunks" BEGIN\n'
-               '  INSERT INTO "chunks_fts" ("chunks_fts", rowid, "text", "heading", "cjk_terms") '
-               f'VALUES(\'delete\', old.rowid, {old});\n'
-               f'  INSERT INTO "chunks_fts" (rowid, "text", "heading", "cjk_terms") VALUES (new.rowid, {new});\nEND')
+    columns = ["text", "heading", "cjk_terms"]
+    insert, delete = _fts_statements("chunks", columns)
+    of = ", ".join(f'"{c}"' for c in columns)
+    db.execute(f'CREATE TRIGGER "chunks_au" AFTER UPDATE OF {of} ON "chunks" BEGIN\n  {delete}\n  {insert}\nEND')
+
+
+def _fts_statements(table: str, columns: list[str]) -> tuple[str, str]:
+    """The statements a trigger runs to add a row's words to `table`'s FTS index, and to take the
+    old ones out."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    new = ", ".join(f'new."{c}"' for c in columns)
+    old = ", ".join(f'old."{c}"' for c in columns)
+    fts = f'"{table}_fts"'
+    return (f"INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});",
+            f"INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES('delete', old.rowid, {old});")
