@@ -264,7 +264,7 @@ def _still_intact(model: InstalledModel, entry: CatalogEntry, registry: ModelReg
     if entry.sha256 and model.sha256 != entry.sha256.lower():
         return False
     try:
-        path = registry.check(model)
+        registry.check(model)
     except ModelUnavailable:
         return False
     meter = _Meter(entry.name, model.size_bytes, "verifying", emit, speed=False)
@@ -274,7 +274,7 @@ def _still_intact(model: InstalledModel, entry: CatalogEntry, registry: ModelReg
             raise DownloadCancelled(entry.display_name, 0)
         meter.update(done)
 
-    intact = sha256_file(path, hashed) == model.sha256
+    intact = registry.verify(model, hashed)
     if not intact:
         log.warning("%s no longer matches its SHA-256: downloading it again", model.name)
     return intact
