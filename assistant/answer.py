@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from assistant.chat import Finished, Restarted, Started, history_for_model, stre
 from assistant.citations import CITATION_RE, cited_numbers, drop_unknown_citations, separate_citations
 from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.core import Core
-from assistant.errors import EngineError
+from assistant.errors import EngineCancelled, EngineError
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.chunker import count_tokens
 from assistant.knowledge.evidence import (
@@ -96,10 +97,11 @@ def check_messages(question: str, evidence: list[Evidence]) -> list[dict]:
             {"role": "user", "content": CHECK_PROMPT.format(text=evidence_text(evidence), question=question)}]
 
 
-def answer_belief(engine: EngineClient, question: str, evidence: list[Evidence]) -> float:
+def answer_belief(engine: EngineClient, question: str, evidence: list[Evidence],
+                  stop: threading.Event | None = None) -> float:
     """The model's probability that the shown sentences answer the question: P(yes) / (P(yes) + P(no))
     for the first word of its reply to CHECK_PROMPT."""
-    logprobs = engine.first_token_logprobs(check_messages(question, evidence), ["Yes", "yes", "No", "no"])
+    logprobs = engine.first_token_logprobs(check_messages(question, evidence), ["Yes", "yes", "No", "no"], stop)
     p_yes, p_no = (sum(math.exp(x) for x in logprobs[:2]), sum(math.exp(x) for x in logprobs[2:]))
     return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
 
@@ -178,9 +180,11 @@ def only_restates(question: str, answer: str) -> bool:
 
 def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: list[str] | None,
                   conversation_id: int | None = None, settings: GenerationSettings | None = None,
-                  retrieval: RetrievalSettings | None = None) -> Iterator:
+                  retrieval: RetrievalSettings | None = None, stop: threading.Event | None = None) -> Iterator:
     """Answer `question` from `collections`. Without `settings` the chat's are used at the retrieval
-    settings' answer temperature; given ones (a Regenerate's, `ask --temperature`) keep theirs."""
+    settings' answer temperature; given ones (a Regenerate's, `ask --temperature`) keep theirs.
+    `stop`, once set, ends the answer as 'stopped' at the next step: searching and the check are
+    not cut short by the engine's cancel, which only reaches a request in flight."""
     model = core.require_model()
     retrieval = retrieval or getattr(core.settings, "retrieval", None) or RetrievalSettings()
     settings = replace(settings or replace(core.settings.generation, temperature=retrieval.answer_temperature),
@@ -231,6 +235,13 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         yield Token(NOT_FOUND)
         yield Finished(store.message(answer_id))
 
+    def stopped() -> Iterator:
+        """No model has read the sources: none is marked as in the prompt."""
+        store.update_message(answer_id, content="", status="stopped", details=details,
+                             sources=_source_rows(results, [], [], []))
+        store.touch(conversation_id)
+        yield Finished(store.message(answer_id))
+
     if not confident or missing:
         yield from abstain("retrieval", f"The retrieved passages never mention {', '.join(missing)}." if missing else
                            "No passage in the documents is close enough to the question "
@@ -241,16 +252,24 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if not evidence:
         yield from abstain("retrieval", "The retrieved passages hold no text.", [])
         return
+    if stop is not None and stop.is_set():
+        yield from stopped()
+        return
     t1 = time.perf_counter()
     checker = checker_for(core, retrieval)
     details["check_model"], details["check_threshold"] = checker.model, checker.threshold
     if checker.problem:
         details["check_error"] = checker.problem
     try:
-        belief = details["answer_belief"] = answer_belief(checker.engine, question, evidence)
+        belief = details["answer_belief"] = answer_belief(checker.engine, question, evidence, stop)
+    except EngineCancelled:
+        belief = None
     except EngineError as exc:  # the answer itself will report a broken engine
         belief, details["check_error"] = None, str(exc)
     details["check_ms"] = (time.perf_counter() - t1) * 1000
+    if stop is not None and stop.is_set():
+        yield from stopped()
+        return
     if belief is not None and belief < checker.threshold:
         who = "the model" if checker.model == model.name else checker.model
         yield from abstain("model", f"Asked whether these passages answer the question, {who} said no "
@@ -286,7 +305,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
                 "details": details}
 
     finished = yield from _passed_through(stream_answer(core, conversation_id, answer_id, messages, settings,
-                                                        extra=record))
+                                                        extra=record, stop=stop))
     if finished is None:
         return
     text = finished.message.content
@@ -297,7 +316,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
                         "sources answer it.")
         messages += [{"role": "assistant", "content": text}, {"role": "user", "content": RESTATED_PROMPT}]
         finished = yield from _passed_through(stream_answer(core, conversation_id, answer_id, messages, settings,
-                                                            extra=record))
+                                                            extra=record, stop=stop))
         if finished is None:
             return
         text = finished.message.content

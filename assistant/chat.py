@@ -7,6 +7,7 @@ the next start marks it 'stopped'.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -75,8 +76,10 @@ def history_for_model(core: Core, conversation_id: int, upto_id: int | None = No
 
 
 def ask(core: Core, text: str, conversation_id: int | None = None,
-        settings: GenerationSettings | None = None) -> Iterator[Started | Token | Notice | Finished]:
-    """Store the question, stream the answer, store the answer. The model must be loaded."""
+        settings: GenerationSettings | None = None,
+        stop: threading.Event | None = None) -> Iterator[Started | Token | Notice | Finished]:
+    """Store the question, stream the answer, store the answer. The model must be loaded. `stop`, once
+    set, ends the answer as 'stopped' wherever it is, even before its first word."""
     model = core.require_model()
     settings = settings or core.settings.generation
     store = core.conversations
@@ -86,17 +89,18 @@ def ask(core: Core, text: str, conversation_id: int | None = None,
     answer_id = store.add_message(conversation_id, "assistant", "", status="streaming", model=model.name,
                                   settings=settings.to_dict())
     yield Started(conversation_id, user_id, answer_id)
-    yield from _stream_answer(core, conversation_id, answer_id, settings)
+    yield from _stream_answer(core, conversation_id, answer_id, settings, stop)
 
 
-def _stream_answer(core: Core, conversation_id: int, answer_id: int, settings: GenerationSettings):
+def _stream_answer(core: Core, conversation_id: int, answer_id: int, settings: GenerationSettings,
+                   stop: threading.Event | None = None):
     messages = history_for_model(core, conversation_id, upto_id=answer_id)
-    yield from stream_answer(core, conversation_id, answer_id, messages, settings)
+    yield from stream_answer(core, conversation_id, answer_id, messages, settings, stop=stop)
 
 
 def stream_answer(core: Core, conversation_id: int, answer_id: int, messages: list[dict],
-                  settings: GenerationSettings,
-                  extra: Callable[..., dict] | None = None) -> Iterator[Token | Notice | Finished]:
+                  settings: GenerationSettings, extra: Callable[..., dict] | None = None,
+                  stop: threading.Event | None = None) -> Iterator[Token | Notice | Finished]:
     """Stream `messages` through the engine into the stored answer `answer_id`.
 
     The text is flushed while it grows, so a killed process keeps it. `extra(text, prompt, timings)`
@@ -110,7 +114,7 @@ def stream_answer(core: Core, conversation_id: int, answer_id: int, messages: li
     prompt = ""
     timings = None
     try:
-        for event in core.engine.generate(messages, settings):
+        for event in core.engine.generate(messages, settings, stop=stop):
             if isinstance(event, Token):
                 parts.append(event.text)
                 yield event
@@ -141,21 +145,23 @@ def stream_answer(core: Core, conversation_id: int, answer_id: int, messages: li
     yield Finished(store.message(answer_id), prompt=prompt)
 
 
-def regenerate(core: Core, conversation_id: int, settings: GenerationSettings | None = None):
+def regenerate(core: Core, conversation_id: int, settings: GenerationSettings | None = None,
+               stop: threading.Event | None = None):
     """Answer the last user message again, as a new assistant message (the old one is kept)."""
     model = core.require_model()
     settings = settings or core.settings.generation
     answer_id = core.conversations.add_message(conversation_id, "assistant", "", status="streaming",
                                                model=model.name, settings=settings.to_dict())
     yield Started(conversation_id, -1, answer_id)
-    yield from _stream_answer(core, conversation_id, answer_id, settings)
+    yield from _stream_answer(core, conversation_id, answer_id, settings, stop)
 
 
-AskFunction = Callable[[Core, str, int | None, GenerationSettings | None], Iterator]
+# (core, text, conversation_id, settings, stop=None), as `ask`
+AskFunction = Callable[..., Iterator]
 
 
 def edit_and_resend(core: Core, message_id: int, text: str, settings: GenerationSettings | None = None,
-                    answer: AskFunction | None = None) -> Iterator:
+                    answer: AskFunction | None = None, stop: threading.Event | None = None) -> Iterator:
     """Replace the question `message_id` with `text` and answer it again in the same conversation.
 
     The question and everything after it are dropped (the conversation continues from the edited
@@ -171,7 +177,7 @@ def edit_and_resend(core: Core, message_id: int, text: str, settings: Generation
     if not text.strip():
         raise ValueError("the edited question is empty")
     store.delete_from(question.conversation_id, message_id)
-    yield from (answer or ask)(core, text, question.conversation_id, settings)
+    yield from (answer or ask)(core, text, question.conversation_id, settings, stop=stop)
 
 
 def last_question(core: Core, conversation_id: int) -> Message | None:

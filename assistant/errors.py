@@ -25,6 +25,10 @@ class EngineError(UserFacingError):
     """The model engine could not do what was asked."""
 
 
+class EngineCancelled(EngineError):
+    """The request was stopped by the user before it finished."""
+
+
 class DiskFull(UserFacingError):
     """A write failed because the disk (or the user's quota) is full."""
 

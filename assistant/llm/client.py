@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assistant.config import GenerationSettings, paths
-from assistant.errors import EngineError, ModelUnavailable
+from assistant.errors import EngineCancelled, EngineError, ModelUnavailable
 from assistant.llm import worker
 from assistant.llm.protocol import Done, Error, Loaded, Notice, Timings, Token
 from assistant.models.gguf_check import check_gguf_file
@@ -165,8 +165,11 @@ class EngineClient:
         process.kill()
         return True
 
-    def generate(self, messages: list[dict], settings: GenerationSettings | None = None) -> Iterator:
-        """Stream Token and Notice events, ending with exactly one Done or Error."""
+    def generate(self, messages: list[dict], settings: GenerationSettings | None = None,
+                 stop: threading.Event | None = None) -> Iterator:
+        """Stream Token and Notice events, ending with exactly one Done or Error. `stop`, once set,
+        cancels this request even when it was set before the request reached the child (cancel()
+        only reaches the request in flight)."""
         settings = settings or self.loaded_settings or GenerationSettings()
         with self._lock:
             if self.loaded is None or self._process is None or not self._process.is_alive():
@@ -181,6 +184,8 @@ class EngineClient:
             parts: list[str] = []
             try:
                 while True:
+                    if stop is not None and stop.is_set() and self._cancel.value < request_id:
+                        self._cancel.value = request_id
                     event = self._recv(POLL_S)
                     if event is None:
                         if not self._process.is_alive():
@@ -240,18 +245,29 @@ class EngineClient:
         """Per-token log-probabilities of `continuation` as the reply to `messages` (see worker.score)."""
         return self._logprobs({"op": "score", "messages": messages, "continuation": continuation})
 
-    def first_token_logprobs(self, messages: list[dict], options: list[str]) -> list[float]:
-        """Log-probability of each option's first token opening the reply (see worker.first_tokens)."""
-        return self._logprobs({"op": "first_tokens", "messages": messages, "options": options})
+    def first_token_logprobs(self, messages: list[dict], options: list[str],
+                             stop: threading.Event | None = None) -> list[float]:
+        """Log-probability of each option's first token opening the reply (see worker.first_tokens).
+        `stop`, once set, interrupts it with EngineCancelled."""
+        return self._logprobs({"op": "first_tokens", "messages": messages, "options": options}, stop)
 
-    def _logprobs(self, command: dict) -> list[float]:
+    def _logprobs(self, command: dict, stop: threading.Event | None = None) -> list[float]:
         with self._lock:
             if self.loaded is None:
                 raise EngineError("No model is loaded.")
+            if stop is not None and stop.is_set():
+                raise EngineCancelled("Stopped before the model was asked.")
             self._next_id += 1  # a fresh id: the child's abort callback treats older ones as cancelled
-            self._conn.send({**command, "id": self._next_id})
-            reply = self._conn.recv()
+            request_id = self._next_id
+            self._conn.send({**command, "id": request_id})
+            reply = None
+            while reply is None:
+                if stop is not None and stop.is_set() and self._cancel.value < request_id:
+                    self._cancel.value = request_id
+                reply = self._recv(POLL_S)
         if isinstance(reply, Error):
+            if self._cancel.value >= request_id:
+                raise EngineCancelled("Stopped while the model was reading.")
             raise EngineError(reply.message)
         return reply["logprobs"]
 

@@ -35,8 +35,9 @@ class Answering:
 
     def _documents_answer(self, collections: list[str]):
         """An `ask`-shaped function that answers from `collections` (a generator: it runs on the engine thread)."""
-        def answer(core, text, conversation_id=None, settings=None):
-            yield from ask_documents(core, self._knowledge_base(), text, collections, conversation_id, settings)
+        def answer(core, text, conversation_id=None, settings=None, stop=None):
+            yield from ask_documents(core, self._knowledge_base(), text, collections, conversation_id, settings,
+                                     stop=stop)
         return answer
 
     @Slot(list)
@@ -124,12 +125,12 @@ class Answering:
         core, conversation_id, tasks = self.core, self._conversation_id, self.tasks
         answer = self._documents_answer(collections) if collections else ask
         if replaces is not None:
-            def stream():
+            def stream(stop):
                 return edit_and_resend(core, replaces, text, core.settings.generation if resample else None,
-                                       answer=answer)
+                                       answer=answer, stop=stop)
         else:
-            def stream():
-                return answer(core, text, conversation_id, None)
+            def stream(stop):
+                return answer(core, text, conversation_id, None, stop=stop)
         self._job = AnswerJob(stream=stream, cancel=core.engine.cancel,
                               post_event=lambda event: tasks.post(partial(self._on_stream_event, event)))
         self._flush_timer.start()

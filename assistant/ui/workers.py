@@ -100,8 +100,9 @@ class EngineTasks(QObject):
 class AnswerJob:
     """One answer streamed on the worker thread; the UI drains its text with `take_text()`."""
 
-    def __init__(self, stream: Callable[[], Iterator], cancel: Callable[[], None],
+    def __init__(self, stream: Callable[[threading.Event], Iterator], cancel: Callable[[], None],
                  post_event: Callable[[object], None]):
+        """`stream(stop)`: the answer's events; it ends early, as 'stopped', once `stop` is set."""
         self._stream = stream
         self._cancel = cancel
         self._post_event = post_event
@@ -114,11 +115,7 @@ class AnswerJob:
     def run(self) -> Finished | None:
         """On the worker thread: consume the stream; returns its Finished event."""
         finished = None
-        for event in self._stream():
-            if self._stop.is_set():
-                # A stop pressed before the engine had taken the request is
-                # repeated until the engine sees it (cancel is idempotent).
-                self._cancel()
+        for event in self._stream(self._stop):
             if isinstance(event, Token):
                 with self._lock:
                     self._parts.append(event.text)

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 
 import psutil
 import pytest
@@ -23,6 +24,7 @@ from assistant.answer import (
 from assistant.chat import Finished
 from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.knowledge.base import KnowledgeBase
+from assistant.llm.protocol import Token
 from tests.conftest import QWEN
 from tests.knowledge.helpers import stopped_answer
 
@@ -221,7 +223,6 @@ def test_cli_search_refuses_what_it_cannot_search_for_and_stops_quietly_when_its
 
 
 def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, office):
-    from assistant.llm.protocol import Token
 
     settings = GenerationSettings(temperature=0.8, seed=1, max_tokens=300)
     stream = ask_documents(core, office, "Explain the lease in detail, clause by clause.", ["office"],
@@ -234,6 +235,22 @@ def test_a_document_answer_left_mid_stream_keeps_its_text_and_sources(core, offi
     answer = core.conversations.messages(conversation["id"])[-1]
     assert answer.status == "stopped" and answer.content
     assert any(s["in_prompt"] for s in answer.sources)
+
+
+def test_a_stop_while_the_documents_are_searched_ends_the_answer_before_any_model_reads_them(core, office):
+    stop = threading.Event()
+    events = []
+    for event in ask_documents(core, office, "How much is the monthly rent?", ["office"], settings=SETTINGS,
+                               stop=stop):
+        events.append(event)
+        if isinstance(event, Retrieved):  # the search is done; the check and the answer are next
+            stop.set()
+    finished = events[-1]
+    assert isinstance(finished, Finished) and not any(isinstance(e, Token) for e in events)
+    answer = core.conversations.message(finished.message.id)
+    assert answer.status == "stopped" and answer.content == ""
+    assert "answer_belief" not in answer.details and "prompt" not in answer.details
+    assert answer.sources and not any(s["in_prompt"] for s in answer.sources)
 
 
 def test_a_document_answer_stopped_after_a_citation_badges_that_source_as_cited(core, office):

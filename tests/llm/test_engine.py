@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from assistant.config import GenerationSettings, physical_cores
-from assistant.errors import ModelUnavailable
+from assistant.errors import EngineCancelled, ModelUnavailable
 from assistant.llm.client import EngineClient
 from assistant.llm.protocol import Done, Error, Notice, Token
 from tests.conftest import QWEN, SMOL
@@ -114,6 +114,29 @@ def test_cancel_during_prompt_processing(shared_engine, starter_registry):
     text, _, done = collect(shared_engine.generate([{"role": "user", "content": long_prompt}]))
     assert isinstance(done, Done) and done.reason == "cancelled"
     assert done.timings.completion_tokens == 0 and text == ""
+
+
+def test_a_stop_set_before_the_child_takes_a_request_still_stops_it(shared_engine, starter_registry):
+    """cancel() reaches only the request in flight; a stop event covers one not yet sent (a Stop
+    pressed while the documents were being searched) and a read of the prompt with no tokens yet."""
+    shared_engine.load(starter_registry[QWEN].path, GenerationSettings(n_ctx=8192, max_tokens=50))
+    stop = threading.Event()
+    stop.set()
+    text, _, done = collect(shared_engine.generate([{"role": "user", "content": "Write a long poem."}], stop=stop))
+    assert isinstance(done, Done) and done.reason == "cancelled" and done.timings.completion_tokens <= 1
+    question = [{"role": "user", "content": "Is the sky blue?"}]
+    with pytest.raises(EngineCancelled):
+        shared_engine.first_token_logprobs(question, ["Yes", "No"], stop)
+
+    long_prompt = "Is this true? " + " ".join(f"Line {i} says the grass is green." for i in range(700))
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    with pytest.raises(EngineCancelled):
+        shared_engine.first_token_logprobs([{"role": "user", "content": long_prompt}], ["Yes", "No"], stop)
+    # Still usable, and a cleared stop does not linger.
+    assert len(shared_engine.first_token_logprobs(question, ["Yes", "No"])) == 2
+    text, _, done = collect(shared_engine.generate(question, GenerationSettings(max_tokens=8)))
+    assert done.reason != "cancelled" and text
 
 
 def test_context_overflow_drops_the_oldest_turns_and_says_so(shared_engine, smol_path):

@@ -228,7 +228,7 @@ def test_stop_right_after_send_is_not_lost(qtbot, smol_core, smol_window):
 ])
 def test_an_answer_that_cannot_start_is_reported_and_the_question_kept(
         qtbot, smol_core, smol_window, monkeypatch, error, shown):
-    def failing_ask(core, text, conversation_id=None, settings=None):
+    def failing_ask(core, text, conversation_id=None, settings=None, stop=None):
         raise error
         yield  # a generator, like chat.ask
 

@@ -144,7 +144,7 @@ def test_an_answer_that_restarts_replaces_what_was_streamed(qtbot):
     view.begin_answer()
     posted, taken = [], []
 
-    def stream():
+    def stream(_stop):
         yield Token("X is an example ")
         taken.append(job.take_text())  # the UI drained the first words before the restart
         yield Token("of what.")
