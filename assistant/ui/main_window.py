@@ -43,7 +43,7 @@ from assistant.ui.status_bar import AppStatusBar
 from assistant.ui.style import apply_theme, restyle_tree, window_style
 from assistant.ui.window_conversations import ConversationHandling
 from assistant.ui.window_models import ModelLoading
-from assistant.ui.window_state import WindowState
+from assistant.ui.window_state import PREFERRED_SIZE, WindowState, fit_to_screen
 from assistant.ui.workers import EngineTasks
 
 log = logging.getLogger("assistant.ui")
@@ -98,7 +98,6 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
     # layout -----------------------------------------------------------------------------
     def _build(self) -> None:
         self.setWindowTitle("Assistant")
-        self.resize(1280, 800)
         self._build_toolbar()
         self._build_chat_page()
         self._build_pages()
@@ -338,6 +337,8 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         if self.window_state.restore(self, {"chat": self.chat_splitter}):
             self._sources_wanted = self.window_state.value("sources/visible", "true") in (True, "true")
             self.sources_dock.setVisible(self._sources_wanted)
+        else:
+            fit_to_screen(self, PREFERRED_SIZE)
 
     def save_layout(self) -> None:
         wanted = self.sources_dock.isVisible() if self.current_page() == "chat" else self._sources_wanted

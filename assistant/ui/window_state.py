@@ -9,13 +9,32 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QSize
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 log = logging.getLogger("assistant.ui")
 
 FILE_NAME = "window.ini"
 STATE_VERSION = 1  # bump when the docks or toolbars change so an old layout is not forced on a new one
+PREFERRED_SIZE = QSize(1280, 800)
+SCREEN_SHARE = 0.9  # of the screen's free area, on a screen smaller than the preferred size
+
+
+def fit_to_screen(window: QMainWindow, preferred: QSize) -> None:
+    """First start: `preferred`, but never larger than the screen (a 1366x768 laptop, a 1024x768
+    projector), and centred on it, so no edge or button starts out of reach."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        window.resize(preferred)
+        return
+    free = screen.availableGeometry()
+    frame = window.frameGeometry().size() - window.geometry().size()  # title bar and borders, once shown
+    size = QSize(min(preferred.width(), int(free.width() * SCREEN_SHARE) - frame.width()),
+                 min(preferred.height(), int(free.height() * SCREEN_SHARE) - frame.height()))
+    window.resize(size.expandedTo(window.minimumSizeHint()).boundedTo(free.size()))
+    centre = free.center()
+    window.move(centre.x() - window.width() // 2, centre.y() - window.height() // 2)
 
 
 class WindowState:

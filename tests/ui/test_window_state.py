@@ -112,6 +112,15 @@ def test_settings_are_saved_applied_and_reloaded_when_needed(qtbot, smol_core, s
         apply_theme(QApplication.instance(), "light")  # the palette is the whole test run's
 
 
+def test_the_first_window_fits_the_screen_and_starts_centred_on_it(qtbot, smol_core, make_window):
+    window = make_window()
+    free = window.screen().availableGeometry()
+    assert free.width() < 1280  # the offscreen screen is smaller than the size the window prefers
+    assert free.contains(window.frameGeometry()), (free, window.frameGeometry())
+    assert window.width() >= 0.8 * free.width()
+    assert abs(window.frameGeometry().center().x() - free.center().x()) <= 2
+
+
 def test_window_layout_persists_across_a_restart(qtbot, smol_core, make_window):
     window = make_window()
     assert window.sources_dock.isVisible()
