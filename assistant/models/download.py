@@ -110,6 +110,10 @@ def download_model(entry: CatalogEntry, paths: Paths, registry: ModelRegistry, d
             _record_stop(db, entry.name, "pending", error=str(exc), bytes_done=_size(partial))
             raise
         except DownloadError as exc:
+            if cancel.is_set():  # e.g. a hub that never answered while Cancel was pressed: the cancel is what happened
+                kept = _size(partial)
+                _record_stop(db, entry.name, "cancelled", error=str(exc), bytes_done=kept)
+                raise DownloadCancelled(entry.display_name, kept) from exc
             _record_stop(db, entry.name, "failed", error=str(exc), bytes_done=_size(partial))
             raise
         except BaseException as exc:
@@ -271,7 +275,7 @@ def _still_intact(model: InstalledModel, entry: CatalogEntry, registry: ModelReg
 
     def hashed(done: int) -> None:
         if cancel.is_set():
-            raise DownloadCancelled(entry.display_name, 0)
+            raise DownloadCancelled(entry.display_name, 0, installed_check=True)
         meter.update(done)
 
     intact = registry.verify(model, hashed)

@@ -15,10 +15,12 @@ class DownloadError(UserFacingError):
 
 
 class DownloadCancelled(DownloadError):
-    def __init__(self, display_name: str, bytes_kept: int):
+    def __init__(self, display_name: str, bytes_kept: int, *, installed_check: bool = False):
+        """`installed_check`: cancelled while an installed copy was being hashed again, before any download."""
         kept = (f" The {human_size(bytes_kept)} already received are kept, so downloading it again "
                 "continues from there." if bytes_kept else "")
-        super().__init__(f"The download of {display_name} was cancelled.{kept}")
+        super().__init__(f"The check of {display_name} was stopped. The installed copy was not changed."
+                         if installed_check else f"The download of {display_name} was cancelled.{kept}")
         self.bytes_kept = bytes_kept
 
 

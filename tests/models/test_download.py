@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -125,6 +126,11 @@ def test_a_clean_download_is_verified_registered_and_the_app_is_offline_again(hu
     requests = len(hub.log)  # asked again: already installed, so no network at all
     assert download_model(make_entry(starter), paths, registry, db) == registry.get("smol-download")
     assert len(hub.log) == requests
+    stopped = threading.Event()
+    stopped.set()  # a cancel while that copy is hashed again is not a cancelled download
+    with pytest.raises(DownloadCancelled, match="check of .* was stopped. The installed copy was not changed"):
+        download_model(make_entry(starter), paths, registry, db, cancel=stopped)
+    assert registry.get("smol-download").sha256 == model.sha256 and get_download(db, "smol-download")["state"] == "done"
 
     # A byte of the file damaged on disk: downloading it again fetches it again and repairs it.
     with model.path.open("r+b") as fh:
@@ -323,6 +329,35 @@ def test_a_slow_server_still_reports_progress_and_a_cancel_is_prompt(hub, store,
     assert not worker.is_alive() and time.monotonic() - asked < 2.0
     assert isinstance(outcome[0], DownloadCancelled)
     assert registry.get("smol-download") is None
+
+
+def test_a_cancel_while_the_hub_has_not_answered_ends_as_cancelled_not_as_unreachable(store, smol_source,
+                                                                                      monkeypatch):
+    starter, _ = smol_source
+    paths, registry, db = store
+    silent = socket.socket()  # accepts the connection, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
+    monkeypatch.setattr(download_transfer.constants, "HF_HUB_ETAG_TIMEOUT", 1)
+    events, outcome, cancel = [], [], threading.Event()
+
+    def run():
+        try:
+            download_model(make_entry(starter), paths, registry, db, progress=events.append, cancel=cancel)
+        except DownloadError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    wait_for(lambda: any(e.phase == "checking" for e in list(events)), what="the hub being asked")
+    cancel.set()
+    worker.join(timeout=30)
+    silent.close()
+    assert not worker.is_alive()
+    assert isinstance(outcome[0], DownloadCancelled), outcome
+    assert "cancelled" in str(outcome[0]) and "reached" not in str(outcome[0])
+    assert get_download(db, "smol-download")["state"] == "cancelled"
 
 
 KILLED_CHILD = """
