@@ -77,6 +77,23 @@ def make_entry(starter, **changes) -> CatalogEntry:
     return dataclasses.replace(entry, **changes)
 
 
+def download_in_thread(entry: CatalogEntry, store) -> tuple[threading.Thread, list, list, threading.Event]:
+    """Start downloading `entry` on a thread: (the thread, its progress events, the DownloadError it
+    ended with if any, its cancel)."""
+    paths, registry, db = store
+    events, outcome, cancel = [], [], threading.Event()
+
+    def run():
+        try:
+            download_model(entry, paths, registry, db, progress=events.append, cancel=cancel)
+        except DownloadError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker, events, outcome, cancel
+
+
 def wait_for(condition, timeout=60.0, what="condition"):
     """Poll until `condition()` is true; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -307,16 +324,7 @@ def test_a_slow_server_still_reports_progress_and_a_cancel_is_prompt(hub, store,
     starter, _ = smol_source
     paths, registry, db = store
     hub.bytes_per_s = 4_000_000
-    events, outcome, cancel = [], [], threading.Event()
-
-    def run():
-        try:
-            download_model(make_entry(starter), paths, registry, db, progress=events.append, cancel=cancel)
-        except DownloadError as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    worker, events, outcome, cancel = download_in_thread(make_entry(starter), store)
     measured = lambda: [e for e in list(events) if e.phase == "downloading" and e.speed_bps]  # noqa: E731
     wait_for(lambda: len(measured()) >= 5, what="progress events from the slow server")
     latest = measured()[-1]
@@ -340,16 +348,7 @@ def test_a_cancel_while_the_hub_has_not_answered_ends_as_cancelled_not_as_unreac
     silent.listen()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
     monkeypatch.setattr(download_transfer.constants, "HF_HUB_ETAG_TIMEOUT", 1)
-    events, outcome, cancel = [], [], threading.Event()
-
-    def run():
-        try:
-            download_model(make_entry(starter), paths, registry, db, progress=events.append, cancel=cancel)
-        except DownloadError as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    worker, events, outcome, cancel = download_in_thread(make_entry(starter), store)
     wait_for(lambda: any(e.phase == "checking" for e in list(events)), what="the hub being asked")
     cancel.set()
     worker.join(timeout=30)
