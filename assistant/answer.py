@@ -235,9 +235,9 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         yield Token(NOT_FOUND)
         yield Finished(store.message(answer_id))
 
-    def stopped() -> Iterator:
-        """No model has read the sources: none is marked as in the prompt."""
-        store.update_message(answer_id, content="", status="stopped", details=details,
+    def ended(status: str, error: str | None = None) -> Iterator:
+        """Stopped, or failed, before the answer began: no model has read the sources in a prompt."""
+        store.update_message(answer_id, content="", status=status, error=error, details=details,
                              sources=_source_rows(results, [], [], []))
         store.touch(conversation_id)
         yield Finished(store.message(answer_id))
@@ -253,7 +253,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         yield from abstain("retrieval", "The retrieved passages hold no text.", [])
         return
     if stop is not None and stop.is_set():
-        yield from stopped()
+        yield from ended("stopped")
         return
     t1 = time.perf_counter()
     checker = checker_for(core, retrieval)
@@ -264,11 +264,14 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         belief = details["answer_belief"] = answer_belief(checker.engine, question, evidence, stop)
     except EngineCancelled:
         belief = None
-    except EngineError as exc:  # the answer itself will report a broken engine
+    except EngineError as exc:
         belief, details["check_error"] = None, str(exc)
+        if core.engine.loaded is None:  # the answering model's engine died: why, not "no model is loaded"
+            yield from ended("error", str(exc))
+            return
     details["check_ms"] = (time.perf_counter() - t1) * 1000
     if stop is not None and stop.is_set():
-        yield from stopped()
+        yield from ended("stopped")
         return
     if belief is not None and belief < checker.threshold:
         who = "the model" if checker.model == model.name else checker.model

@@ -73,18 +73,36 @@ class EngineClient:
             self._process.join(2)
             code = self._process.exitcode
         self._discard_child()
-        how = f"exit code {code}"
-        if code is not None and code < 0:
+        if code == -signal.SIGKILL:
+            how = "it was ended from outside, most often because the computer ran low on memory"
+        elif code is not None and code < 0:
             try:
-                how = signal.Signals(-code).name
+                how = f"it crashed, {signal.Signals(-code).name}"
             except ValueError:
-                how = f"signal {-code}"
+                how = f"it crashed, signal {-code}"
+        else:
+            how = f"it exited with code {code}"
+        log.warning("engine child gone while %s (exit code %s)", during, code)
         return Error(
             f"The model engine stopped unexpectedly while {during} ({how}). "
             "The app and your conversations are safe; load the model again or choose another.",
             kind="crash",
             detail=self.log_tail(),
         )
+
+    def _lost(self) -> bool:
+        """A model was loaded, and the child holding it is gone (killed, crashed) since."""
+        return self.loaded is not None and (self._process is None or not self._process.is_alive())
+
+    def check_alive(self) -> Error | None:
+        """For a caller that polls while idle: the crash error, once, when the child holding the
+        loaded model died since (killed for memory overnight, say); None otherwise, or when busy."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self._crash_error("waiting for a question") if self._lost() else None
+        finally:
+            self._lock.release()
 
     def log_tail(self, limit: int = 2000) -> str:
         try:
@@ -172,7 +190,10 @@ class EngineClient:
         only reaches the request in flight)."""
         settings = settings or self.loaded_settings or GenerationSettings()
         with self._lock:
-            if self.loaded is None or self._process is None or not self._process.is_alive():
+            if self._lost():
+                yield self._crash_error("waiting for a question")
+                return
+            if self.loaded is None:
                 yield Error("No model is loaded.", kind="engine")
                 return
             self._next_id += 1
@@ -253,18 +274,25 @@ class EngineClient:
 
     def _logprobs(self, command: dict, stop: threading.Event | None = None) -> list[float]:
         with self._lock:
+            if self._lost():
+                raise EngineError(self._crash_error("waiting for a question").message)
             if self.loaded is None:
                 raise EngineError("No model is loaded.")
             if stop is not None and stop.is_set():
                 raise EngineCancelled("Stopped before the model was asked.")
             self._next_id += 1  # a fresh id: the child's abort callback treats older ones as cancelled
             request_id = self._next_id
-            self._conn.send({**command, "id": request_id})
             reply = None
-            while reply is None:
-                if stop is not None and stop.is_set() and self._cancel.value < request_id:
-                    self._cancel.value = request_id
-                reply = self._recv(POLL_S)
+            try:
+                self._conn.send({**command, "id": request_id})
+                while reply is None:
+                    if stop is not None and stop.is_set() and self._cancel.value < request_id:
+                        self._cancel.value = request_id
+                    reply = self._recv(POLL_S)
+                    if reply is None and not self._process.is_alive():
+                        raise EOFError
+            except (EOFError, OSError):
+                raise EngineError(self._crash_error("reading a question").message) from None
         if isinstance(reply, Error):
             if self._cancel.value >= request_id:
                 raise EngineCancelled("Stopped while the model was reading.")

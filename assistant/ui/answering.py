@@ -191,10 +191,8 @@ class Answering:
         self._refresh_conversations()
         usable = self.model_usable()
         self._set_status(status_for_loaded(self.core.model if usable else None))
-        if message.status == "error" and not usable:  # the engine crashed and lost the model
-            name = self._wanted_model or self.core.settings.default_model
-            self.show_problem(message.error or "The model stopped.", kind="model", action="Load again",
-                              on_action=partial(self.load_model, name))
+        if message.status == "error" and not usable:  # the engine died and took the model with it
+            self.engine_lost(message.error or "The model stopped.")
         self._update_controls()
         self.input.setFocus()
         self.answer_finished.emit(message)

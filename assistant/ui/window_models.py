@@ -28,6 +28,7 @@ from assistant.ui.workers import repair_job
 log = logging.getLogger("assistant.ui")
 
 PRELOAD_DELAY_MS = 1000  # after the model is ready: the window has settled
+ENGINE_CHECK_MS = 3000  # how soon an engine killed while idle (out of memory, say) is noticed
 
 
 class ModelLoading:
@@ -40,6 +41,29 @@ class ModelLoading:
         self.models_page.models_changed.connect(self._refresh_models)
         self.models_page.measurement_finished.connect(lambda _name: self.model_selector.refresh())
         self.models_page.model_deleted.connect(self._on_model_deleted)
+        self._engine_check = QTimer(self)
+        self._engine_check.setInterval(ENGINE_CHECK_MS)
+        self._engine_check.timeout.connect(self._check_engine)
+        self._engine_check.start()
+
+    @Slot()
+    def _check_engine(self) -> None:
+        """Notice an engine that died while idle, instead of saying "ready" until the next question
+        fails. Busy (answering, loading), the engine reports its own end."""
+        if self._closed or self.generating or self._loading is not None or self.core.model is None:
+            return
+        error = self.core.engine.check_alive()
+        if error is not None:
+            self.engine_lost(error.message)
+
+    def engine_lost(self, message: str) -> None:
+        """The loaded model is gone with its engine: say so, and offer to load it again."""
+        name = self._wanted_model or self.core.settings.default_model
+        self.model_selector.set_current(None)  # not "in use": choosing it again loads it
+        self._set_status(status_for_loaded(None))
+        self._show_model_in_status()
+        self.show_problem(message, kind="model", action="Load again", on_action=partial(self.load_model, name))
+        self._update_controls()
 
     def _preload_knowledge(self) -> None:
         """Once, shortly after the first model is ready: import the document libraries on a

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from assistant.config import GenerationSettings, physical_cores
-from assistant.errors import EngineCancelled, ModelUnavailable
+from assistant.errors import EngineCancelled, EngineError, ModelUnavailable
 from assistant.llm.client import EngineClient
 from assistant.llm.protocol import Done, Error, Notice, Token
 from tests.conftest import QWEN, SMOL
@@ -225,6 +225,34 @@ def test_a_crash_inside_the_engine_becomes_an_error_event(engine, smol_path, sig
     assert signal.Signals(sig).name in final.message and "safe" in final.message
     # Nothing is loaded any more, and a new load starts a fresh child.
     assert engine.loaded is None
+    engine.load(smol_path, SETTINGS)
+    _, _, done = ask(engine, "Say hi.")
+    assert isinstance(done, Done)
+
+
+def test_an_engine_killed_while_idle_is_reported_as_such_once_and_a_load_recovers(engine, smol_path):
+    engine.load(smol_path, SETTINGS)
+    assert engine.check_alive() is None
+    pid = engine.pid
+    os.kill(pid, signal.SIGKILL)  # what the system does to a process when memory runs out
+    engine._process.join(10)
+    lost = engine.check_alive()
+    assert isinstance(lost, Error) and lost.kind == "crash"
+    assert "ran low on memory" in lost.message and "SIGKILL" not in lost.message
+    assert engine.loaded is None and engine.check_alive() is None  # said once
+    # A question after that (no poll in between) is told the same, not "no model is loaded".
+    engine.load(smol_path, SETTINGS)
+    os.kill(engine.pid, signal.SIGKILL)
+    engine._process.join(10)
+    _, _, done = ask(engine, "Say hi.")
+    assert isinstance(done, Error) and done.kind == "crash" and "waiting for a question" in done.message
+    with pytest.raises(EngineError, match="No model is loaded"):
+        engine.first_token_logprobs([{"role": "user", "content": "Yes?"}], ["Yes", "No"])
+    engine.load(smol_path, SETTINGS)
+    os.kill(engine.pid, signal.SIGKILL)
+    engine._process.join(10)
+    with pytest.raises(EngineError, match="stopped unexpectedly"):  # a document answer's check
+        engine.first_token_logprobs([{"role": "user", "content": "Yes?"}], ["Yes", "No"])
     engine.load(smol_path, SETTINGS)
     _, _, done = ask(engine, "Say hi.")
     assert isinstance(done, Done)

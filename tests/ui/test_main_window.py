@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFocusEvent
@@ -244,3 +247,39 @@ def test_an_answer_that_cannot_start_is_reported_and_the_question_kept(
     assert window.chat_view.bubbles() == []
     assert smol_core.conversations.list() == []
     assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
+
+
+def test_an_engine_killed_while_idle_is_noticed_and_load_again_recovers(qtbot, app_paths, starter_registry,
+                                                                         tmp_path):
+    """Killed between questions (the system does that when memory runs out): the window says so
+    within seconds instead of claiming the model is ready, and "Load again" brings it back."""
+    from assistant.core import Core
+    from assistant.llm.client import EngineClient
+    from assistant.ui.main_window import MainWindow
+
+    engine = EngineClient(log_path=tmp_path / "engine.log")  # its own: the session's shared one is not killed
+    core = Core(app_paths, engine=engine)
+    for model in starter_registry.values():
+        core.registry.register(model)
+    core.settings.default_model, core.settings.measure_in_background = SMOL, False
+    core.settings.generation.max_tokens = 16
+    window = MainWindow(core, owns_core=False)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT_MS):
+            window.show()
+        os.kill(engine.pid, signal.SIGKILL)
+        qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10_000)
+        assert "stopped unexpectedly" in window.banner.text and "ran low on memory" in window.banner.text
+        assert window.banner.action_button.text() == "Load again"
+        assert window.status_bar.model_label.text() == "No model loaded"
+        qtbot.keyClicks(window.input, "Say hi.")
+        assert not window.send_button.isEnabled()
+        window.input.clear()
+        with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT_MS):
+            qtbot.mouseClick(window.banner.action_button, Qt.MouseButton.LeftButton)
+        assert ask_in_window(qtbot, window, "Say hi.").status == "complete"
+    finally:
+        window.close()
+        core.close()
+        engine.close()
