@@ -65,6 +65,14 @@ class Evidence:
 # "15." "## 2.1." "IV." "(a)" "Section 3.": the number of a heading or clause, not a sentence alone.
 NUMBERING = re.compile(r"[#*\s]*(?:(?:article|section|clause|part|chapter|schedule|annex|appendix|exhibit|§)\s*)?"
                        r"(?:[\dIVXivx]+[.)])+", re.IGNORECASE)
+# "14.1 Security Deposit." "12.3(b) Late payment." "Article 6 Rent.": a clause's number and title
+# run into its first sentence. Alone, the title matches a question about it best and says nothing.
+# ("Section 3. Rent is due." is a number that NUMBERING joins to its sentence, which then ends.)
+RUN_IN_TITLE = re.compile(r"[#*\s]*(?:(?:article|section|clause|schedule|annex|appendix|exhibit|§)\s*[\dIVX]+"
+                          r"|\d+(?:\.\d+)+)(?:\([a-z0-9]{1,3}\))*\s+[A-Z][\w'’&/-]*(?:[ \t]+[\w'’&/-]+){0,5}[.:]",
+                          re.IGNORECASE)
+# A number with its parts, as a clause, an amount or a date is written: "12.3(b)", "1,250.00", "2024-03-28".
+NUMBER_TERM = re.compile(r"(?<![\w.])\d+(?:[.,/:-]\d+)+(?:\([a-z0-9]{1,3}\))*(?![\w-])")
 
 
 def _abbreviated(before: str, after: str) -> bool:
@@ -79,10 +87,9 @@ def _abbreviated(before: str, after: str) -> bool:
 
 
 def _wrapped(text: str, at: int, gap: str, longest: int) -> bool:
-    """Whether the single line break in `gap` (at offset `at`) only wraps a sentence: a PDF's
-    printed lines, or text wrapped at a fixed width, break wherever the line was full."""
-    if gap.count("\n") > 1:
-        return False  # a blank line: a new paragraph
+    """Whether the line break in `gap` (at offset `at`) only wraps a sentence: a PDF's printed
+    lines, or text wrapped at a fixed width, break wherever the line was full; a page or column
+    break can fall inside a sentence too, and then reads as a blank line."""
     line_start = text.rfind("\n", 0, at) + 1
     line = text[line_start:at].rstrip()
     ending = line.rstrip("\"'”’)]")  # 'notice.)' and '"final."' end as the stop inside them does
@@ -92,6 +99,10 @@ def _wrapped(text: str, at: int, gap: str, longest: int) -> bool:
     if (not line or not following or ending.endswith(_ENDED) or line.lstrip().startswith("#")
             or _TABLE_ROW in line or _TABLE_ROW in following or _LINE_OPENER.match(following)):
         return False
+    if gap.count("\n") > 1:
+        # A blank line starts a paragraph, unless the text goes on in lower case after a line
+        # left unfinished: "shall survive for a period of" / (page 2) "seven (7) years ...".
+        return following[0].islower()
     # A short line followed by a capital or a number is a heading or a line of an address or a
     # table; a full one was wrapped.
     return not (following[0].isupper() or following[0].isdigit()) or len(line.strip()) >= 0.6 * longest
@@ -104,8 +115,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if "\n" in m.group():
             if _wrapped(text, m.start(), m.group(), longest):
                 continue
-        elif NUMBERING.fullmatch(text, start, m.start()) or _abbreviated(text[start:m.start()], text[m.end():]):
-            continue  # "Section 3. Rent", "Case No. 41": the sentence goes on
+        elif (NUMBERING.fullmatch(text, start, m.start()) or RUN_IN_TITLE.fullmatch(text, start, m.start())
+              or _abbreviated(text[start:m.start()], text[m.end():])):
+            continue  # "Section 3. Rent", "4.2 Early Termination. Either party", "Case No. 41": it goes on
         if text[start:m.start()].strip():
             spans.append((start, m.start()))
         start = m.end()
@@ -124,7 +136,9 @@ def content_terms(text: str) -> set[str]:
     share the pairs of the words they share."""
     text = text.lower()
     rest = cjk.without_runs(text)
-    words = {w[:STEM] for w in re.findall(r"\w+", rest) if w not in STOPWORDS}
+    # Also whole, so "12.3(b)" is not matched by "12.3(c)" (the "#" keeps it from any word).
+    numbers = {"#" + n for n in NUMBER_TERM.findall(rest)}
+    words = {w[:STEM] for w in re.findall(r"\w+", rest) if w not in STOPWORDS} | numbers
     return words | {p for r in cjk.runs(text) for p in cjk.bigrams(r)} if rest != text else words
 
 
@@ -141,12 +155,39 @@ def rarity(document_frequency: Callable[[str], int], documents: int) -> Callable
     return lambda term: math.log((documents + 1) / (document_frequency(term) + 0.5))
 
 
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.split(_TABLE_ROW.strip())]
+
+
+def labelled_rows(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """The sentences of `text`, with a table's rows told by their column names ("Drug: Apixaban;
+    Starting dose: 5 mg twice daily") and its header row left out: a row alone does not say which
+    number is the dose, and the header alone matches a question about a column best and holds no
+    value. A header is a table's first row when it holds no digit (a CSV chunk repeats its file's
+    header; a table cut by a chunk boundary starts with a row of values, most often with digits)."""
+    out, header = [], None
+    for a, b in spans:
+        sentence = _one_line(text[a:b].strip())
+        if _TABLE_ROW not in sentence:
+            header = None
+        elif header is None and not any(ch.isdigit() for ch in sentence):
+            header = _cells(sentence)
+            continue
+        elif header is not None and len(cells := _cells(sentence)) == len(header):
+            sentence = "; ".join(f"{name}: {cell}" if name else cell
+                                 for name, cell in zip(header, cells, strict=True) if cell)
+        else:
+            header = header or []  # a row of a table whose header is in another chunk
+        if sentence:
+            out.append((a, b, sentence))
+    return out
+
+
 def scored_sentences(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
                      weight: Callable[[str], float], meaning_share: float = 0.5) -> list[Evidence]:
     """Every sentence of `texts` with its match to the question, in text order."""
-    found = [(i, a, b, _one_line(texts[i][a:b].strip())) for i, text in enumerate(texts)
-             for a, b in sentence_spans(text)]
-    found = [f for f in found if f[3]]
+    found = [(i, a, b, sentence) for i, text in enumerate(texts)
+             for a, b, sentence in labelled_rows(text, sentence_spans(text))]
     if not found:
         return []
     vectors = encode([f[3] for f in found])

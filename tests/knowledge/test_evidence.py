@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.knowledge.evidence import sentence_spans
+from assistant.knowledge.evidence import content_terms, labelled_rows, sentence_spans, word_overlap
 
 
 def sentences(text: str) -> list[str]:
@@ -42,3 +42,43 @@ def test_label_lines_everyday_words_and_closing_quotes_end_where_they_should():
         "The answer is no.", "The tenant pays.", "See Art. 5 and No. 7 here."]
     assert sentences('He said "this is final."\nThe next line starts here and goes on.') == [
         'He said "this is final."', "The next line starts here and goes on."]
+
+
+def test_a_clause_title_run_into_its_clause_stays_with_it_and_a_page_break_inside_a_sentence_does_not_end_it():
+    text = ("14.1 Security Deposit. The Tenant shall deposit EUR 48,250. It is returned later.\n"
+            "12.3(b) Late payment. A fee of 4.75% applies.\nArticle 6 Rent: Paid monthly.\n"
+            "8.4 Confidentiality period. The obligations survive for a period of\n\n"
+            "seven (7) years after termination.\n\nThe next paragraph starts here.")
+    assert sentences(text) == [
+        "14.1 Security Deposit. The Tenant shall deposit EUR 48,250.", "It is returned later.",
+        "12.3(b) Late payment. A fee of 4.75% applies.", "Article 6 Rent: Paid monthly.",
+        "8.4 Confidentiality period. The obligations survive for a period of\n\nseven (7) years after termination.",
+        "The next paragraph starts here."]
+    # A title is a few words: a numbered sentence is not joined to the next one.
+    long = "9.1 The parties agree that this lease was negotiated at length. The Tenant pays."
+    assert sentences(long) == ["9.1 The parties agree that this lease was negotiated at length.", "The Tenant pays."]
+
+
+def test_table_rows_are_told_by_their_column_names_and_the_header_row_is_not_a_sentence_alone():
+    text = ("Dosing\n\nDrug | Starting dose | Max dose\n\nMetoprolol | 25 mg once daily | 200 mg\n\n"
+            "Apixaban | 5 mg twice daily | 5 mg twice daily\n\nAfter the table.")
+    assert [s for _a, _b, s in labelled_rows(text, sentence_spans(text))] == [
+        "Dosing", "Drug: Metoprolol; Starting dose: 25 mg once daily; Max dose: 200 mg",
+        "Drug: Apixaban; Starting dose: 5 mg twice daily; Max dose: 5 mg twice daily", "After the table."]
+    row = text.index("Apixaban")
+    assert (row, text.index("\n", row)) in [(a, b) for a, b, _s in labelled_rows(text, sentence_spans(text))]
+    # A chunk that starts inside a table (its header in the chunk before): rows stay as they are.
+    cut = "Metoprolol | 25 mg once daily | 200 mg\nApixaban | 5 mg twice daily | 5 mg"
+    assert [s for _a, _b, s in labelled_rows(cut, sentence_spans(cut))][1] == "Apixaban | 5 mg twice daily | 5 mg"
+    # A CSV chunk opens with its header.
+    csv = "invoice_no | amount_eur\nINV-7 | 1,200.00"
+    assert [s for _a, _b, s in labelled_rows(csv, sentence_spans(csv))] == ["invoice_no: INV-7; amount_eur: 1,200.00"]
+
+
+def test_a_clause_number_in_the_question_is_matched_whole():
+    question = content_terms("What late fee applies under clause 12.3(b)?")
+    assert "#12.3(b)" in question and "#12.3(b)" not in content_terms("12.3(c) The late fee may be waived.")
+    assert "#12.3(b)" in content_terms("12.3(b) Late payment. A late fee of 4.75% applies.")
+    flat = lambda _term: 1.0  # noqa: E731
+    assert (word_overlap(question, "12.3(b) Late payment. A fee of 4.75% applies.", flat)
+            > word_overlap(question, "12.3(c) The late fee may be waived.", flat))
