@@ -31,6 +31,7 @@ from assistant.knowledge.evidence import (
     best_sentence_scores,
     content_terms,
     rarity,
+    word_overlap,
 )
 from assistant.knowledge.evidence import select as select_evidence
 from assistant.knowledge.retriever import SearchResult
@@ -67,6 +68,9 @@ class Retrieved:
     results: list[SearchResult]
     in_prompt: list[int]  # ranks of the results placed in the prompt, in prompt order
     retrieval_ms: float
+
+
+WORDS_FOUND = 0.8  # this share of the question's words in one passage is evidence enough to ask the model
 
 
 def choose_sources(results: list[SearchResult], settings: RetrievalSettings) -> list[SearchResult]:
@@ -200,7 +204,11 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     retrieval_ms = (time.perf_counter() - t0) * 1000
     sources = choose_sources(results, retrieval)
     best_vector = max((r.scores.get("vector") or 0.0 for r in results), default=0.0)
-    confident = bool(sources) and best_vector >= retrieval.min_vector_score
+    # The question's (rarity-weighted) words found together in one passage: names and terms the
+    # embedder knows little of ("Kessler Treuhand AG") can leave the similarity low on the very
+    # passage that answers, in a large collection most of all.
+    words_found = max((word_overlap(content_terms(question), r.text, matcher.weight) for r in sources), default=0.0)
+    confident = bool(sources) and (best_vector >= retrieval.min_vector_score or words_found >= WORDS_FOUND)
     missing = unsupported_numbers(question, sources) if confident else []
     evidence: list[Evidence] = []
     t1 = time.perf_counter()
@@ -223,7 +231,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     yield Retrieved(results, [r.rank for r in sources], retrieval_ms)
 
     details = {"question": question, "retrieval_ms": retrieval_ms, "collections": collections or [],
-               "best_vector_score": best_vector, "abstained": None}
+               "best_vector_score": best_vector, "words_found": words_found, "abstained": None}
 
     def abstain(kind: str, reason: str, shown: list[SearchResult]) -> Iterator:
         """`shown`: the sources a model read (the check's); none when no model was asked."""
@@ -245,7 +253,8 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if not confident or missing:
         yield from abstain("retrieval", f"The retrieved passages never mention {', '.join(missing)}." if missing else
                            "No passage in the documents is close enough to the question "
-                           f"(best similarity {best_vector:.2f}, threshold {retrieval.min_vector_score:.2f}).", [])
+                           f"(best similarity {best_vector:.2f}, threshold {retrieval.min_vector_score:.2f}; "
+                           f"at most {words_found:.0%} of its words in one passage).", [])
         return
     details["evidence"] = [e.to_detail() for e in evidence]
     details["evidence_ms"] = evidence_ms

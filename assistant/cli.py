@@ -283,6 +283,10 @@ def cmd_ask(args) -> int:
                 "error": message.error,
                 "sources": message.sources or [],
                 "check": _check_summary(message.details or {}),
+                # why it says the documents do not answer: {"by": "retrieval" | "model", "reason": ...}
+                "abstained": ({"by": (message.details or {})["abstained"],
+                               "reason": (message.details or {}).get("abstain_reason")}
+                              if (message.details or {}).get("abstained") else None),
                 # a document answer's first try, when it only repeated the question and was asked again
                 "restated": (message.details or {}).get("restated"),
                 "timings": {

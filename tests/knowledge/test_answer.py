@@ -86,6 +86,22 @@ def test_no_relevant_passage_means_an_abstention_with_a_reason(core, office):
     assert message.details["abstain_reason"]
 
 
+def test_a_passage_holding_the_questions_words_is_asked_about_even_when_its_similarity_is_low(core, office):
+    """Names the embedder knows little of can leave the similarity under the threshold on the very
+    passage that answers; the question's words all in it are evidence enough to ask the model."""
+    strict = RetrievalSettings(min_vector_score=0.99)  # no passage is similar enough
+    events = list(ask_documents(core, office, "What is the monthly rent?", ["office"], settings=SETTINGS,
+                                retrieval=strict))
+    message = next(e for e in events if isinstance(e, Finished)).message
+    assert message.details["best_vector_score"] < 0.99 and message.details["words_found"] >= 0.8
+    assert message.details["abstained"] is None and "1,250" in message.content
+    events = list(ask_documents(core, office, "Which ferry crosses the fjord at dawn?", ["office"], settings=SETTINGS,
+                                retrieval=strict))
+    message = next(e for e in events if isinstance(e, Finished)).message
+    assert message.details["abstained"] == "retrieval" and message.details["words_found"] < 0.8
+    assert "of its words in one passage" in message.details["abstain_reason"]
+
+
 def test_an_abstention_before_asking_a_model_puts_no_source_in_the_prompt(core, office):
     _, message = run(core, office, "How much was the monthly rent in 1969?")
     assert message.details["abstained"] == "retrieval" and "1969" in message.details["abstain_reason"]
@@ -152,6 +168,7 @@ def test_cli_ask_with_a_collection_fills_sources(core, office):
     check = out["check"]  # the yes/no check, asked of the answering model unless told otherwise
     assert check["model"] == QWEN and check["threshold"] == 0.30 and 0.0 < check["belief"] < 1.0
     assert check["abstained"] == (check["belief"] < 0.30) and check["ms"] > 0 and check["problem"] is None
+    assert out["abstained"] == ({"by": "model", "reason": out["abstained"]["reason"]} if check["abstained"] else None)
 
 
 def test_cli_ask_in_plain_text_lists_its_sources_on_stdout_with_the_answer(core, office):
