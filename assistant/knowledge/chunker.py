@@ -29,7 +29,8 @@ from assistant.knowledge.document import Block, ParsedDocument
 #   5: a PDF clause opening with its number and title ("Article 6 Security Deposit. The Tenant
 #      ...") is headed by them, instead of by the heading before it; a line "Party" is no longer
 #      taken for the heading "Part y".
-CHUNKER_VERSION = 5
+#   6: Markdown front matter without its --- lines.
+CHUNKER_VERSION = 6
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+|\n+")
 

@@ -320,7 +320,7 @@ def test_markdown_edge_cases(tmp_path):
     )
     doc = parse_bytes(tmp_path, "edge.markdown", source.encode())
     assert [(k, t) for k, t, _ in outline(doc)] == [
-        ("paragraph", "---\ntitle: x\n---"),
+        ("paragraph", "title: x"),  # the front matter's fields, without its --- lines
         ("paragraph", "Text"),
         ("paragraph", "- one\n- two"),
         ("paragraph", "#not a heading"),

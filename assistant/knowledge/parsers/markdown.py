@@ -82,8 +82,11 @@ def parse_markdown(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocume
     para = _Paragraph(builder, lines)
     i = 0
     end = _front_matter_end(lines)
-    if end is not None:  # YAML front matter: kept as one plain block
-        builder.add("\n".join(lines[: end + 1]), line_start=1, line_end=end + 1)
+    if end is not None:
+        # YAML front matter: its fields kept as one plain block (a title or an author can be asked
+        # about), without the --- lines, which a sentence shown to the model would quote.
+        if any(line.strip() for line in lines[1:end]):
+            builder.add("\n".join(lines[1:end]), line_start=2, line_end=end)
         i = end + 1
     while i < len(lines):
         line = lines[i]
