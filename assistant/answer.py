@@ -292,7 +292,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     # last answer, which a history up to the question itself would drop as one being regenerated.
     history = history_for_model(core, conversation_id, upto_id=answer_id)
     history[0] = {"role": "system", "content": SYSTEM_PROMPT}
-    if history[-1]["role"] == "user":  # this question, merged with any one left without an answer
+    if history[-1]["role"] == "user":  # this question (in place of any one left without an answer)
         history.pop()
     messages = history + [{"role": "user", "content": build_question(question, evidence)}]
 

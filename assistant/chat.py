@@ -49,26 +49,22 @@ def title_for(text: str) -> str:
 def history_for_model(core: Core, conversation_id: int, upto_id: int | None = None) -> list[dict]:
     """The transcript the model sees: system prompt plus every kept turn, oldest first."""
     turns = [{"role": "system", "content": core.settings.system_prompt}]
-    failed = False  # the last question's answer failed
     for m in core.conversations.messages(conversation_id):
         if upto_id is not None and m.id >= upto_id:
             break
         if m.role not in ("user", "assistant"):
             continue
         if m.role == "assistant" and (m.status == "error" or not m.content.strip()):
-            failed = failed or m.status == "error"
             continue
         turn = {"role": m.role, "content": m.content}
         if m.role == turns[-1]["role"] == "user":
-            # Templates expect alternating turns. A question whose answer failed is replaced by the
-            # next one: kept, a question too long for the context would fail every later answer.
-            # One left unanswered (stopped before a word) is merged with the next.
-            if not failed:
-                turn["content"] = turns[-1]["content"] + "\n\n" + m.content
+            # Templates expect alternating turns. A question left without an answer (it failed, or
+            # was stopped before a word) is replaced by the next one: the user moved on, and merged,
+            # the old question would be answered instead (a question too long for the context would
+            # fail every later answer). It stays in the conversation, on screen and in the store.
             turns[-1] = turn
         else:
             turns.append(turn)
-        failed = False
     # Regenerating: the answer being replaced is not part of what the model sees.
     while len(turns) > 1 and turns[-1]["role"] == "assistant":
         turns.pop()

@@ -23,7 +23,7 @@ def test_a_question_too_long_for_the_context_does_not_fail_the_next_ones(smol_co
         "word " * 20_000, "What is 2 + 2?"]  # nothing the user wrote is dropped from the store
 
 
-def test_a_failed_answer_can_be_regenerated_and_a_stopped_one_is_merged(smol_core):
+def test_a_failed_answer_can_be_regenerated_and_a_question_stopped_before_a_word_is_left_out(smol_core):
     store = smol_core.conversations
     cid = store.create("t")
     store.add_message(cid, "user", "Say hello.")
@@ -33,8 +33,11 @@ def test_a_failed_answer_can_be_regenerated_and_a_stopped_one_is_merged(smol_cor
     assert history_for_model(smol_core, cid, upto_id=finished.message.id)[1:] == [
         {"role": "user", "content": "Say hello."}]
 
-    # A question stopped before its first word is asked again together with the next one.
-    store.add_message(cid, "user", "Name a colour.")
+    # A question stopped before its first word: the user moved on, so the next one is asked alone
+    # (merged, "Tell me a story" would be answered instead of the question after it).
+    store.add_message(cid, "user", "Tell me a long story about a dragon.")
     store.add_message(cid, "assistant", "", status="stopped")
-    store.add_message(cid, "user", "And a fruit.")
-    assert history_for_model(smol_core, cid)[-1] == {"role": "user", "content": "Name a colour.\n\nAnd a fruit."}
+    store.add_message(cid, "user", "Name a fruit.")
+    assert history_for_model(smol_core, cid)[-2:] == [{"role": "assistant", "content": finished.message.content},
+                                                     {"role": "user", "content": "Name a fruit."}]
+    assert "dragon" in store.messages(cid)[-3].content  # still in the conversation
