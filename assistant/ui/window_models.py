@@ -11,6 +11,7 @@ touch the engine.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from functools import partial
 
@@ -78,7 +79,10 @@ class ModelLoading:
             try:
                 preload_libraries()
             except Exception:  # noqa: BLE001 - only a head start: indexing imports them anyway
-                log.warning("could not preload the document libraries", exc_info=True)
+                # Closed mid-import, the interpreter winds down under it (chromadb's imports then
+                # fail to start threads): nothing is wrong, and nothing is said.
+                if not (self._closed or sys.is_finalizing()):
+                    log.warning("could not preload the document libraries", exc_info=True)
             finally:
                 self.knowledge_preloaded.set()
 
