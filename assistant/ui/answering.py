@@ -92,9 +92,12 @@ class Answering:
         self._start_answer(question.content, collections, replaces=question.id, resample=True)
 
     def begin_edit(self, message_id: int, text: str) -> None:
-        """Put an earlier question in the box; Send then asks it again in its place."""
+        """Put an earlier question in the box; Send then asks it again in its place. What the box
+        held is kept and comes back if the edit is left."""
         if self.generating:
             return
+        if self._editing is None:
+            self._keep_draft()
         self._editing = message_id
         self.input.setPlainText(text)
         self.input_bar.set_editing(True)
@@ -106,7 +109,7 @@ class Answering:
         if self._editing is None:
             return
         self._editing = None
-        self.input.clear()
+        self.input.setPlainText(self._drafts.pop(self._conversation_id, ""))  # what was typed before the edit
         self.input_bar.set_editing(False)
         self._update_controls()
 
@@ -116,9 +119,10 @@ class Answering:
         chat's temperature instead of picking the most likely words again."""
         self._dismiss_problem("answer")
         self._question, self._question_stored, self._replaces = text, False, replaces
-        self._editing = None
+        edited, self._editing = self._editing is not None, None
         self.input_bar.set_editing(False)
-        self.input.clear()
+        # An edit sent: what was typed before it comes back.
+        self.input.setPlainText(self._drafts.pop(self._conversation_id, "") if edited else "")
         self._question_bubble = self.chat_view.add_user(text)
         self.chat_view.begin_answer()
         self.chat_view.set_busy(True)
@@ -142,7 +146,11 @@ class Answering:
 
     @Slot()
     def stop(self) -> None:
-        if self._job is None or self._job.stop_requested:
+        """Esc: stops the answer; with none running, leaves an edit of an earlier question."""
+        if self._job is None:
+            self.cancel_edit()
+            return
+        if self._job.stop_requested:
             return
         self._job.stop()
         self._set_status("Stopping…", busy=True)

@@ -72,6 +72,7 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self._question, self._question_stored, self._replaces = "", False, None
         self._question_bubble = None
         self._editing: int | None = None  # the question being edited (Send replaces it)
+        self._drafts: dict[int | None, str] = {}  # unsent text of the conversations not open (None: a new chat)
         self._kb = None  # the KnowledgeBase, made on the engine thread at the first document answer
         self._kb_ready = False
         self._loading: str | None = None
@@ -339,10 +340,19 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
             self.sources_dock.setVisible(self._sources_wanted)
         else:
             fit_to_screen(self, PREFERRED_SIZE)
+        # The conversation open at the last close, with what was typed and not sent.
+        self.restore_drafts(self.window_state.value("conversation/drafts"))
+        self.input.setPlainText(self._drafts.pop(None, ""))  # a new chat's, until the last conversation opens
+        last = str(self.window_state.value("conversation/last", "") or "")
+        if last.isdigit() and self.core.conversations.get(int(last)) is not None:
+            self.open_conversation(int(last))
+            self.conversation_list.select(int(last))
 
     def save_layout(self) -> None:
         wanted = self.sources_dock.isVisible() if self.current_page() == "chat" else self._sources_wanted
-        self.window_state.save(self, {"chat": self.chat_splitter}, **{"sources/visible": wanted})
+        self.window_state.save(self, {"chat": self.chat_splitter}, **{
+            "sources/visible": wanted, "conversation/last": self._conversation_id or "",
+            "conversation/drafts": self.drafts_to_save()})
 
     # closing ----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name

@@ -3,7 +3,10 @@ what happens when the open one is deleted. A mixin of MainWindow."""
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import Slot
+from PySide6.QtGui import QTextCursor
 
 from assistant.store.conversations import Message
 from assistant.ui.collection_picker import gone_sentence
@@ -16,11 +19,40 @@ class ConversationHandling:
         if self._conversation_id is None:
             self.conversation_list.select(None)
 
+    # what was typed and not sent, per conversation (None: a new chat) --------------------------
+    def _keep_draft(self) -> None:
+        """Keep the box's text as the open conversation's draft (an edit of an earlier question is not one)."""
+        if self._editing is None:
+            text = self.input.toPlainText()
+            if text.strip():
+                self._drafts[self._conversation_id] = text
+            else:
+                self._drafts.pop(self._conversation_id, None)
+
+    def _switch_draft(self, conversation_id: int | None) -> None:
+        """Leaving the open conversation for `conversation_id`: each keeps its own unsent text."""
+        self.cancel_edit()
+        self._keep_draft()
+        self.input.setPlainText(self._drafts.pop(conversation_id, ""))  # in the box now, kept again on leaving
+        self.input.moveCursor(QTextCursor.MoveOperation.End)
+
+    def drafts_to_save(self) -> str:
+        self._keep_draft()
+        return json.dumps({"" if k is None else str(k): v for k, v in self._drafts.items()})
+
+    def restore_drafts(self, saved: str | None) -> None:
+        try:
+            drafts = json.loads(saved or "{}")
+        except ValueError:
+            drafts = {}
+        self._drafts = {None if k == "" else int(k): v for k, v in drafts.items()
+                        if isinstance(v, str) and (k == "" or k.isdigit())} if isinstance(drafts, dict) else {}
+
     @Slot()
     def new_chat(self) -> None:
         if self.generating:
             return
-        self.cancel_edit()
+        self._switch_draft(None)
         self._conversation_id = None
         self.chat_view.clear()
         self.sources_panel.show_message(None)
@@ -34,7 +66,7 @@ class ConversationHandling:
         if self.generating:
             self.conversation_list.select(self._conversation_id)
             return
-        self.cancel_edit()
+        self._switch_draft(conversation_id)
         self._conversation_id = conversation_id
         messages = self._show_conversation()
         answers = [m for m in messages if m.role == "assistant"]
@@ -67,6 +99,7 @@ class ConversationHandling:
         if conversation_id == self._conversation_id:
             self._conversation_id = None
             self.new_chat()
+        self._drafts.pop(conversation_id, None)
         self._set_status("Conversation deleted")
 
     def _meta(self, message: Message) -> str:

@@ -156,3 +156,34 @@ def test_export_writes_markdown_where_the_user_chose(qtbot, smol_core, make_wind
     save_as(None)
     with qtbot.assertNotEmitted(sidebar.conversation_exported):
         assert sidebar.export(trains) is None
+
+
+def test_unsent_text_stays_with_its_conversation_and_the_last_one_reopens_after_a_restart(qtbot, smol_core,
+                                                                                         make_window):
+    tea, trains, _kettles = seed(smol_core.conversations)
+    window = make_window()
+    assert window.conversation_id is None and window.input.toPlainText() == ""
+    qtbot.keyClicks(window.input, "A question for a new chat")
+    click_item(qtbot, window.conversation_list, tea)
+    assert window.input.toPlainText() == ""  # not carried over to another conversation
+    qtbot.keyClicks(window.input, "More about tea")
+    click_item(qtbot, window.conversation_list, trains)
+    assert window.input.toPlainText() == ""
+    click_item(qtbot, window.conversation_list, tea)
+    assert window.input.toPlainText() == "More about tea"
+    # Editing an earlier question puts it in the box; Esc leaves the edit and the draft comes back.
+    window.begin_edit(window.chat_view.bubbles()[0].message_id, "How do I brew black tea?")
+    assert window.input.toPlainText() == "How do I brew black tea?"
+    qtbot.keyClick(window.input, Qt.Key.Key_Escape)
+    assert window.input.toPlainText() == "More about tea" and window._editing is None
+    window.new_chat()
+    assert window.input.toPlainText() == "A question for a new chat"
+    click_item(qtbot, window.conversation_list, tea)
+    window.close()
+
+    again = make_window()
+    assert again.conversation_id == tea and again.conversation_list.current_id() == tea
+    assert again.chat_view.bubbles()[0].text == "How do I brew green tea?"
+    assert again.input.toPlainText() == "More about tea"
+    again.new_chat()
+    assert again.input.toPlainText() == "A question for a new chat"
