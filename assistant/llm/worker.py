@@ -66,6 +66,7 @@ class Worker:
         self.llm = None
         self.formatter = None
         self.current_id = 0
+        self.n_ctx_train = 0  # the loaded model's own context limit (0: its file does not say)
         self._abort_cb = None
 
     def serve(self) -> None:
@@ -152,13 +153,14 @@ class Worker:
             stop_token_ids=[eos_id],
         )
         self.llm = llm
+        self.n_ctx_train = int(llm.metadata.get(f"{llm.metadata.get('general.architecture', '')}.context_length",
+                                                0) or 0)
         self._install_abort_callback(llama_cpp)
         self.send(Loaded(
             path=command["path"],
             load_s=time.perf_counter() - started,
             n_ctx=llm.n_ctx(),
-            n_ctx_train=int(llm.metadata.get(f"{llm.metadata.get('general.architecture', '')}.context_length",
-                                             0) or 0),
+            n_ctx_train=self.n_ctx_train,
             n_threads=s["n_threads"],
             n_threads_batch=s["n_threads_batch"],
             chat_template=template,
@@ -235,7 +237,8 @@ class Worker:
         n_ctx = self.llm.n_ctx()
         answer_room = min(s["max_tokens"], max(MIN_ANSWER_TOKENS, n_ctx // 4))
         try:
-            messages, dropped = fit_messages(command["messages"], self.count_tokens, n_ctx - answer_room)
+            messages, dropped = fit_messages(command["messages"], self.count_tokens, n_ctx - answer_room,
+                                             can_grow=not self.n_ctx_train or n_ctx < self.n_ctx_train)
         except PromptTooLong as exc:
             self.send(Error(str(exc), kind="engine"))
             return

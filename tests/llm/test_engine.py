@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 
@@ -11,6 +12,7 @@ import pytest
 from assistant.config import GenerationSettings, physical_cores
 from assistant.errors import EngineCancelled, EngineError, ModelUnavailable
 from assistant.llm.client import EngineClient
+from assistant.llm.context_fit import PromptTooLong, fit_messages
 from assistant.llm.protocol import Done, Error, Notice, Token
 from tests.conftest import QWEN, SMOL
 
@@ -156,10 +158,27 @@ def test_a_message_too_long_for_the_context_is_a_clear_error(shared_engine, smol
     shared_engine.load(smol_path, GenerationSettings(n_ctx=256, max_tokens=32))
     _, _, done = ask(shared_engine, "word " * 2000)
     assert isinstance(done, Error) and done.message.startswith("The message is too long")
+    # How long it is and how much fits, in words; a larger context would help this 256-token one.
+    assert re.search(r"it is about [\d,]+ words, and about \d+ words fit", done.message), done.message
+    assert "raise the context size" in done.message
     # A short question after a system prompt that alone overflows: the system prompt is to blame.
     messages = [{"role": "system", "content": "Be brief. " * 400}, {"role": "user", "content": "Hi"}]
     _, _, done = collect(shared_engine.generate(messages, SETTINGS))
     assert isinstance(done, Error) and done.message.startswith("The system prompt alone is too long"), done
+
+
+def test_a_message_too_long_for_the_models_own_limit_is_not_told_to_raise_the_context():
+    def count(messages):  # a token per word, two per message
+        return sum(len(m["content"].split()) + 2 for m in messages)
+
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "word " * 4000}]
+    with pytest.raises(PromptTooLong) as grows:
+        fit_messages(messages, count, 1000)
+    with pytest.raises(PromptTooLong) as limit:
+        fit_messages(messages, count, 1000, can_grow=False)
+    assert "about 3,000 words, and about 750 words fit" in str(limit.value)
+    assert "raise the context size" in str(grows.value) and "raise the context size" not in str(limit.value)
+    assert "split it into parts" in str(limit.value)
 
 
 def test_a_context_too_big_for_memory_is_not_blamed_on_the_model_file(shared_engine, smol_path):
