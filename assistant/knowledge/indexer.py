@@ -169,7 +169,7 @@ class Indexer:
 
     def _index(self, name: str, progress: Callable[[IndexProgress], None] | None,
                cancelled: Callable[[], bool] | None, resume_later: Callable[[], bool]) -> IndexReport:
-        from assistant.knowledge.parsers import SUPPORTED_SUFFIXES
+        from assistant.knowledge.parsers import OTHER_DOCUMENT_SUFFIXES, SUPPORTED_SUFFIXES
 
         started = time.perf_counter()
         collection = self.collections.get(name)
@@ -190,7 +190,8 @@ class Indexer:
             emit(IndexProgress(0, 0, 0, "", 0, "scanning"))
             unreadable: list[tuple[str, str]] = []
             sources = self.collections.sources(name)
-            files = list(discover(sources, SUPPORTED_SUFFIXES, self.collections.ignore_globs(name), unreadable))
+            files = list(discover(sources, SUPPORTED_SUFFIXES | OTHER_DOCUMENT_SUFFIXES,
+                                  self.collections.ignore_globs(name), unreadable))
             report.skipped.extend((storable(folder), reason) for folder, reason in unreadable)
             existing = {r["path"]: r for r in self.db["documents"].rows_where("collection_id = ?", [cid])}
             missing, kept = self._missing_folders(sources, existing, report)

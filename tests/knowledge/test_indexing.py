@@ -144,6 +144,23 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_indexed(kb, tmp_path):
     assert_consistent(kb)
 
 
+def test_office_files_the_app_cannot_read_are_listed_as_skipped_with_what_to_do(kb, tmp_path):
+    folder = tmp_path / "office"
+    folder.mkdir()
+    (folder / "memo.md").write_text("# Memo\n\nThe walrus clause applies.\n")
+    for name in ("budget.xlsx", "letter.doc", "deck.pptx", "mail.msg"):
+        (folder / name).write_bytes(b"PK\x03\x04 not read")
+    (folder / "tool.exe").write_bytes(b"MZ")  # not a document: passed over, as before
+    kb.collections.add_source("office", folder)
+    report = kb.index("office")
+    skipped = {os.path.basename(p): reason for p, reason in report.skipped}
+    assert report.indexed == 1 and set(skipped) == {"budget.xlsx", "letter.doc", "deck.pptx", "mail.msg"}
+    assert skipped["budget.xlsx"] == ("This is a spreadsheet (.xlsx), which the app cannot read. "
+                                      "Save each sheet as CSV to include it.")
+    assert "Save it as DOCX or PDF" in skipped["letter.doc"] and "Export it as PDF" in skipped["deck.pptx"]
+    assert "an e-mail" in skipped["mail.msg"]
+
+
 def test_a_name_in_another_encoding_is_skipped_and_the_rest_indexed(kb, tmp_path):
     folder = tmp_path / "names"
     folder.mkdir()

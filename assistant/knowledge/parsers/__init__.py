@@ -26,7 +26,7 @@ from assistant.knowledge.parsers.markdown import parse_markdown, parse_rst
 from assistant.knowledge.parsers.pdf import parse_pdf
 from assistant.knowledge.parsers.text import parse_text
 
-__all__ = ["SUPPORTED_SUFFIXES", "ParseLimits", "ParsedDocument", "UnreadableFile", "parse_file"]
+__all__ = ["OTHER_DOCUMENT_SUFFIXES", "SUPPORTED_SUFFIXES", "ParseLimits", "ParsedDocument", "UnreadableFile", "parse_file"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,17 @@ _FORMATS: dict[str, tuple[str, Parser]] = {
     ".tsv": ("TSV file", functools.partial(parse_csv, tsv=True)),
 }
 SUPPORTED_SUFFIXES = frozenset(_FORMATS)
+# Files an office keeps beside its documents that this app cannot read: a folder's are listed as
+# skipped with what to do, instead of being passed over without a word.
+_OTHER_FORMATS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys((".doc", ".rtf", ".odt", ".pages", ".wpd"),
+                    ("a word-processor file in an older or other format", "Save it as DOCX or PDF")),
+    **dict.fromkeys((".xls", ".xlsx", ".xlsm", ".ods", ".numbers"),
+                    ("a spreadsheet", "Save each sheet as CSV")),
+    **dict.fromkeys((".ppt", ".pptx", ".odp", ".key"), ("a presentation", "Export it as PDF")),
+    **dict.fromkeys((".eml", ".msg"), ("an e-mail", "Save it as PDF or as text")),
+}
+OTHER_DOCUMENT_SUFFIXES = frozenset(_OTHER_FORMATS)
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -54,6 +65,9 @@ def parse_file(path: Path, limits: ParseLimits = ParseLimits()) -> ParsedDocumen
     path = Path(path)
     suffix = path.suffix.lower()
     _vet(path, limits)
+    if suffix in _OTHER_FORMATS:
+        what, advice = _OTHER_FORMATS[suffix]
+        raise UnreadableFile(f"This is {what} ({suffix}), which the app cannot read. {advice} to include it.")
     if suffix not in _FORMATS:
         shown = f"({suffix})" if suffix else "(no extension)"
         raise UnreadableFile(f"This file type {shown} is not supported.")
