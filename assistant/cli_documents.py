@@ -226,7 +226,7 @@ def cmd_collections(args) -> int:
 
 
 def _remove_collection(kb, name: str) -> int:
-    kb.collections.remove(name)
+    kb.collections.remove(name, kb.indexer.lock_path)
     print(f"removed {name}", flush=True)
     cancel = threading.Event()
 

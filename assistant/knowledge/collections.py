@@ -11,6 +11,7 @@ import sqlite_utils
 
 from assistant.errors import UserFacingError
 from assistant.knowledge.chunker import CHUNKER_VERSION
+from assistant.knowledge.index_lock import held
 from assistant.store.db import insert_row, transaction
 from assistant.store.timeutil import now_iso
 
@@ -106,9 +107,15 @@ class Collections:
                 "(select 1 from json_each(messages.details, '$.collections') where lower(value) = lower(:old))",
                 {"old": row["name"], "new": new_name})
 
-    def remove(self, name: str) -> None:
-        """Forget the collection; its now-unreferenced chunks go at the next garbage collection."""
+    def remove(self, name: str, lock_path: Path | None = None) -> None:
+        """Forget the collection; its now-unreferenced chunks go at the next garbage collection.
+        Given the index lock, refused while a run (of another process: a window, a command) indexes
+        it: that run would go on writing documents of a collection that no longer exists."""
         row = self.get(name)
+        if lock_path is not None and row.get("index_started_at") and held(lock_path):
+            raise UserFacingError(f"The collection {row['name']!r} is being indexed right now (in the app's "
+                                  "window or by another command).",
+                                  hint="Stop that run, or let it finish, then remove the collection.")
         with transaction(self.db):
             for sql in ("delete from documents where collection_id = ?",
                         "delete from collection_sources where collection_id = ?",

@@ -51,5 +51,19 @@ def _wait(fh, cancelled: Callable[[], bool] | None) -> None:
             time.sleep(POLL_S)
 
 
+def held(lock_path: Path) -> bool:
+    """Whether an indexing run holds the lock now (in this process or another), without waiting."""
+    try:
+        with open(lock_path, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
+
+
 def default_lock_path(data_dir: Path) -> Path:
     return Path(os.fspath(data_dir)) / "index.lock"

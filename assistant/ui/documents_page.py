@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from assistant.errors import UserFacingError
 from assistant.knowledge.collections import Collections
+from assistant.knowledge.index_lock import default_lock_path
 from assistant.knowledge.indexer import IndexProgress
 from assistant.knowledge.library import describe_error, unique_name
 from assistant.ui.banner import ProblemBanner
@@ -279,7 +280,7 @@ class DocumentsPage(FileDropMixin, QWidget):
                             f"Remove the collection {name!r}?\n\nIts index is deleted. "
                             "Your files stay where they are.", "Remove"):
             return
-        self.collections.remove(name)
+        self.collections.remove(name, default_lock_path(self.core.paths.data))
         self._notes.pop(name, None)
         self.queue.collect_garbage()  # its chunks and vectors, unless another collection shares them
         self.refresh()

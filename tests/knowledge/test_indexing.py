@@ -465,3 +465,23 @@ def test_a_run_waiting_for_another_runs_lock_says_so_and_can_be_cancelled(kb, tm
     status = kb.collections.status("docs")
     assert status.files == 0 and not status.interrupted and not status.unfinished  # it never began
     assert kb.index("docs").indexed == 2
+
+
+def test_a_collection_another_run_is_indexing_cannot_be_removed_under_it(kb, tmp_path):
+    import fcntl
+
+    folder = tmp_path / "docs"
+    write_corpus(folder, files=1)
+    kb.collections.add_source("docs", folder)
+    kb.index("docs")
+    row = kb.collections.get("docs")
+    kb.db["collections"].update(row["id"], {"index_started_at": "2026-11-25T10:00:00+00:00"})  # as a run marks it
+    with open(kb.indexer.lock_path, "a+") as other_run:  # ... and holds the lock while it goes on
+        fcntl.flock(other_run, fcntl.LOCK_EX)
+        with pytest.raises(UserFacingError, match="is being indexed right now") as refused:
+            kb.collections.remove("docs", kb.indexer.lock_path)
+        assert "Stop that run" in refused.value.hint
+    assert kb.collections.get("docs")["name"] == "docs"
+    # A run killed earlier leaves the mark but no lock: nothing runs, so it can go.
+    kb.collections.remove("docs", kb.indexer.lock_path)
+    assert kb.collections.find("docs") is None
