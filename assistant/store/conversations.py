@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,15 +134,34 @@ class Conversations:
         return [Message.from_row(r) for r in rows]
 
     def search(self, query: str, limit: int = 50) -> list[dict]:
-        """Full-text search over every message; each hit names its conversation."""
+        """Full-text search over every message; each hit names its conversation. Conversations
+        whose title holds the words come first (role "title"): a renamed one ("Dossier Dupont") is
+        found by the name the user gave it."""
         terms = re.findall(r"\w+", query)
         if not terms:
             return []
+        # The last word is a prefix while it is being typed (the query ends inside it).
+        typing = len(terms[-1]) > 1 and query[-1:].isalnum()
+        return self._title_hits(terms, typing, limit) + self._message_hits(query, terms, typing, limit)
+
+    def _title_hits(self, terms: list[str], typing: bool, limit: int) -> list[dict]:
+        """Titles holding each term as a word (the last one as a word's start while typed), in any
+        case and with or without accents."""
+        wanted = [fold_accents(t) for t in terms]
+        hits = []
+        for row in self.db.query("select id, title from conversations order by updated_at desc, id desc"):
+            title = row["title"] or ""
+            words = set(re.findall(r"\w+", fold_accents(title)))
+            if all(t in words for t in wanted[:-1]) and (
+                    wanted[-1] in words or (typing and any(w.startswith(wanted[-1]) for w in words))):
+                hits.append({"id": None, "conversation_id": row["id"], "role": "title", "title": title,
+                             "snippet": "(in the title)"})
+        return hits[:limit]
+
+    def _message_hits(self, query: str, terms: list[str], typing: bool, limit: int) -> list[dict]:
         if has_cjk(query):  # the index cannot find a word inside a Chinese or Japanese sentence
             return search_written(self.db, query, limit)
-        # Quoted terms: a user's "C++" or "AND" is text, not FTS syntax. The last word is a prefix
-        # while it is being typed (the query ends inside it), so "C++" finds "C", not "can".
-        typing = len(terms[-1]) > 1 and query[-1:].isalnum()
+        # Quoted terms: a user's "C++" or "AND" is text, not FTS syntax; "C++" finds "C", not "can".
         fts_query = " ".join(f'"{t}"' for t in terms) + ("*" if typing else "")
         sql = """
             select messages.id, messages.conversation_id, messages.role, conversations.title,
@@ -170,6 +190,11 @@ class Conversations:
                 [now_iso(), *gone],
             )
         return len(gone)
+
+
+def fold_accents(text: str) -> str:
+    """Lower case without accents: "Müller" and "muller" compare equal, as a user types them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 def _process_id(pid: int) -> str | None:

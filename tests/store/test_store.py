@@ -65,6 +65,21 @@ def test_conversations_messages_and_full_text_search(tmp_path):
         store.update_message(answer, status="exploded")
 
 
+def test_a_conversation_is_found_by_its_title_first_in_any_case_and_accents(tmp_path):
+    store = Conversations(open_database(tmp_path / "a.db"))
+    dossier = store.create("Dossier Dupont – bail commercial")
+    store.add_message(dossier, "user", "Quel est le loyer ?")
+    other = store.create("Notes")
+    store.add_message(other, "user", "Call Mr Dupont about the lease.")
+    hits = store.search("dupont")
+    assert [(h["conversation_id"], h["role"]) for h in hits] == [(dossier, "title"), (other, "user")]
+    assert [h["conversation_id"] for h in store.search("Dossier Dup")] == [dossier]  # typed: a word's start
+    assert store.search("Dossier Dup ") == []  # a finished word must be whole
+    accents = store.create("Vertrag Müller")
+    assert store.search("muller")[0]["conversation_id"] == accents
+    assert store.search("MÜLLER")[0]["conversation_id"] == accents
+
+
 def test_delete_removes_messages_and_their_search_entries(tmp_path):
     store = Conversations(open_database(tmp_path / "a.db"))
     cid = store.create()
