@@ -40,6 +40,7 @@ _LAST_WORD = re.compile(r"(\w+(?:\.\w+)*)\.$")
 _LINE_OPENER = re.compile(r"\s*(?:[-*•·▪–]\s|#|\(?[0-9]{1,3}[.)]\s|\(?[a-zA-Z][.)]\s|\([ivx]{1,4}\)\s|"
                           r"\d+(?:\.\d+)+\.?\s|[A-Z][\w .'-]{0,30}:\s)")  # ... "Phone: ", a label
 _TABLE_ROW = " | "
+_SEPARATOR_ROW = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")
 _ENDED = tuple(".!?:;。！？：；")
 STEM = 6  # words compared by their first letters: "conquest" and "conquered" match
 
@@ -102,10 +103,27 @@ def _wrapped(text: str, at: int, gap: str, longest: int) -> bool:
     if gap.count("\n") > 1:
         # A blank line starts a paragraph, unless the text goes on in lower case after a line
         # left unfinished: "shall survive for a period of" / (page 2) "seven (7) years ...".
-        return following[0].islower()
+        # The line before is a full printed line, as one cut by the page's end is.
+        return following[0].islower() and len(line.strip()) >= max(40, 0.6 * longest)
     # A short line followed by a capital or a number is a heading or a line of an address or a
     # table; a full one was wrapped.
     return not (following[0].isupper() or following[0].isdigit()) or len(line.strip()) >= 0.6 * longest
+
+
+def _run_in_title(text: str, start: int, end: re.Match) -> bool:
+    """Whether text[start:end] is a clause's number and title, with its clause after it: not a short
+    numbered sentence ("3.2 Rent is due monthly."), nor one followed by the next clause's number."""
+    if not RUN_IN_TITLE.fullmatch(text, start, end.start()) or NUMBERING.match(text, end.end()):
+        return False
+    after = text[end.end():end.end() + 12]
+    if re.match(r"(?:article|section|clause|§|\d)", after, re.IGNORECASE):
+        return False
+    return not _VERBS.intersection(re.findall(r"[a-z]+", text[start:end.start()].lower()))
+
+
+# Words that make a numbered line a sentence rather than a title.
+_VERBS = frozenset("""is are was were be been shall must may will would can could should agree agrees apply
+    applies has have had does do means""".split())
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -115,7 +133,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if "\n" in m.group():
             if _wrapped(text, m.start(), m.group(), longest):
                 continue
-        elif (NUMBERING.fullmatch(text, start, m.start()) or RUN_IN_TITLE.fullmatch(text, start, m.start())
+        elif (NUMBERING.fullmatch(text, start, m.start()) or _run_in_title(text, start, m)
               or _abbreviated(text[start:m.start()], text[m.end():])):
             continue  # "Section 3. Rent", "4.2 Early Termination. Either party", "Case No. 41": it goes on
         if text[start:m.start()].strip():
@@ -163,17 +181,23 @@ def labelled_rows(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, in
     """The sentences of `text`, with a table's rows told by their column names ("Drug: Apixaban;
     Starting dose: 5 mg twice daily") and its header row left out: a row alone does not say which
     number is the dose, and the header alone matches a question about a column best and holds no
-    value. A header is a table's first row when it holds no digit (a CSV chunk repeats its file's
-    header; a table cut by a chunk boundary starts with a row of values, most often with digits)."""
+    value. A header is the row above Markdown's |---| line, or a table's first row when it holds
+    no digit and the table starts below other text: a chunk can start inside a table, with a row of
+    values first (a CSV chunk's repeated header then stays a sentence, as before)."""
     out, header = [], None
+    after_prose = False  # the table starts after other text in this chunk, not at its top
     for a, b in spans:
         sentence = _one_line(text[a:b].strip())
-        if _TABLE_ROW not in sentence:
-            header = None
-        elif header is None and not any(ch.isdigit() for ch in sentence):
-            header = _cells(sentence)
+        if _SEPARATOR_ROW.fullmatch(sentence):  # Markdown's |---|---|: the row above was the header
+            if out and _TABLE_ROW in out[-1][2]:
+                header = _cells(out.pop()[2].strip("| "))
             continue
-        elif header is not None and len(cells := _cells(sentence)) == len(header):
+        if _TABLE_ROW not in sentence:
+            header, after_prose = None, True
+        elif header is None and after_prose and not any(ch.isdigit() for ch in sentence):
+            header = _cells(sentence.strip("| "))
+            continue
+        elif header is not None and len(cells := _cells(sentence.strip("| "))) == len(header):
             sentence = "; ".join(f"{name}: {cell}" if name else cell
                                  for name, cell in zip(header, cells, strict=True) if cell)
         else:

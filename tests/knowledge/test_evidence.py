@@ -54,9 +54,14 @@ def test_a_clause_title_run_into_its_clause_stays_with_it_and_a_page_break_insid
         "12.3(b) Late payment. A fee of 4.75% applies.", "Article 6 Rent: Paid monthly.",
         "8.4 Confidentiality period. The obligations survive for a period of\n\nseven (7) years after termination.",
         "The next paragraph starts here."]
-    # A title is a few words: a numbered sentence is not joined to the next one.
-    long = "9.1 The parties agree that this lease was negotiated at length. The Tenant pays."
-    assert sentences(long) == ["9.1 The parties agree that this lease was negotiated at length.", "The Tenant pays."]
+    # A numbered sentence is not a title: not joined to what follows.
+    for numbered in ("9.1 The parties agree that this lease was negotiated at length. The Tenant pays.",
+                     "3.2 Rent is due monthly. 3.3 Late fees apply.", "1.1 The parties agree. The term is one year.",
+                     "Section 5 Payment is due. Section 6 Termination requires notice."):
+        assert len(sentences(numbered)) == 2, numbered
+    # Short lines after a blank one are separate items, whatever their case.
+    assert sentences("Requirements\n\npython 3.11 or later\n\na C compiler") == [
+        "Requirements", "python 3.11 or later", "a C compiler"]
 
 
 def test_table_rows_are_told_by_their_column_names_and_the_header_row_is_not_a_sentence_alone():
@@ -70,9 +75,13 @@ def test_table_rows_are_told_by_their_column_names_and_the_header_row_is_not_a_s
     # A chunk that starts inside a table (its header in the chunk before): rows stay as they are.
     cut = "Metoprolol | 25 mg once daily | 200 mg\nApixaban | 5 mg twice daily | 5 mg"
     assert [s for _a, _b, s in labelled_rows(cut, sentence_spans(cut))][1] == "Apixaban | 5 mg twice daily | 5 mg"
-    # A CSV chunk opens with its header.
-    csv = "invoice_no | amount_eur\nINV-7 | 1,200.00"
-    assert [s for _a, _b, s in labelled_rows(csv, sentence_spans(csv))] == ["invoice_no: INV-7; amount_eur: 1,200.00"]
+    # Rows at a chunk's top cannot be told from a header, digits or not: left as they are.
+    top = "Bob | Manager\nCarol | Director"
+    assert [s for _a, _b, s in labelled_rows(top, sentence_spans(top))] == ["Bob | Manager", "Carol | Director"]
+    # Markdown: the row above the |---| line is the header, wherever the table starts.
+    markdown = "| Name | Role |\n|---|---|\n| Alice | Engineer |\n| Bob | Manager |"
+    assert [s for _a, _b, s in labelled_rows(markdown, sentence_spans(markdown))] == [
+        "Name: Alice; Role: Engineer", "Name: Bob; Role: Manager"]
 
 
 def test_a_clause_number_in_the_question_is_matched_whole():
