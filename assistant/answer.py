@@ -250,6 +250,9 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         store.touch(conversation_id)
         yield Finished(store.message(answer_id))
 
+    if stop is not None and stop.is_set():  # pressed while the documents were searched
+        yield from ended("stopped")
+        return
     if not confident or missing:
         yield from abstain("retrieval", f"The retrieved passages never mention {', '.join(missing)}." if missing else
                            "No passage in the documents is close enough to the question "
@@ -271,8 +274,9 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         details["check_error"] = checker.problem
     try:
         belief = details["answer_belief"] = answer_belief(checker.engine, question, evidence, stop)
-    except EngineCancelled:
-        belief = None
+    except EngineCancelled:  # a stop, or Ctrl-C's engine cancel: never an answer without its check
+        yield from ended("stopped")
+        return
     except EngineError as exc:
         belief, details["check_error"] = None, str(exc)
         if core.engine.loaded is None:  # the answering model's engine died: why, not "no model is loaded"

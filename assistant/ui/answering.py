@@ -89,7 +89,7 @@ class Answering:
                 return
         self.cancel_edit()
         self.chat_view.truncate_from(question.id)
-        self._start_answer(question.content, collections, replaces=question.id, resample=True)
+        self._start_answer(question.content, collections, replaces=question.id, resample=True, from_box=False)
 
     def begin_edit(self, message_id: int, text: str) -> None:
         """Put an earlier question in the box; Send then asks it again in its place. What the box
@@ -114,15 +114,16 @@ class Answering:
         self._update_controls()
 
     def _start_answer(self, text: str, collections: list[str], replaces: int | None = None,
-                      resample: bool = False) -> None:
+                      resample: bool = False, from_box: bool = True) -> None:
         """`resample`: a Regenerate, which wants another answer, so a document answer samples at the
-        chat's temperature instead of picking the most likely words again."""
+        chat's temperature instead of picking the most likely words again. `from_box`: the question
+        is the box's text (sent), so the box is emptied; a Regenerate leaves what is typed there."""
         self._dismiss_problem("answer")
         self._question, self._question_stored, self._replaces = text, False, replaces
         edited, self._editing = self._editing is not None, None
         self.input_bar.set_editing(False)
-        # An edit sent: what was typed before it comes back.
-        self.input.setPlainText(self._drafts.pop(self._conversation_id, "") if edited else "")
+        if from_box:  # an edit sent: what was typed before it comes back
+            self.input.setPlainText(self._drafts.pop(self._conversation_id, "") if edited else "")
         self._question_bubble = self.chat_view.add_user(text)
         self.chat_view.begin_answer()
         self.chat_view.set_busy(True)

@@ -344,7 +344,7 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self.restore_drafts(self.window_state.value("conversation/drafts"))
         self.input.setPlainText(self._drafts.pop(None, ""))  # a new chat's, until the last conversation opens
         last = str(self.window_state.value("conversation/last", "") or "")
-        if last.isdigit() and self.core.conversations.get(int(last)) is not None:
+        if last.isascii() and last.isdigit() and self.core.conversations.get(int(last)) is not None:
             self.open_conversation(int(last))
             self.conversation_list.select(int(last))
 

@@ -45,8 +45,10 @@ class ConversationHandling:
             drafts = json.loads(saved or "{}")
         except ValueError:
             drafts = {}
+        ids = {c["id"] for c in self.core.conversations.list()}  # an id can be given again after a deletion
         self._drafts = {None if k == "" else int(k): v for k, v in drafts.items()
-                        if isinstance(v, str) and (k == "" or k.isdigit())} if isinstance(drafts, dict) else {}
+                        if isinstance(v, str) and (k == "" or (k.isascii() and k.isdigit() and int(k) in ids))
+                        } if isinstance(drafts, dict) else {}
 
     @Slot()
     def new_chat(self) -> None:
@@ -80,7 +82,8 @@ class ConversationHandling:
                                             self.collection_picker.selected() else
                                             "choose documents below, or the model answers alone."),
                               kind="collections")
-        self._prepare_documents(self.collection_picker.selected())
+        if self._started:  # not while the window is made: the model loads first, then the documents
+            self._prepare_documents(self.collection_picker.selected())
         self.input.setFocus()
 
     def _show_conversation(self) -> list[Message]:
@@ -97,6 +100,8 @@ class ConversationHandling:
     @Slot(int)
     def _on_conversation_deleted(self, conversation_id: int) -> None:
         if conversation_id == self._conversation_id:
+            self.cancel_edit()
+            self.input.clear()  # its unsent text goes with it, not to the new chat
             self._conversation_id = None
             self.new_chat()
         self._drafts.pop(conversation_id, None)

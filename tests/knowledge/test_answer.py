@@ -270,6 +270,15 @@ def test_a_stop_while_the_documents_are_searched_ends_the_answer_before_any_mode
     assert answer.sources and not any(s["in_prompt"] for s in answer.sources)
 
 
+def test_a_stop_during_the_search_is_a_stopped_answer_not_a_not_found_one(core, office):
+    stop = threading.Event()
+    stop.set()  # pressed before the search returned
+    events = list(ask_documents(core, office, "How much was the monthly rent in 1969?", ["office"],
+                                settings=SETTINGS, stop=stop))
+    answer = core.conversations.message(events[-1].message.id)
+    assert answer.status == "stopped" and answer.content == "" and not answer.details["abstained"]
+
+
 def test_a_document_answer_stopped_after_a_citation_badges_that_source_as_cited(core, office):
     # Asked to, the small model writes the marker first, so the answer can be stopped just after it.
     text, answer = stopped_answer(core, office, "Start your answer with [1]. How much is the monthly rent?", "office",
