@@ -169,8 +169,14 @@ def word_overlap(question_terms: set[str], sentence: str, weight: Callable[[str]
 
 
 def rarity(document_frequency: Callable[[str], int], documents: int) -> Callable[[str], float]:
-    """Inverse document frequency; a word the index never saw counts as rare."""
-    return lambda term: math.log((documents + 1) / (document_frequency(term) + 0.5))
+    """Inverse document frequency; a word the index never saw counts as rare. A whole number
+    ("#12.3(b)") weighs as its rarest part: the index never holds it whole, and counted as never seen
+    it outweighed every word of the question."""
+    def weight(term: str) -> float:
+        if term.startswith("#"):
+            return max((weight(p[:STEM]) for p in re.findall(r"\w+", term[1:])), default=0.0)
+        return math.log((documents + 1) / (document_frequency(term) + 0.5))
+    return weight
 
 
 def _cells(row: str) -> list[str]:
