@@ -190,6 +190,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     `stop`, once set, ends the answer as 'stopped' at the next step: searching and the check are
     not cut short by the engine's cancel, which only reaches a request in flight."""
     model = core.require_model()
+    stopped = stop.is_set if stop is not None else lambda: False
     retrieval = retrieval or getattr(core.settings, "retrieval", None) or RetrievalSettings()
     settings = replace(settings or replace(core.settings.generation, temperature=retrieval.answer_temperature),
                        repeat_penalty=retrieval.answer_repeat_penalty)
@@ -207,7 +208,8 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     # The question's (rarity-weighted) words found together in one passage: names and terms the
     # embedder knows little of ("Kessler Treuhand AG") can leave the similarity low on the very
     # passage that answers, in a large collection most of all.
-    words_found = max((word_overlap(content_terms(question), r.text, matcher.weight) for r in sources), default=0.0)
+    terms = content_terms(question)
+    words_found = max((word_overlap(terms, r.text, matcher.weight) for r in sources), default=0.0)
     confident = bool(sources) and (best_vector >= retrieval.min_vector_score or words_found >= WORDS_FOUND)
     missing = unsupported_numbers(question, sources) if confident else []
     evidence: list[Evidence] = []
@@ -250,7 +252,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
         store.touch(conversation_id)
         yield Finished(store.message(answer_id))
 
-    if stop is not None and stop.is_set():  # pressed while the documents were searched
+    if stopped():  # pressed while the documents were searched
         yield from ended("stopped")
         return
     if not confident or missing:
@@ -264,7 +266,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if not evidence:
         yield from abstain("retrieval", "The retrieved passages hold no text.", [])
         return
-    if stop is not None and stop.is_set():
+    if stopped():
         yield from ended("stopped")
         return
     t1 = time.perf_counter()
@@ -283,7 +285,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
             yield from ended("error", str(exc))
             return
     details["check_ms"] = (time.perf_counter() - t1) * 1000
-    if stop is not None and stop.is_set():
+    if stopped():
         yield from ended("stopped")
         return
     if belief is not None and belief < checker.threshold:

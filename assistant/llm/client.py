@@ -205,8 +205,7 @@ class EngineClient:
             parts: list[str] = []
             try:
                 while True:
-                    if stop is not None and stop.is_set() and self._cancel.value < request_id:
-                        self._cancel.value = request_id
+                    self._pass_stop(stop, request_id)
                     event = self._recv(POLL_S)
                     if event is None:
                         if not self._process.is_alive():
@@ -251,6 +250,11 @@ class EngineClient:
             pass
         self._discard_child()
 
+    def _pass_stop(self, stop: threading.Event | None, request_id: int) -> None:
+        """A set `stop` cancels `request_id`, sent already or not (cancel() reaches only one in flight)."""
+        if stop is not None and stop.is_set() and self._cancel.value < request_id:
+            self._cancel.value = request_id
+
     def cancel(self) -> None:
         """Stop the current generation (if any). Returns at once; the stream ends with Done('cancelled')."""
         self._cancel.value = self._next_id
@@ -286,8 +290,7 @@ class EngineClient:
             try:
                 self._conn.send({**command, "id": request_id})
                 while reply is None:
-                    if stop is not None and stop.is_set() and self._cancel.value < request_id:
-                        self._cancel.value = request_id
+                    self._pass_stop(stop, request_id)
                     reply = self._recv(POLL_S)
                     if reply is None and not self._process.is_alive():
                         raise EOFError
