@@ -11,7 +11,7 @@ import sqlite_utils
 
 from assistant.errors import UserFacingError
 from assistant.knowledge.chunker import CHUNKER_VERSION
-from assistant.knowledge.index_lock import held
+from assistant.knowledge.index_lock import holder
 from assistant.store.db import insert_row, transaction
 from assistant.store.timeutil import now_iso
 
@@ -112,7 +112,7 @@ class Collections:
         Given the index lock, refused while a run (of another process: a window, a command) indexes
         it: that run would go on writing documents of a collection that no longer exists."""
         row = self.get(name)
-        if lock_path is not None and row.get("index_started_at") and held(lock_path):
+        if lock_path is not None and row.get("index_started_at") and _indexing(row, holder(lock_path)):
             raise UserFacingError(f"The collection {row['name']!r} is being indexed right now (in the app's "
                                   "window or by another command).",
                                   hint="Stop that run, or let it finish, then remove the collection.")
@@ -201,6 +201,16 @@ class Collections:
             partial=[(d["path"], d["error"]) for d in docs if d["status"] == "indexed" and d["error"]],
             outdated=outdated,
         )
+
+
+def _indexing(row: dict, owner: str | None) -> bool:
+    """Whether the run holding the index lock (`owner`, see index_lock.holder) may be indexing the
+    collection: a run of another collection does not make an interrupted one's mark current."""
+    return owner is not None and owner in ("", lock_owner(row["id"]))
+
+
+def lock_owner(collection_id: int) -> str:
+    return f"collection {collection_id}"
 
 
 def _absolute(path: Path | str) -> str:

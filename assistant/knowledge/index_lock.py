@@ -19,10 +19,11 @@ class LockWaitCancelled(Exception):
 
 @contextmanager
 def exclusive(lock_path: Path, on_wait: Callable[[], None] | None = None,
-              cancelled: Callable[[], bool] | None = None) -> Iterator[None]:
+              cancelled: Callable[[], bool] | None = None, owner: str = "") -> Iterator[None]:
     """Hold the index lock. `on_wait()` is called first when another process holds it, so a caller
     can say why nothing moves instead of seeming stuck; while it waits, `cancelled()` ends the wait
-    (LockWaitCancelled), so Cancel works then too."""
+    (LockWaitCancelled), so Cancel works then too. `owner` (what the run works on) is written in
+    the file while it is held, for `holder`."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as fh:
         try:
@@ -32,9 +33,21 @@ def exclusive(lock_path: Path, on_wait: Callable[[], None] | None = None,
                 on_wait()
             _wait(fh, cancelled)
         try:
+            _write_owner(fh, owner)
             yield
         finally:
+            _write_owner(fh, "")
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _write_owner(fh, owner: str) -> None:
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(owner)
+        fh.flush()
+    except OSError:  # a full disk: the owner stays unknown, and `holder` callers assume the worst
+        pass
 
 
 def _wait(fh, cancelled: Callable[[], bool] | None) -> None:
@@ -63,6 +76,16 @@ def held(lock_path: Path) -> bool:
             return False
     except OSError:
         return False
+
+
+def holder(lock_path: Path) -> str | None:
+    """The owner the run holding the lock wrote ("" when unknown), or None when no run holds it."""
+    if not held(lock_path):
+        return None
+    try:
+        return Path(lock_path).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
 
 
 def default_lock_path(data_dir: Path) -> Path:

@@ -32,7 +32,7 @@ from assistant.errors import DiskFull, is_disk_full
 from assistant.file_names import storable
 from assistant.knowledge.chunker import CHUNKER_VERSION, Chunk, ChunkConfig, chunk_document
 from assistant.knowledge.cjk import index_terms
-from assistant.knowledge.collections import Collections
+from assistant.knowledge.collections import Collections, lock_owner
 from assistant.knowledge.discovery import discover
 from assistant.knowledge.document import UnreadableFile
 from assistant.knowledge.index_lock import LockWaitCancelled, exclusive
@@ -75,6 +75,9 @@ class IndexReport:
     cancelled: bool = False
     partial: list[tuple[str, str]] = field(default_factory=list)  # indexed, but some pages had no text
     arrived: dict[str, int] = field(default_factory=dict, repr=False)  # reused paths by content hash
+    # Source folders that were not there, while every file indexed from them was found elsewhere in
+    # the collection: renamed or moved, so they were dropped from it.
+    relocated: list[str] = field(default_factory=list)
 
 
 class Cancelled(Exception):
@@ -135,7 +138,7 @@ class Indexer:
         (`on_wait` and `cancelled` as for exclusive). None: cancelled while waiting, so the garbage
         stays for the next run's collection."""
         try:
-            with exclusive(self.lock_path, on_wait, cancelled):
+            with exclusive(self.lock_path, on_wait, cancelled, owner="garbage collection"):
                 return self.collect_garbage()
         except LockWaitCancelled:
             return None
@@ -180,7 +183,7 @@ class Indexer:
         with ExitStack() as held:
             try:
                 held.enter_context(exclusive(self.lock_path, lambda: emit(IndexProgress(0, 0, 0, "", 0, "waiting")),
-                                             cancelled))
+                                             cancelled, owner=lock_owner(cid)))
             except LockWaitCancelled:  # stopped while another run held the lock: this one never began
                 report.cancelled = True
                 emit(IndexProgress(0, 0, 0, "", 0, "done"))
@@ -194,7 +197,8 @@ class Indexer:
                                   self.collections.ignore_globs(name), unreadable))
             report.skipped.extend((storable(folder), reason) for folder, reason in unreadable)
             existing = {r["path"]: r for r in self.db["documents"].rows_where("collection_id = ?", [cid])}
-            missing, kept = self._missing_folders(sources, existing, report)
+            missing = self._missing_folders(sources, existing)
+            kept = {p for under in missing.values() for p in under}
             files = [f for f in files if str(f) not in missing]
             report.files = len(files)
             pending: list[_Pending] = []
@@ -215,12 +219,19 @@ class Indexer:
                             pending = []
                 self._commit(pending, report, cancelled)
                 pending = []
-                seen = {storable(p) for p in files} | kept
+                read = {storable(p) for p in files}
+                for folder in self._relocated(cid, missing, existing, read):
+                    kept.difference_update(missing.pop(folder))
+                    report.relocated.append(folder)
+                seen = read | kept
                 gone = [p for p in existing if p not in seen]
                 if gone:
                     with transaction(self.db):
                         self.db.conn.executemany("delete from documents where collection_id = ? and path = ?",
                                                  [(cid, p) for p in gone])
+                        # With its documents, or a kill between the two would leave it "not there" for ever.
+                        self.db.conn.executemany("delete from collection_sources where collection_id = ? and path = ?",
+                                                 [(cid, folder) for folder in report.relocated])
                     report.removed = len(gone)
                     left = collections.Counter(existing[p]["content_hash"] for p in gone
                                                if existing[p]["status"] == "indexed")
@@ -239,28 +250,45 @@ class Indexer:
                 # Chunks of the batch being embedded are written but not committed: a
                 # cancel (unlike a kill) can tidy them now, so the stores agree at once.
                 self.collect_garbage()
+        self._report_missing(missing, existing, report)
         report.chunks_total = self.collections.status(name).chunks
         report.seconds = time.perf_counter() - started
         emit(IndexProgress(len(files), len(files), report.chunks_added, "", len(report.skipped), "done"))
         return report
 
-    def _missing_folders(self, sources: list[Path], existing: dict,
-                         report: IndexReport) -> tuple[set[str], set[str]]:
-        """(source folders that are not there, the indexed files kept for them). An unplugged
+    def _missing_folders(self, sources: list[Path], existing: dict) -> dict[str, list[str]]:
+        """Source folders that are not there, each with the paths indexed from it. An unplugged
         drive or an unconnected share keeps what was indexed from it: dropping it would make the
-        next run embed it all again. Its files go when the folder is removed from the collection."""
-        missing: set[str] = set()
-        kept: set[str] = set()
+        next run embed it all again. Its files go when the folder is removed from the collection,
+        or when they all turn up elsewhere in it (see _relocated)."""
+        missing: dict[str, list[str]] = {}
         for source in sources:
             if os.path.lexists(source):
                 continue
             under = [p for p in existing if p.startswith(str(source) + os.sep)]
             if under:  # it held files, so it was a folder: a missing file source is a deleted file
-                missing.add(str(source))
-                kept.update(under)
-                indexed = sum(1 for p in under if existing[p]["status"] == "indexed")  # not its skipped ones
-                report.skipped.append((str(source), FOLDER_MISSING.format(files=plural(indexed, "file"))))
-        return missing, kept
+                missing[str(source)] = under
+        return missing
+
+    def _relocated(self, cid: int, missing: dict[str, list[str]], existing: dict, read: set[str]) -> list[str]:
+        """The missing folders whose every indexed file is indexed again at another path of this
+        collection (read in this run): a folder renamed or moved, then added under its new name.
+        Kept, its files would be cited at their old paths beside the new ones, and the old folder
+        shown as "not there" for ever."""
+        present = {r[1] for r in self.db.execute(
+            "select path, content_hash from documents where collection_id = ? and status = 'indexed'", [cid])
+            if r[0] in read}
+        moved = []
+        for folder, under in missing.items():
+            hashes = {existing[p]["content_hash"] for p in under if existing[p]["status"] == "indexed"}
+            if hashes and hashes <= present:
+                moved.append(folder)
+        return moved
+
+    def _report_missing(self, missing: dict[str, list[str]], existing: dict, report: IndexReport) -> None:
+        for folder, under in missing.items():
+            indexed = sum(1 for p in under if existing[p]["status"] == "indexed")  # not its skipped ones
+            report.skipped.append((folder, FOLDER_MISSING.format(files=plural(indexed, "file"))))
 
     def _prepare(self, cid: int, path: Path, row: dict | None, report: IndexReport) -> _Pending | None:
         """Decide what a file needs. Returns work to embed, or None when it is settled here."""

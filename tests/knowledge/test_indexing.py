@@ -207,6 +207,35 @@ def test_a_missing_source_folder_keeps_its_files_until_it_is_back(kb, tmp_path):
     assert_consistent(kb)
 
 
+def test_a_renamed_folder_added_again_replaces_the_old_one(kb, tmp_path):
+    old = tmp_path / "Clients 2025"
+    write_corpus(old, files=3)
+    kb.collections.add_source("office", old)
+    first = kb.index("office")
+    new = old.rename(tmp_path / "Clients")
+    kb.collections.add_source("office", new)
+    moved = kb.index("office")
+    # The old folder's files were all found under the new name: cited and counted once, at the
+    # new paths, and the old folder is no longer listed as "not there".
+    assert moved.relocated == [str(old)] and moved.moved == 3 and moved.chunks_added == 0
+    assert [p for p, _ in moved.skipped] == []
+    status = kb.collections.status("office")
+    assert status.sources == [str(new)] and status.files == 3 and status.chunks == first.chunks_total
+    assert all(h.path.startswith(str(new)) for h in kb.search("the", ["office"], k=10))
+    assert_consistent(kb)
+
+    # Only part of a missing folder found elsewhere (a copy of one file): the drive may come back.
+    share = tmp_path / "share"
+    files = write_corpus(share, files=2, seed=7)
+    kb.collections.add_source("office", share)
+    kb.index("office")
+    (new / "copy.md").write_bytes(files[0].read_bytes())
+    share.rename(tmp_path / "unplugged")
+    away = kb.index("office")
+    assert away.relocated == [] and [p for p, _ in away.skipped] == [str(share)]
+    assert str(share) in kb.collections.status("office").sources
+
+
 def test_a_pdf_with_scanned_pages_is_indexed_and_says_which_pages_cannot_be_searched(kb, tmp_path):
     from tests.knowledge.corpus import DRAWING_ONLY, pdf_bytes, text_content
 
@@ -482,6 +511,11 @@ def test_a_collection_another_run_is_indexing_cannot_be_removed_under_it(kb, tmp
             kb.collections.remove("docs", kb.indexer.lock_path)
         assert "Stop that run" in refused.value.hint
     assert kb.collections.get("docs")["name"] == "docs"
-    # A run killed earlier leaves the mark but no lock: nothing runs, so it can go.
-    kb.collections.remove("docs", kb.indexer.lock_path)
+    # A run killed earlier leaves the mark, and a run of another collection holds the lock: it can go.
+    from assistant.knowledge.collections import lock_owner
+    from assistant.knowledge.index_lock import exclusive
+
+    with exclusive(kb.indexer.lock_path, owner=lock_owner(row["id"] + 1)):
+        kb.collections.remove("docs", kb.indexer.lock_path)
     assert kb.collections.find("docs") is None
+    assert kb.indexer.lock_path.read_text() == ""  # the owner goes with the lock
