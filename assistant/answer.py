@@ -34,6 +34,7 @@ from assistant.knowledge.evidence import (
     word_overlap,
 )
 from assistant.knowledge.evidence import select as select_evidence
+from assistant.knowledge.passages import KNOWN, check_file
 from assistant.knowledge.retriever import SearchResult
 from assistant.llm.client import EngineClient
 from assistant.llm.protocol import Token
@@ -203,6 +204,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
     if retrieval.rerank_by_sentence and results:
         results = rerank_by_sentence(results, matcher)
     retrieval_ms = (time.perf_counter() - t0) * 1000
+    KNOWN.learn_indexed(kb.db, {r.path for r in results})  # so checking the sources' files reads none left alone
     sources = choose_sources(results, retrieval)
     best_vector = max((r.scores.get("vector") or 0.0 for r in results), default=0.0)
     # The question's (rarity-weighted) words found together in one passage: names and terms the
@@ -380,17 +382,21 @@ def _source_rows(results: list[SearchResult], sources: list[SearchResult], cited
     the model, as [start, end] offsets in each source's text (Evidence.source indexes `sources`).
     `drawn`: by source number, the sentence of it the answer's words come from. A cited source's
     `cited_page` is that sentence's page, so a passage over a page break is cited on one page; None
-    when no sentence was matched or the passage's pages within it are not known (an older index)."""
+    when no sentence was matched or the passage's pages within it are not known (an older index).
+    `file_state`: the file now against the bytes indexed (see passages.check_file), with the
+    `file_stamp` it was checked at, so a panel reopening the answer later re-reads nothing unchanged."""
     number = {r.chunk_id: i for i, r in enumerate(sources, start=1)}
     rows = []
     for r in results:
+        check = check_file(r.path, r.chunk_id)  # a file read once is known by its stamp after
         n = number.get(r.chunk_id)
         shown = [[e.start, e.end] for e in evidence if n is not None and e.source == n - 1]
         row = {"path": r.path, "page": r.page, "page_end": r.page_end, "page_breaks": r.page_breaks,
                "start": r.start, "end": r.end, "line_start": r.line_start, "line_end": r.line_end,
                "heading": r.heading, "text": r.text, "rank": r.rank, "scores": r.scores, "ranks": r.ranks,
                "in_prompt": n is not None, "number": n, "cited": n in cited if n is not None else False,
-               "chunk_id": r.chunk_id, "evidence": shown, "cited_page": None}
+               "chunk_id": r.chunk_id, "evidence": shown, "cited_page": None,
+               "file_state": check.state, "file_stamp": list(check.stamp) if check.stamp else None}
         sentence = (drawn or {}).get(n) if row["cited"] else None
         if sentence is not None and r.page is not None and (r.page_breaks or r.page_end in (None, r.page)):
             row["cited_page"] = page_at(row, sentence.start)

@@ -19,11 +19,19 @@ import logging
 import math
 import os
 import sys
+import threading
 from dataclasses import replace
 
 from assistant.chat import Finished, Restarted, ask
 from assistant.cli_bench import add_bench_commands, cmd_bench
-from assistant.cli_documents import DOCUMENT_COMMANDS, add_document_commands, query_text, where
+from assistant.cli_documents import (
+    DOCUMENT_COMMANDS,
+    add_document_commands,
+    cut_by_ctrl_c,
+    query_text,
+    require_indexed,
+    where,
+)
 from assistant.cli_models import add_model_commands, cmd_models
 from assistant.config import GenerationSettings
 from assistant.ctrl_c import on_ctrl_c
@@ -150,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
     except Exception as exc:  # a bug: say so plainly, keep the traceback in the log
+        if cut_by_ctrl_c(exc):  # Ctrl-C inside a native library's import comes out as an ImportError
+            print("\ninterrupted", file=sys.stderr)
+            return 130
         problem = database_problem(exc, paths().database)
         if problem is not None:  # not a bug: a locked or damaged database file
             log.warning("database: %s", exc)
@@ -206,11 +217,17 @@ def _measure_unmeasured(core) -> None:
               "`assistant models bench NAME`", file=sys.stderr)
 
 
-def _stream(core, events, *, echo: bool) -> tuple[Finished, bool]:
+def _stream(core, events, *, echo: bool, stop: threading.Event | None = None) -> tuple[Finished, bool]:
     """The answer's last event, and whether Ctrl-C stopped it."""
     finished = None
-    # First Ctrl-C stops the answer (kept, marked stopped); the stream then ends normally.
-    with on_ctrl_c(core.engine.cancel) as pressed:
+    # Ctrl-C stops the answer (kept, marked stopped) wherever it is: `stop` reaches the search and
+    # the check, which the engine's cancel does not. The stream then ends normally.
+    def stopped() -> None:
+        if stop is not None:
+            stop.set()
+        core.engine.cancel()
+
+    with on_ctrl_c(stopped) as pressed:
         for event in events:
             if isinstance(event, Token) and echo:
                 sys.stdout.write(event.text)
@@ -255,22 +272,26 @@ def cmd_ask(args) -> int:
     with _core() as core:
         _existing_conversation(core, args.conversation)  # a mistyped id does not start a new one
         settings = generation_settings(core, args)
-        core.load_model(args.model, settings)
         if args.collection:
-            from assistant.answer import ask_documents
             from assistant.knowledge.base import KnowledgeBase
 
             kb = KnowledgeBase(core)
             # As stored, not as typed: the answer keeps these names for the window to reopen it with.
             args.collection = [kb.collections.get(name)["name"] for name in args.collection]
+            require_indexed(kb, args.collection)  # before the model: no wait to be told there is nothing
+        core.load_model(args.model, settings)
+        stop = threading.Event()
+        if args.collection:
+            from assistant.answer import ask_documents
+
             if args.check_model:  # for this question only: the settings file is not changed
                 core.settings.retrieval.check_model = args.check_model
             if args.temperature is None:  # a document answer's own default, not the chat's
                 settings = replace(settings, temperature=core.settings.retrieval.answer_temperature)
-            events = ask_documents(core, kb, args.question, args.collection, args.conversation, settings)
+            events = ask_documents(core, kb, args.question, args.collection, args.conversation, settings, stop=stop)
         else:
-            events = ask(core, args.question, args.conversation, settings)
-        finished, interrupted = _stream(core, events, echo=not args.json)
+            events = ask(core, args.question, args.conversation, settings, stop)
+        finished, interrupted = _stream(core, events, echo=not args.json, stop=stop)
         message = finished.message
         if args.json:
             print(json.dumps({

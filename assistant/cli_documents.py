@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from assistant.cli_progress import IndexProgressPrinter
 from assistant.cli_status import print_reasons, print_status, status_notes, summary_line
 from assistant.ctrl_c import on_ctrl_c
 from assistant.errors import UserFacingError
 from assistant.knowledge.library import plural
+from assistant.knowledge.passages import file_warning
 from assistant.store.source_rows import source_place
+
+STOPPED = "[stopped]"  # as `ask` says of an answer Ctrl-C stopped
 
 
 def add_document_commands(sub) -> None:
@@ -93,7 +99,71 @@ def where(source: dict) -> str:
         text += f", {place}"
     elif source.get("heading"):  # a DOCX or HTML file has no pages or lines, but its sections have titles
         text += f", section {source['heading']}"
+    # On the source's own line: `ask`'s list under the answer is what a reader checks a citation by.
+    if warning := file_warning(source.get("file_state")):
+        text += f" [WARNING: {warning}]"
     return text
+
+
+@contextmanager
+def ctrl_c_ends_step(*actions: Callable[[], object]) -> Iterator[threading.Event]:
+    """The first Ctrl-C runs `actions` (a stop flag, the engine's cancel) and lets the step under
+    way end; the event it yields says it was pressed. Raised at once instead, a KeyboardInterrupt
+    inside a native library's first import (onnxruntime, while the query is embedded) surfaced
+    as an ImportError, "something went wrong". A second Ctrl-C stops at once."""
+    presses = 0
+
+    def pressed() -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            raise KeyboardInterrupt
+        for action in actions:
+            action()
+
+    with on_ctrl_c(pressed) as event:
+        yield event
+
+
+def cut_by_ctrl_c(exc: BaseException) -> bool:
+    """A KeyboardInterrupt, or an error raised while handling one (an import it cut in half)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def require_indexed(kb, names: list[str] | None) -> None:
+    """Refuse to search (or answer from) collections that hold no indexed passage: the answer
+    would be "not found in your documents" when there were no documents to look in. An unknown
+    name is refused by `status`, which names the collections there are."""
+    statuses = [kb.collections.status(n) for n in names] if names else \
+        [kb.collections.status(c["name"]) for c in kb.collections.list()]
+    if any(st.chunks for st in statuses):
+        return
+    if len(statuses) != 1:
+        named = ", ".join(repr(st.name) for st in statuses)
+        raise UserFacingError(f"None of the collections {named} has indexed documents yet." if named else
+                              "No documents are indexed yet, so there is nothing to search.",
+                              hint="Index some first: assistant index PATH --collection NAME")
+    (st,) = statuses
+    index = f"assistant index PATH --collection {shlex.quote(st.name)}"
+    again = f"assistant collections reindex {shlex.quote(st.name)}"
+    if st.interrupted or st.unfinished:
+        why = "its indexing is under way elsewhere, or was stopped before any file"
+        hint = f"Let it end, or run: {again}"
+    elif st.skipped:
+        files = "its file was" if len(st.skipped) == 1 else f"all {len(st.skipped)} of its files were"
+        why = f"{files} skipped"
+        hint = f"`assistant collections status {shlex.quote(st.name)}` says why. Add other files: {index}"
+    elif st.sources:
+        why, hint = "its folders hold no file it can read", f"Add files there and run `{again}`, or: {index}"
+    else:
+        why, hint = "it has no folders or files", f"Index some: {index}"
+    raise UserFacingError(f"The collection {st.name!r} has no indexed documents yet: {why}.", hint=hint)
 
 
 def _core():
@@ -140,6 +210,9 @@ def _run_index(kb, name: str):
           f"{plural(report.chunks_added, 'chunk')} added, {report.chunks_total} in total ({report.seconds:.1f}s)"
           + (" [cancelled]" if report.cancelled else ""))
     print_reasons(report.skipped, report.partial, show=repr)
+    for folder in report.relocated:
+        print(f"{folder!r} is not there, and every file indexed from it is in another folder of the collection: "
+              "it was renamed or moved, so it was taken out of the collection.")
     return report
 
 
@@ -148,27 +221,45 @@ def _exit_code(report) -> int:
 
 
 def cmd_search(args) -> int:
+    with ctrl_c_ends_step() as pressed:
+        try:
+            hits = _search(args)
+        except BaseException as exc:
+            if not cut_by_ctrl_c(exc):
+                raise
+            hits = None
+    if hits is None or pressed.is_set():
+        print(STOPPED, file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(hits, ensure_ascii=False, indent=2))
+        return 0
+    fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+    for hit in hits:
+        s = hit["scores"]
+        sentence = f"best sentence {fmt(s['sentence'])}  " if "sentence" in s else ""
+        print(f"#{hit['rank']} {where(hit)}  {sentence}fused {fmt(s['fused'])}  keyword {fmt(s['keyword'])}  "
+              f"vector {fmt(s['vector'])}")
+        print("   " + snippet(hit["text"], args.query) + "\n")
+    if not hits:
+        print("No results.", file=sys.stderr)
+    return 0
+
+
+def _search(args) -> list[dict]:
+    """The hits as dicts, each with its file's `file_state` (see passages.check_file)."""
+    from assistant.knowledge.passages import KNOWN, check_file
+
     with _core() as core:
         kb = _kb(core)
+        require_indexed(kb, args.collection)
         results = kb.search(args.query, args.collection, k=args.k, mode=args.mode)
         if args.by_sentence and results:
             from assistant.answer import SentenceMatcher, rerank_by_sentence
 
             results = rerank_by_sentence(results, SentenceMatcher.of(kb, args.query))
-        if args.json:
-            print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
-            return 0
-        for r in results:
-            s = r.scores
-            fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-            place = where(r.to_dict())
-            sentence = f"best sentence {fmt(s['sentence'])}  " if "sentence" in s else ""
-            print(f"#{r.rank} {place}  {sentence}fused {fmt(s['fused'])}  keyword {fmt(s['keyword'])}  "
-                  f"vector {fmt(s['vector'])}")
-            print("   " + snippet(r.text, args.query) + "\n")
-        if not results:
-            print("No results.", file=sys.stderr)
-    return 0
+        KNOWN.learn_indexed(kb.db, {r.path for r in results})  # so only a file whose stat moved is read
+        return [{**r.to_dict(), "file_state": check_file(r.path, r.chunk_id).state} for r in results]
 
 
 def snippet(text: str, query: str, width: int = 300) -> str:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
+from pathlib import Path
 
+import psutil
 import pytest
 
-from assistant.cli_documents import snippet, where
+from assistant.cli_documents import ctrl_c_ends_step, cut_by_ctrl_c, snippet, where
 from assistant.errors import UserFacingError
 from assistant.knowledge.base import KnowledgeBase
 from tests.knowledge.helpers import assert_consistent, write_corpus
@@ -42,6 +47,20 @@ def test_index_refuses_several_collections_instead_of_using_the_last(core, tmp_p
     assert result.returncode == 1, result.stderr
     assert "several --collection were given: 'a', 'b'" in result.stderr
     assert KnowledgeBase(core).collections.list() == []
+
+
+def test_index_says_a_renamed_folder_replaced_the_old_one(core, tmp_path):
+    old = tmp_path / "Dossiers"
+    write_corpus(old, files=2)
+    assert run_cli("index", str(old), "--collection", "office").returncode == 0
+    new = old.rename(tmp_path / "Dossiers 2026")
+    result = run_cli("index", str(new), "--collection", "office")
+    assert result.returncode == 0, result.stderr
+    assert "2 moved" in result.stdout and "0 skipped" in result.stdout
+    assert f"{str(old)!r} is not there, and every file indexed from it is in another folder" in result.stdout
+    status = run_cli("collections", "status", "office")
+    listed = [line.strip() for line in status.stdout.splitlines()]
+    assert str(old) not in listed and str(new) in listed
 
 
 def test_a_folder_is_removed_from_a_collection_and_its_documents_forgotten(core, tmp_path):
@@ -145,3 +164,112 @@ def test_search_shows_the_part_of_a_long_passage_holding_the_words_searched(core
     # Chinese has no spaces to start at, and a question is one run of characters.
     chinese = "合同条款。" * 80 + "违约金为五万元人民币。"
     assert "违约金为五万元" in snippet(chinese, "违约金是多少")[:100]
+
+
+def test_search_in_a_collection_with_nothing_indexed_says_so_and_how_to_index(core, tmp_path):
+    nothing = run_cli("search", "rent")
+    assert nothing.returncode == 1 and "No documents are indexed yet" in nothing.stderr
+    assert "assistant index PATH --collection NAME" in nothing.stderr
+    (tmp_path / "new").mkdir()  # a collection just made, over a folder with nothing in it yet
+    assert run_cli("index", str(tmp_path / "new"), "--collection", "new cases").returncode == 0
+    empty = run_cli("search", "rent", "--collection", "new cases")
+    assert empty.returncode == 1 and empty.stdout == "", empty.stderr
+    assert "The collection 'new cases' has no indexed documents yet: its folders hold no file it can read." \
+        in empty.stderr
+    assert "assistant index PATH --collection 'new cases'" in empty.stderr  # as it can be pasted
+    assert "No results" not in empty.stderr and "could not find" not in empty.stderr
+
+    (tmp_path / "blank").mkdir()
+    (tmp_path / "blank" / "notes.md").write_text("", encoding="utf-8")  # every file skipped
+    assert run_cli("index", str(tmp_path / "blank"), "--collection", "blank").returncode == 0
+    skipped = run_cli("search", "rent", "--collection", "blank", "--json")
+    assert skipped.returncode == 1 and skipped.stdout == ""
+    assert "The collection 'blank' has no indexed documents yet: its file was skipped." in skipped.stderr
+    assert "`assistant collections status blank` says why" in skipped.stderr
+    assert "assistant index PATH --collection blank" in skipped.stderr
+    asked = run_cli("ask", "What is the rent?", "--collection", "blank", "--json")  # no model is loaded for it
+    assert asked.returncode == 1 and asked.stdout == ""
+    assert "The collection 'blank' has no indexed documents yet: its file was skipped." in asked.stderr
+
+    unknown = run_cli("search", "rent", "--collection", "nosuch")
+    assert unknown.returncode == 1
+    assert "There is no collection called 'nosuch'. Collections: blank, new cases." in unknown.stderr
+    both = run_cli("search", "rent", "--collection", "blank", "--collection", "new cases")
+    assert both.returncode == 1 and "None of the collections 'blank', 'new cases' has indexed documents" in both.stderr
+    write_corpus(tmp_path / "docs", files=1)
+    assert run_cli("index", str(tmp_path / "docs"), "--collection", "full").returncode == 0
+    # One collection with passages is enough to search; so is searching them all.
+    assert run_cli("search", "rent", "--collection", "blank", "--collection", "full").returncode == 0
+    assert run_cli("search", "rent").returncode == 0
+
+
+def test_search_warns_of_a_file_gone_or_changed_since_it_was_indexed(core, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lease.md").write_text("# Lease\n\nThe monthly rent is 1,250 euros.\n", encoding="utf-8")
+    (docs / "memo.md").write_text("# Memo\n\nThe deposit is two months of rent.\n", encoding="utf-8")
+    assert run_cli("index", str(docs), "--collection", "office").returncode == 0
+    fine = run_cli("search", "rent", "--collection", "office")
+    assert fine.returncode == 0 and "WARNING" not in fine.stdout
+    (docs / "memo.md").unlink()
+    (docs / "lease.md").write_text("# Lease\n\nThe monthly rent is 1,400 euros.\n", encoding="utf-8")
+    hits = json.loads(run_cli("search", "rent", "--collection", "office", "--json").stdout)
+    assert {os.path.basename(h["path"]): h["file_state"] for h in hits} == {"lease.md": "changed", "memo.md": "gone"}
+    text = run_cli("search", "rent", "--collection", "office").stdout
+    assert f"{docs / 'memo.md'}, lines 1-3 [WARNING: The file is no longer there: it was moved or deleted " \
+           "after it was indexed.]  fused" in text
+    assert f"{docs / 'lease.md'}, lines 1-3 [WARNING: The file changed after it was indexed" in text
+
+
+def _holding_the_database(database: Path):
+    """The database locked as another program writing to it would: a command waits at opening it."""
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("pragma locking_mode = exclusive")
+    conn.execute("begin exclusive")
+    conn.execute("select count(*) from documents").fetchone()
+    return conn
+
+
+def _wait_for(condition, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_ctrl_c_while_searching_stops_with_a_short_word_and_exit_130(core, tmp_path, app_paths):
+    write_corpus(tmp_path / "docs", files=1)
+    assert run_cli("index", str(tmp_path / "docs"), "--collection", "office").returncode == 0
+    core.close()  # its connection would keep the lock below from being taken
+    held = _holding_the_database(app_paths.database)
+    try:
+        proc = subprocess.Popen([*CLI, "search", "rent", "--collection", "office"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        child = psutil.Process(proc.pid)
+        # The database open: the command is past its imports and waits for the lock, in the search.
+        _wait_for(lambda: any(f.path == str(app_paths.database) for f in child.open_files()), "the database open")
+        proc.send_signal(signal.SIGINT)
+    finally:
+        held.close()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and out == "" and err == "[stopped]\n", err
+
+
+def test_a_second_ctrl_c_does_not_wait_for_the_step_under_way():
+    stopped = []
+    with pytest.raises(KeyboardInterrupt), ctrl_c_ends_step(lambda: stopped.append(True)) as pressed:
+        os.kill(os.getpid(), signal.SIGINT)  # as the user pressing Ctrl-C in the terminal
+        _wait_for(pressed.is_set, "the first Ctrl-C")
+        assert stopped == [True]
+        os.kill(os.getpid(), signal.SIGINT)
+        _wait_for(lambda: False, "the second Ctrl-C to stop this", timeout=30)
+    # A KeyboardInterrupt inside a native library's first import comes out as an ImportError.
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+    except ImportError as exc:
+        assert cut_by_ctrl_c(exc)
+    assert not cut_by_ctrl_c(ImportError("no module named x"))

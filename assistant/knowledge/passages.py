@@ -6,13 +6,22 @@ hash. So reopening a file first checks the hash: unchanged bytes parse to the
 same text and the offsets hold; changed bytes mean the passage is searched for
 instead, and the user is told the file changed.
 
+An answer's sources also say whether their files are still as indexed (see
+`check_file`), so a citation of a file deleted or edited since is flagged where
+it is cited, before anyone opens it.
+
 PDF viewers number their own characters (pdfium adds line breaks, drops
 hyphens), so a passage is matched there on letters and digits only.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat as statmod
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,3 +188,111 @@ def _longest_prefix_in(needle: str, hay: str) -> int:
         else:
             hi = mid - 1
     return lo
+
+
+# What a source's file is now, against the bytes its passage was indexed from (a source row's
+# "file_state"). None: not known (a row without a path or a content hash to compare).
+FILE_UNCHANGED, FILE_CHANGED, FILE_GONE, FILE_UNREADABLE = "unchanged", "changed", "gone", "unreadable"
+FILE_WARNINGS = {
+    FILE_GONE: "The file is no longer there: it was moved or deleted after it was indexed.",
+    FILE_CHANGED: "The file changed after it was indexed: it may no longer hold this passage as quoted.",
+    FILE_UNREADABLE: "The file cannot be read now, so whether it changed since it was indexed is not known.",
+}
+Stamp = tuple[int, int, int]  # size, mtime_ns, ctime_ns: what the documents table records of a file
+
+
+def file_warning(state: str | None) -> str | None:
+    """The sentence to show beside a source whose file is not as it was indexed (None: nothing)."""
+    return FILE_WARNINGS.get(state or "")
+
+
+class KnownHashes:
+    """The SHA-256 of files as they were at a stamp. A file whose stamp has not moved holds the same
+    bytes (the indexer's own rule: a copy restored from a backup keeps the size and mtime, never the
+    ctime), so a check costs one stat, and a file is read only when its stamp moved. Learned from
+    the documents table (what indexing hashed) and from files hashed here; bounded, since a long
+    session meets many files. Shared by threads: answers are recorded off the UI thread."""
+
+    def __init__(self, limit: int = 4096):
+        self._limit = limit
+        self._digests: OrderedDict[tuple[str, Stamp], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: str, stamp: Stamp) -> str | None:
+        with self._lock:
+            digest = self._digests.get((path, stamp))
+            if digest is not None:
+                self._digests.move_to_end((path, stamp))
+            return digest
+
+    def learn(self, path: str, stamp: Stamp, digest: str) -> None:
+        with self._lock:
+            self._digests[(path, stamp)] = digest
+            self._digests.move_to_end((path, stamp))
+            while len(self._digests) > self._limit:
+                self._digests.popitem(last=False)
+
+    def learn_indexed(self, db, paths: Iterable[str]) -> None:
+        """What indexing recorded of these files (in any collection), so checking them reads none."""
+        wanted = sorted(set(paths))
+        for i in range(0, len(wanted), 500):  # under SQLite's limit of bound parameters
+            part = wanted[i:i + 500]
+            marks = ", ".join("?" * len(part))
+            for path, size, mtime, ctime, digest in db.execute(
+                    "select path, size_bytes, mtime_ns, ctime_ns, content_hash from documents where status = "
+                    f"'indexed' and content_hash is not null and path in ({marks})", part):
+                if None not in (size, mtime, ctime):  # rows from before ctime was recorded: not proof
+                    self.learn(path, (size, mtime, ctime), digest)
+
+
+KNOWN = KnownHashes()  # one per process: the window's answers and panel share what was read
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    state: str | None
+    stamp: Stamp | None = None  # the file's when checked: a later check with the same one needs no read
+
+
+def check_file(path: str | None, chunk_id: str | None, known: KnownHashes = KNOWN,
+               seen: tuple[Stamp | None, str | None] | None = None, *, read: bool = True) -> FileCheck | None:
+    """Whether the file at `path` still holds the bytes the chunk was indexed from. `seen`: an
+    earlier check's (stamp, state), which still holds while the stamp does. Without `read`, None
+    when only hashing the file could tell (for a caller that hashes elsewhere, off the UI thread)."""
+    if not path:
+        return FileCheck(None)
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return FileCheck(FILE_GONE)
+    except OSError:
+        return FileCheck(FILE_UNREADABLE)
+    if not statmod.S_ISREG(info.st_mode):  # a folder or a device where the file was
+        return FileCheck(FILE_GONE)
+    stamp = (info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    expected = indexed_hash(chunk_id)
+    if expected is None:
+        return FileCheck(None, stamp)
+    if seen is not None and seen[0] is not None and tuple(seen[0]) == stamp and seen[1]:
+        return FileCheck(seen[1], stamp)
+    digest = known.get(path, stamp)
+    if digest is None:
+        if not read:
+            return None
+        try:
+            digest = file_hash(Path(path))
+            after = os.stat(path)
+        except OSError:
+            return FileCheck(FILE_UNREADABLE, stamp)
+        if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) != stamp:
+            # Written to while it was read: the digest is of no one stamp, so it is not kept.
+            return FileCheck(FILE_UNCHANGED if digest.startswith(expected) else FILE_CHANGED)
+        known.learn(path, stamp, digest)
+    return FileCheck(FILE_UNCHANGED if digest.startswith(expected) else FILE_CHANGED, stamp)
+
+
+def check_row(row: dict, known: KnownHashes = KNOWN, *, read: bool = True) -> FileCheck | None:
+    """`check_file` for a stored source row: the state it records holds while the stamp it
+    records does, so reopening an old answer reads no file that was left alone."""
+    seen = (row.get("file_stamp"), row.get("file_state"))
+    return check_file(row.get("path"), row.get("chunk_id"), known, seen, read=read)

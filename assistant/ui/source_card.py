@@ -1,6 +1,6 @@
 """One retrieved passage in the Sources panel: its file and place, badges for "in the prompt as
-[n]" and "cited", its scores, an excerpt with the question's words marked, the sentences the model
-was shown, and buttons to open it."""
+[n]" and "cited", a warning when its file is gone or changed since it was indexed, its scores, an
+excerpt with the question's words marked, the sentences the model was shown, and buttons to open it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from assistant.knowledge.passages import FILE_GONE, file_warning
 from assistant.store.source_rows import evidence_lines, source_place
 from assistant.ui.source_format import breakable, highlighted_html, score_line, score_tooltip, source_title
 
@@ -93,6 +94,14 @@ class SourceCard(QFrame):
         layout.setContentsMargins(10, 8, 10, 8)
         layout.setSpacing(4)
         layout.addLayout(top)
+        # Under the title, above all the rest: a citation of a file that is gone or was edited is
+        # not evidence of what the file says now, and must not read as if it were.
+        self.file_warning = label("", "sourceFileWarning", wrap=True)
+        self.file_warning.setTextFormat(Qt.TextFormat.PlainText)
+        bold = self.file_warning.font()
+        bold.setBold(True)
+        self.file_warning.setFont(bold)
+        layout.addWidget(self.file_warning)
         if row.get("heading"):
             layout.addWidget(label(row["heading"], "sourceHeading", wrap=True))
         self.scores = label(score_line(row), "sourceScores", wrap=True)
@@ -120,13 +129,25 @@ class SourceCard(QFrame):
         self.system_button = QPushButton("Open in the system viewer")
         self.system_button.setObjectName("cardSystemButton")
         self.system_button.clicked.connect(lambda: self.system_clicked.emit(self.rank))
-        if not Path(row.get("path") or "").is_file():
-            self.system_button.setEnabled(False)
-            self.system_button.setToolTip("The file is no longer there.")
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.system_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        self.file_state: str | None = None
+        self.set_file_state(row.get("file_state"))
+
+    def set_file_state(self, state: str | None) -> None:
+        """Show what the passage's file is now (see passages.check_file): the recorded state at
+        first, then the panel's check of the file as it is when the answer is shown."""
+        self.file_state = state
+        warning = file_warning(state)
+        self.file_warning.setText(f"⚠ {warning}" if warning else "")
+        self.file_warning.setToolTip("Checked when this answer was shown. Index the collection again to "
+                                     "cite the documents as they are now." if warning else "")
+        self.file_warning.setVisible(bool(warning))
+        there = state != FILE_GONE and Path(self.row.get("path") or "").is_file()
+        self.system_button.setEnabled(there)
+        self.system_button.setToolTip("" if there else "The file is no longer there.")
 
     def _badge(self, layout: QHBoxLayout, text: str, name: str, tip: str) -> None:
         badge = label(text, name)

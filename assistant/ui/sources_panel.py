@@ -3,10 +3,11 @@
 Passages are listed in rank order with their file, page or lines, fused and
 per-retriever scores, and badges for "went into the prompt as [n]" and "cited
 by the answer". Each excerpt has the question's words marked, and under it the
-sentences of it that the model was shown. A passage opens
-in the app's viewer (PDF at its page, text at its lines) or in the system's
-viewer. Above the list: why the assistant abstained, if it did, the timings,
-and the exact prompt.
+sentences of it that the model was shown. A passage whose file is gone or changed
+since it was indexed says so (checked each time an answer is shown, not as it was
+recorded). A passage opens in the app's viewer (PDF at its page, text at its
+lines) or in the system's viewer. Above the list: why the assistant abstained,
+if it did, the timings, and the exact prompt.
 
     panel = SourcesPanel()
     panel.show_message(message)          # a stored Message; None clears the panel
@@ -15,7 +16,11 @@ and the exact prompt.
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -29,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.knowledge.highlight import question_terms
+from assistant.knowledge.passages import check_row
 from assistant.store.conversations import Message
 from assistant.store.source_rows import only_checked
 from assistant.ui.prompt_dialog import PromptDialog
@@ -43,6 +49,9 @@ from assistant.ui.source_format import (
 from assistant.ui.source_viewer import SourceViewer
 from assistant.ui.style import use_sheet
 
+log = logging.getLogger("assistant.ui")
+
+THREAD_PREFIX = "assistant-source-files"
 MIN_WIDTH = 300
 NOTHING_SHOWN = "Choose an answer to see the passages it was built from."
 NO_DOCUMENTS = "This answer did not use your documents."
@@ -52,6 +61,8 @@ class SourcesPanel(QWidget):
 
     source_selected = Signal(dict)  # a source row, when one is selected (click or citation)
     open_requested = Signal(dict)  # a source row the user opened; the panel shows it in `viewer`
+    files_checked = Signal()  # every card of the answer shown says what its file is now
+    _deliver = Signal(object)  # a zero-argument callable to run on the UI thread
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -67,6 +78,10 @@ class SourcesPanel(QWidget):
         self._selected: SourceCard | None = None
         self._viewer: SourceViewer | None = None
         self.prompt_dialog: PromptDialog | None = None
+        self._files: ThreadPoolExecutor | None = None  # made on first use: most answers need no file read
+        self._shown = 0  # counts show_message calls: a file check of an answer no longer shown is dropped
+        self._closed = False
+        self._deliver.connect(lambda callback: callback(), Qt.ConnectionType.QueuedConnection)
         self._build()
         self.show_message(None)
 
@@ -148,6 +163,50 @@ class SourcesPanel(QWidget):
             self._list_layout.insertWidget(self._list_layout.count() - 1, card)
             self._cards.append(card)
         self._fit_cards()
+        self._check_files()
+
+    def _check_files(self) -> None:
+        """Each card's file as it is now: an answer reopened days later says so if its file has gone
+        or changed since, whatever was recorded then. A stat per file here (as the cards' buttons
+        do); a file whose stat moved is hashed on a worker thread, as the viewer's are."""
+        self._shown += 1
+        shown, pending = self._shown, []
+        for card in self._cards:
+            check = check_row(card.row, read=False)
+            if check is None:
+                pending.append(card)
+            else:
+                card.set_file_state(check.state)
+        if not pending or self._closed:
+            self.files_checked.emit()
+            return
+        if self._files is None:
+            self._files = ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_PREFIX)
+            # A panel deleted without shutdown() still lets its idle thread end.
+            weakref.finalize(self, self._files.shutdown, wait=False, cancel_futures=True)
+        rows = [card.row for card in pending]
+
+        def work() -> None:
+            states = []
+            for row in rows:
+                try:
+                    states.append(check_row(row).state)
+                except Exception as exc:  # noqa: BLE001 - a bug: logged, and the card keeps what it shows
+                    log.error("checking %s failed", row.get("path"), exc_info=exc)
+                    states.append(row.get("file_state"))
+            try:
+                self._deliver.emit(partial(self._show_file_states, shown, pending, states))
+            except RuntimeError:  # the panel was deleted meanwhile
+                pass
+
+        self._files.submit(work)
+
+    def _show_file_states(self, shown: int, cards: list[SourceCard], states: list[str | None]) -> None:
+        if shown != self._shown:
+            return  # another answer is shown now; its cards are not these
+        for card, state in zip(cards, states, strict=True):
+            card.set_file_state(state)
+        self.files_checked.emit()
 
     def _fit_cards(self) -> None:
         """At least as wide as the widest card needs: the list does not scroll sideways, so a
@@ -270,7 +329,11 @@ class SourcesPanel(QWidget):
         return self._selected.row if self._selected is not None else None
 
     def shutdown(self) -> None:
-        """End the viewer's worker thread (call when the window closes). Idempotent."""
+        """End the viewer's and the file checks' worker threads (call when the window closes). Idempotent."""
+        self._shown += 1
+        self._closed = True
+        if self._files is not None:
+            self._files.shutdown(wait=True, cancel_futures=True)
         if self._viewer is not None:
             self._viewer.shutdown()
 
