@@ -30,7 +30,9 @@ from assistant.knowledge.document import Block, ParsedDocument
 #      ...") is headed by them, instead of by the heading before it; a line "Party" is no longer
 #      taken for the heading "Part y".
 #   6: Markdown front matter without its --- lines.
-CHUNKER_VERSION = 6
+#   7: HTML without the site's banner, footer, sidebars and cookie notice; text files in windows-1250,
+#      Mac Roman and the other Latin codepages, and UTF-8 with a few single-byte lines, read right.
+CHUNKER_VERSION = 7
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+|\n+")
 

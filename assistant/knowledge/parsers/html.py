@@ -1,4 +1,5 @@
-"""HTML: the visible text, with h1-h6 as headings and table rows as rows."""
+"""HTML: the page's visible text (not the site's banner, menus, sidebars, footer or cookie notice),
+with h1-h6 as headings and table rows as rows."""
 
 from __future__ import annotations
 
@@ -29,6 +30,28 @@ _BLOCK = {
     "td", "tfoot", "th", "thead", "ul",
 }  # fmt: skip
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+# Page-level boilerplate, dropped as reader modes drop it: a saved site repeats its banner, footer,
+# sidebars and cookie notice on every page. header, footer and aside are page-level when no
+# sectioning element or root (a quote, a figure, a table cell) and no main holds them, as HTML-AAM
+# makes them landmarks: inside an article they are its byline and notes, a quote's footer is its
+# source, and in main an aside is often a note or the footnotes (docutils writes them so).
+_PAGE_PARTS = {"header", "footer", "aside"}
+_PAGE_ROLES = {"banner", "contentinfo", "complementary"}
+_MENU_ROLES = {"navigation", "search"}  # like nav: repeated wherever they stand
+_SCOPES = {
+    "article", "aside", "main", "nav", "section", "blockquote", "details", "dialog", "fieldset",
+    "figure", "td",
+}  # fmt: skip
+_SCOPE_ROLES = {"main", "article"}
+_CONTENT = {"article", "main", "section"}  # never the site's, whatever their names say
+# Consent tools' containers, by the names they give them: "cookie" alone is not enough (a recipe,
+# a cookie policy's own text).
+_CONSENT = re.compile(
+    r"cookie.?(?:banner|bar|notice|consent|pop.?up|dialog|law|box|wall|modal|overlay|disclaimer|alert|layer)"
+    r"|consent.?(?:banner|bar|notice|pop.?up|dialog|box|modal|manager|sdk)|gdpr.?(?:banner|bar|notice|cookie)"
+    r"|onetrust|cookiebot|didomi|usercentrics|cookiescript|iubenda.?cs|borlabs|cmplz|qc.?cmp|cc.?window",
+    re.I,
+)
 # A row whose cells hold these is page layout, not data: read it as ordinary blocks.
 _LAYOUT = {"p", "div", "table", "ul", "ol", "pre", "blockquote", *_HEADINGS}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -97,11 +120,29 @@ class _Inline:
             self.builder.add("\n".join(line for line in lines if line))
 
 
-def _walk(body: Tag, builder: Builder) -> None:
+def _role(tag: Tag) -> str:
+    role = tag.get("role")
+    return role.split()[0].lower() if isinstance(role, str) and role.split() else ""
+
+
+def _boilerplate(tag: Tag, scoped: bool) -> bool:
+    """Whether tag is the site's rather than the page's. A page-level part that holds the h1 is
+    kept: it is the page's title block (title, byline, date), not the site's banner."""
+    role = _role(tag)
+    if tag.name == "search" or role in _MENU_ROLES:
+        return True
+    if scoped or tag.name in _CONTENT or role in _SCOPE_ROLES:
+        return False
+    names = " ".join([*tag.get_attribute_list("id"), *tag.get_attribute_list("class")])
+    page_part = tag.name in _PAGE_PARTS or role in _PAGE_ROLES or bool(_CONSENT.search(names))
+    return page_part and tag.find("h1") is None
+
+
+def _walk(body: Tag, builder: Builder, drop_boilerplate: bool) -> None:
     inline = _Inline(builder)
-    stack: list[tuple[object, bool]] = [(body, False)]
+    stack: list[tuple[object, bool, bool]] = [(body, False, False)]  # (node, leaving, scoped)
     while stack:
-        node, leaving = stack.pop()
+        node, leaving, scoped = stack.pop()
         if leaving:
             inline.flush()
             continue
@@ -110,6 +151,8 @@ def _walk(body: Tag, builder: Builder) -> None:
                 inline.parts.append(str(node))
             continue
         if not isinstance(node, Tag) or _hidden(node):
+            continue
+        if drop_boilerplate and _boilerplate(node, scoped):
             continue
         name = node.name
         if name in _HEADINGS:
@@ -128,8 +171,9 @@ def _walk(body: Tag, builder: Builder) -> None:
         else:
             if name in _BLOCK or name == "tr":
                 inline.flush()
-                stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node.contents))
+                stack.append((node, True, scoped))
+            scoped = scoped or name in _SCOPES or _role(node) in _SCOPE_ROLES
+            stack.extend((child, False, scoped) for child in reversed(node.contents))
     inline.flush()
 
 
@@ -167,7 +211,10 @@ def parse_html(path: Path, data: bytes, limits: ParseLimits) -> ParsedDocument:
         raise UnreadableFile(BLANK)
     soup = BeautifulSoup(markup, "lxml")
     builder = Builder(path, "html", limits)
-    _walk(soup, builder)
+    _walk(soup, builder, drop_boilerplate=True)
+    if not builder.blocks:  # a page that is all header or footer: its text is all it has
+        builder = Builder(path, "html", limits)
+        _walk(soup, builder, drop_boilerplate=False)
     metadata = {}
     title = soup.find("title")
     if isinstance(title, Tag) and one_line(title.get_text()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import charset_normalizer
@@ -12,6 +13,7 @@ import charset_normalizer
 from assistant.knowledge.document import ParsedDocument, UnreadableFile
 from assistant.knowledge.parsers.codepages import read_short_codepage
 from assistant.knowledge.parsers.common import BINARY, BLANK, Builder, ParseLimits
+from assistant.knowledge.parsers.latin import CODEPAGES, best_codec, implausible, latin_like, read_latin
 
 # Longest BOM first: the UTF-32-LE BOM starts with the UTF-16-LE one.
 _BOMS = [
@@ -42,6 +44,8 @@ _WESTERN = re.compile(
 )
 _FOREIGN_RUN = re.compile(r"[^\x00-\x7f\s]{3}")
 _ESCAPED = re.compile("[\udc80-\udcff]+")
+_DECODED = re.compile("[^\x00-\x7f\udc80-\udcff]")
+_SAMPLE = 64 * 1024
 _CUT_OR_STRAY = re.compile(rb"[\xc2-\xf4][\x80-\xbf]{1,2}|[\x80-\xff]")
 
 
@@ -75,6 +79,9 @@ def _guess(data: bytes) -> tuple[str, str, bool] | None:
             ):
                 encoding = "cp1252"
                 break
+    if encoding in _LATIN_CODEPAGES and encoding != "cp1252" and latin_like(data):
+        # Its pick among Latin codepages can be wild ("It’s “great”" as Mac Icelandic "Itís ìgreatî").
+        encoding = best_codec(data, (encoding, "cp1252"))
     sure = best.coherence > 0
     try:
         return data.decode(encoding), encoding, sure
@@ -99,39 +106,74 @@ def _western(data: bytes) -> str | None:
 def _mostly_utf8(data: bytes) -> str | None:
     """UTF-8 with a few bytes that are not UTF-8, or None when the bytes are not mostly UTF-8.
 
-    Such a file is nearly always a UTF-8 file with a line or a word typed or pasted in
-    windows-1252 (an old editor, a Word quote mark), so each stray byte is read as
-    windows-1252: a stray 0xE9 is the 'é' its writer meant, where U+FFFD would lose the
-    letter from search and quotes. A character cut short (a truncated copy: a lead byte
-    with too few continuation bytes) is U+FFFD: no single-byte reading of it is right.
+    Such a file is nearly always a UTF-8 file with a line or a word typed or pasted in a
+    single-byte codepage (an old editor, a Word quote mark), so each stray byte is read in the
+    codepage that reads those lines best: a stray 0xE9 is the 'é' its writer meant, where
+    U+FFFD would lose the letter from search and quotes. A character cut short (a truncated
+    copy: a lead byte with too few continuation bytes) is U+FFFD: no single-byte reading of it
+    is right.
 
-    The test is valid multi-byte characters, at least two and twice as many as stray
-    bytes: a windows-1252 text has hardly any, since a UTF-8 pair needs a capital
-    accented letter followed by a symbol ("É’").
+    Valid multi-byte characters, at least two and twice as many as stray bytes, make it UTF-8.
+    Fewer may be a single-byte text's accident (a UTF-8 pair is a capital accented letter and a
+    symbol: "É’") or a UTF-8 word beside a windows-1252 one ("Müller" and "Schröder"); for
+    Latin text the reading with fewer implausible characters decides, single-byte on a tie.
     """
     text = data.decode("utf-8", errors="surrogateescape")  # each stray byte -> one U+DCxx
     stray = sum(map(len, _ESCAPED.findall(text)))
     valid = len(text) - len(text.encode("ascii", errors="ignore")) - stray
-    if valid < 2 or valid < 2 * stray:
+    strong = valid >= 2 and valid >= 2 * stray
+    if not valid or not (strong or latin_like(data)):
         return None
-    return _ESCAPED.sub(_restore, text)
+    codec = _stray_codec(text)
+    if not strong:
+        sample = data[:_SAMPLE]
+        single = min(implausible(sample.decode(c, errors="replace"), c) for c in CODEPAGES)
+        if implausible(_repair(sample.decode("utf-8", errors="surrogateescape"), codec), codec) >= single:
+            return None
+    return _repair(text, codec)
 
 
-def _restore(match: re.Match) -> str:
+def _stray_codec(text: str) -> str:
+    """The codepage of the stray bytes, judged on the lines that hold them (less their UTF-8)."""
+    lines, line_end, size = [], -1, 0
+    for match in _ESCAPED.finditer(text):
+        if match.start() < line_end:
+            continue  # in a line already taken
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        line_end = text.find("\n", match.end())
+        if line_end < 0:
+            line_end = len(text)
+        lines.append(_DECODED.sub("", text[line_start:line_end]).encode("utf-8", errors="surrogateescape"))
+        size += len(lines[-1])
+        if size > _SAMPLE:
+            break
+    sample = b"\n".join(lines)
+    reading = read_short_codepage(sample)  # a Russian line in a UTF-8 file
+    if reading is not None:
+        return reading[1]
+    return best_codec(sample) if latin_like(sample) else "cp1252"
+
+
+def _repair(text: str, codec: str) -> str:
+    return _ESCAPED.sub(partial(_restore, codec, len(text.rstrip())), text)
+
+
+def _restore(codec: str, end: int, match: re.Match) -> str:
     raw = match.group().encode("utf-8", errors="surrogateescape")
-    if match.end() < len(match.string.rstrip()) and raw[:1] != b"\xe2":
-        # Mid-text, a letter's byte before a stray one is a pasted windows-1252 pair ("é’"). A
+    if match.end() < end and raw[:1] != b"\xe2":
+        # Mid-text, a letter's byte before a stray one is a pasted single-byte pair ("é’"). A
         # character is cut where a copy stopped, at the end, or where 0xE2 (the lead of UTF-8's
         # quotes, dashes and euro; "â" before a symbol in windows-1252) lost its last byte.
-        return raw.decode("cp1252", errors="replace")
+        return raw.decode(codec, errors="replace")
     return "".join(
-        "\ufffd" if len(part) > 1 else part.decode("cp1252", errors="replace") for part in _CUT_OR_STRAY.findall(raw)
+        "\ufffd" if len(part) > 1 else part.decode(codec, errors="replace") for part in _CUT_OR_STRAY.findall(raw)
     )
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """(text, encoding): a BOM, else UTF-8 (strict, then nearly), else charset-normalizer,
-    checked on short texts against Western and Cyrillic, Greek or Hebrew codepages.
+    checked on short texts against Cyrillic, Greek or Hebrew codepages, and on Latin text
+    against the Latin codepages that read it better than windows-1252 (latin.py).
 
     Binary data (many control characters whatever the encoding) is refused.
     """
@@ -166,6 +208,9 @@ def decode_text(data: bytes) -> tuple[str, str]:
         reading = read_short_codepage(data)
         if reading is not None and not looks_binary(reading[0]):
             return reading
+    latin = read_latin(data)
+    if latin is not None and not looks_binary(latin[0]):
+        return latin
     if guess is None or guess[1] not in _LATIN_CODEPAGES:
         western = _western(data)
         if western is not None:
