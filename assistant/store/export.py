@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -49,10 +50,11 @@ def _abstained(message: Message) -> tuple[str, str]:
     return "", "Sources:"
 
 
-def _answer_note(message: Message) -> str:
-    parts = [message.model or "unknown model"]
+def _answer_note(message: Message, model_names: Mapping[str, str]) -> str:
+    """Which model answered, by the name the app shows for it, and how fast (the timings line has the rest)."""
+    parts = [model_names.get(message.model, message.model) if message.model else "unknown model"]
     if message.tokens_per_s:
-        parts.append(f"{message.tokens_per_s:.1f} tok/s")
+        parts.append(f"{message.tokens_per_s:.1f} tokens/s")
     if message.status == "stopped":
         parts.append("stopped")
     elif message.status == "error":
@@ -60,11 +62,11 @@ def _answer_note(message: Message) -> str:
     return " · ".join(parts)
 
 
-def _answer_lines(message: Message) -> list[str]:
+def _answer_lines(message: Message, model_names: Mapping[str, str]) -> list[str]:
     """An answer, then for an auditor: its timings, the sources it was given (numbered as it cites
     them), those retrieved but not given, and the prompt the model read."""
     why, heading = _abstained(message)
-    lines = ["## Assistant", "", message.content.strip() or "_(no text)_", "", f"_{_answer_note(message)}_", ""]
+    lines = ["## Assistant", "", message.content.strip() or "_(no text)_", "", f"_{_answer_note(message, model_names)}_", ""]
     if timings := timings_summary(message):
         lines += [f"_{timings}_", ""]
     if why:
@@ -83,10 +85,12 @@ def _answer_lines(message: Message) -> list[str]:
     return lines
 
 
-def conversation_markdown(store: Conversations, conversation_id: int) -> str:
+def conversation_markdown(store: Conversations, conversation_id: int,
+                          model_names: Mapping[str, str] | None = None) -> str:
     """The conversation as Markdown. Answers keep their own Markdown; under each are its timings, the
     sources a document answer was given, numbered as it cites them, with their scores, the sources
-    retrieved but not given, and the prompt; what the scores mean is said once, at the end."""
+    retrieved but not given, and the prompt; what the scores mean is said once, at the end.
+    `model_names` maps a model's id to the name the reader knows it by; an id it lacks is written as it is."""
     conversation = store.get(conversation_id)
     if conversation is None:
         raise KeyError(f"no conversation {conversation_id}")
@@ -98,7 +102,7 @@ def conversation_markdown(store: Conversations, conversation_id: int) -> str:
         if message.role == "user":
             lines += ["## You", "", message.content.strip(), ""]
         elif message.role == "assistant":
-            lines += _answer_lines(message)
+            lines += _answer_lines(message, model_names or {})
             audited = audited or bool(message.sources)  # the legend explains sources; a plain chat has none
     if audited:
         lines += legend_markdown()
@@ -153,12 +157,13 @@ def write_replacing(target: Path | str, data: bytes) -> Path:
 
 
 def export_conversation(store: Conversations, conversation_id: int, target: Path | str,
-                        fmt: str | None = None) -> Path:
+                        fmt: str | None = None, model_names: Mapping[str, str] | None = None) -> Path:
     """Write the conversation to `target` as `fmt` (default: JSON for a .json name, else Markdown),
-    replacing any file there whole, never leaving it half-written."""
+    replacing any file there whole, never leaving it half-written. The Markdown names models as
+    `model_names` does (see conversation_markdown); the JSON, for programs, keeps their ids."""
     fmt = fmt or export_target(target)[1]
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     text = conversation_json_text(store, conversation_id) if fmt == "json" else \
-        conversation_markdown(store, conversation_id)
+        conversation_markdown(store, conversation_id, model_names)
     return write_replacing(target, text.encode("utf-8"))

@@ -120,6 +120,11 @@ class Answering:
         is the box's text (sent), so the box is emptied; a Regenerate leaves what is typed there."""
         self._dismiss_problem("answer")
         self._question, self._question_stored, self._replaces = text, False, replaces
+        self._question_from_box = from_box
+        # Whose answer this is: the conversation shown now (None: a new chat, until it is stored).
+        self._answer_cid, self._answer_ids, self._answer_view, self._live_text = \
+            self._conversation_id, None, self._view, ""
+        self.conversation_list.busy_id = self._conversation_id
         edited, self._editing = self._editing is not None, None
         self.input_bar.set_editing(False)
         if from_box:  # an edit sent: what was typed before it comes back
@@ -147,8 +152,9 @@ class Answering:
 
     @Slot()
     def stop(self) -> None:
-        """Esc: stops the answer; with none running, leaves an edit of an earlier question."""
-        if self._job is None:
+        """Esc: stops the answer shown; with none, leaves an edit of an earlier question. An answer
+        being written into a conversation not shown is stopped from its own conversation, not here."""
+        if self._job is None or not self.answer_shown():
             self.cancel_edit()
             return
         if self._job.stop_requested:
@@ -158,12 +164,33 @@ class Answering:
         self._update_controls()
 
     # while it streams ------------------------------------------------------------------------
+    def answer_shown(self) -> bool:
+        """Whether an answer is being written into the conversation shown. The user may look at
+        other conversations meanwhile; the answer goes on into its own."""
+        if self._job is None:
+            return False
+        if self._answer_cid is None:  # a new chat's, not stored yet: shown until the user looks elsewhere
+            return self._view == self._answer_view
+        return self._conversation_id == self._answer_cid
+
+    def _redraw_live(self) -> None:
+        """Back in the conversation being answered: its question (if not stored yet) and the answer so far."""
+        if not self._question_stored:
+            if self._replaces is not None:
+                self.chat_view.truncate_from(self._replaces)
+            self._question_bubble = self.chat_view.add_user(self._question)
+        self.chat_view.begin_answer()
+        self.chat_view.append_to_answer(self._live_text)
+
     def _on_stream_event(self, event) -> None:
         if isinstance(event, Started):
+            shown = self.answer_shown()  # a new chat's is told by the view, before it has an id
             self._question_stored = True
-            if event.user_message_id > 0:
-                self.chat_view.set_question_id(self._question_bubble, event.user_message_id)
-            if event.conversation_id != self._conversation_id:
+            self._answer_cid = self.conversation_list.busy_id = event.conversation_id
+            self._answer_ids = (event.user_message_id, event.assistant_message_id)
+            if shown:
+                if event.user_message_id > 0:
+                    self.chat_view.set_question_id(self._question_bubble, event.user_message_id)
                 self._conversation_id = event.conversation_id
             self._refresh_conversations()
             self.answer_started.emit(event.conversation_id)
@@ -171,32 +198,35 @@ class Answering:
             found = len(event.results)
             self._set_status(f"Found {found} passage{'s' if found != 1 else ''} in {event.retrieval_ms:.0f} ms; "
                              f"{self._display(self.core.model.name)} is writing…", busy=True)
-        elif isinstance(event, Notice):
-            self.chat_view.add_note(event.message)
-        elif isinstance(event, Restarted):
-            self.chat_view.add_note(event.reason)
+        elif isinstance(event, (Notice, Restarted)) and self.answer_shown():
+            self.chat_view.add_note(event.message if isinstance(event, Notice) else event.reason)
 
     @Slot()
     def _flush_tokens(self) -> None:
         if self._job is not None:
             restarted, text = self._job.take_text()
-            self.chat_view.append_to_answer(text, replace=restarted)
+            self._live_text = text if restarted else self._live_text + text  # drawn again on coming back
+            if self.answer_shown():
+                self.chat_view.append_to_answer(text, replace=restarted)
 
     def _end_stream(self) -> None:
         self._flush_tokens()
         self._flush_timer.stop()
         self._job = None
+        self.conversation_list.busy_id = None
         self.chat_view.set_busy(False)
 
     # how it ended ------------------------------------------------------------------------------
     def _on_answer_done(self, finished) -> None:
-        self._end_stream()
         if finished is None:  # cannot happen with chat.ask; treat it as a failure, not a crash
             self._on_answer_failed(RuntimeError("the answer stream ended without a result"))
             return
+        shown = self.answer_shown()
+        self._end_stream()
         message: Message = finished.message
-        self.chat_view.finish_answer(message, self._meta(message))
-        self.sources_panel.show_message(message)
+        if shown:  # else it is in the store, shown when its conversation is opened
+            self.chat_view.finish_answer(message, self._meta(message))
+            self.sources_panel.show_message(message)
         self._refresh_conversations()
         usable = self.model_usable()
         self._set_status(status_for_loaded(self.core.model if usable else None))
@@ -207,16 +237,31 @@ class Answering:
         self.answer_finished.emit(message)
 
     def _on_answer_failed(self, exc: BaseException) -> None:
+        shown = self.answer_shown()
         self._end_stream()
         message = self.describe_error(exc)
-        self._show_conversation()  # what the store holds is the truth
-        if not self._question_stored and not self.input.toPlainText().strip():
-            # Nothing was stored (or dropped): the question goes back in the box, as it was.
-            if self._replaces is not None and self.chat_view.bubble_for(self._replaces) is not None:
-                self.begin_edit(self._replaces, self._question)
-            else:
-                self.input.setPlainText(self._question)
+        if shown:
+            self._show_conversation()  # what the store holds is the truth
+            if not self._question_stored:
+                self._put_question_back()
+        elif not self._question_stored:
+            # Asked in a conversation the user has left: the question waits there as its unsent
+            # text, unless text typed there is waiting already.
+            self._drafts.setdefault(self._answer_cid, self._question)
         self._set_status(status_for_loaded(self.core.model if self.model_usable() else None))
         self.show_problem(message, kind="answer")
         self._update_controls()
         self.answer_failed.emit(message)
+
+    def _put_question_back(self) -> None:
+        """Nothing was stored: what was sent comes back as it was, and nothing typed is lost."""
+        replaced = self._replaces is not None and self.chat_view.bubble_for(self._replaces) is not None
+        if replaced and self._question_from_box:
+            # An edit opens again with the edited text. The box now holds the draft that came back at
+            # Send (or what was typed since): begin_edit keeps it again, for when the edit is sent or left.
+            self.begin_edit(self._replaces, self._question)
+        elif not replaced and not self.input.toPlainText().strip():
+            # A question whose place is gone (a new one, or an edit whose old question was dropped)
+            # goes in the box, unless something typed since is there. A Regenerate whose question is
+            # still there needs nothing back.
+            self.input.setPlainText(self._question)

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 
 from assistant.citations import CITATION_RE, outside_code
 from assistant.store.conversations import Message
+from assistant.ui.answer_copy import answer_mime
+from assistant.ui.formatting import answer_timings
 from assistant.ui.source_format import ZERO_WIDTH_SPACE, breakable
 
 CURSOR = " ▍"
@@ -124,7 +126,7 @@ class MessageBubble(QFrame):
         actions.setSpacing(4)
         actions.addStretch(1)
         for key, label, tip in (("edit", "Edit", "Change this question and ask it again"),
-                                ("copy", "Copy", "Copy the answer's text (Markdown)"),
+                                ("copy", "Copy", "Copy the answer to paste into a document or an e-mail, formatting and all"),
                                 ("regenerate", "Regenerate", "Ask the last question again for a new answer")):
             if (key == "edit") != (role == "user"):
                 continue
@@ -216,7 +218,7 @@ class ChatView(QScrollArea):
     answer_selected = Signal(int)  # the message id of an answer the user clicked
     edit_requested = Signal(int, str)  # (question message id, its text)
     regenerate_requested = Signal(int)  # the answer's message id
-    copied = Signal(int)  # an answer's text went to the clipboard (its message id)
+    copied = Signal(int)  # an answer went to the clipboard, as rich and plain text (its message id)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -304,8 +306,9 @@ class ChatView(QScrollArea):
             if m.role not in ("user", "assistant"):
                 continue
             meta = meta_for(m) if m.role == "assistant" else ""
-            self._add(MessageBubble(m.role, m.content, meta, status=m.status, message_id=m.id,
-                                    citations=cited_sources(m) if m.role == "assistant" else 0))
+            bubble = self._add(MessageBubble(m.role, m.content, meta, status=m.status, message_id=m.id,
+                                             citations=cited_sources(m) if m.role == "assistant" else 0))
+            bubble.meta.setToolTip(answer_timings(m) if m.role == "assistant" else "")
         self._stick_to_bottom = True
         self._update_actions()
 
@@ -338,6 +341,7 @@ class ChatView(QScrollArea):
             return
         self._live.finish(message.content, meta, message.status, message_id=message.id,
                           citations=cited_sources(message))
+        self._live.meta.setToolTip(answer_timings(message))
         self._live = None
         self._update_actions()
 
@@ -359,7 +363,7 @@ class ChatView(QScrollArea):
         if bubble.message_id is None:
             return
         if key == "copy":
-            QGuiApplication.clipboard().setText(bubble.text)
+            QGuiApplication.clipboard().setMimeData(answer_mime(bubble.text))
             self.copied.emit(bubble.message_id)
         elif key == "edit":
             self.edit_requested.emit(bubble.message_id, bubble.text)

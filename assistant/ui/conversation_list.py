@@ -7,6 +7,7 @@ The list only shows and asks; the store does the work (`Conversations` and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QDir, QEvent, QObject, QPoint, Qt, QTimer, Signal, Slot
@@ -69,10 +70,14 @@ class ConversationList(QWidget):
     conversation_exported = Signal(int, str)  # (id, the file written)
     problem = Signal(str)  # an action failed: the sentence to show
 
-    def __init__(self, store: Conversations, parent: QWidget | None = None):
+    def __init__(self, store: Conversations, parent: QWidget | None = None, *,
+                 model_names: Callable[[], Mapping[str, str]] = dict):
+        """`model_names()`: the names models are shown by, by id, for the exported files."""
         super().__init__(parent)
         self.setObjectName("conversationPanel")
         self.store = store
+        self._model_names = model_names
+        self.busy_id: int | None = None  # the conversation an answer is being written into: not deletable
         self._current: int | None = None
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -194,7 +199,11 @@ class ConversationList(QWidget):
         menu.addAction("Rename", lambda: self.start_rename(conversation_id))
         menu.addAction("Export…", lambda: self.export(conversation_id))
         menu.addSeparator()
-        menu.addAction("Delete…", lambda: self.delete(conversation_id))
+        delete = menu.addAction("Delete…", lambda: self.delete(conversation_id))
+        if conversation_id == self.busy_id:  # the answer's worker is still writing into it
+            delete.setEnabled(False)
+            delete.setToolTip("An answer is being written into it: stop it or let it finish first")
+            menu.setToolTipsVisible(True)
         return menu
 
     @Slot(QPoint)
@@ -230,7 +239,7 @@ class ConversationList(QWidget):
     def delete(self, conversation_id: int | None) -> bool:
         """Ask, then delete the conversation and its messages. True if it was deleted."""
         row = self.store.get(conversation_id) if conversation_id is not None else None
-        if row is None or not self.isEnabled():
+        if row is None or not self.isEnabled() or conversation_id == self.busy_id:
             return False
         if not confirm(self, "Delete conversation",
                             f"Delete “{row['title']}” and all its messages?\n\nThis cannot be undone.", "Delete"):
@@ -252,7 +261,7 @@ class ConversationList(QWidget):
             return None
         target, fmt = chosen
         try:
-            written = export_conversation(self.store, conversation_id, target, fmt)
+            written = export_conversation(self.store, conversation_id, target, fmt, self._model_names())
         except OSError as exc:
             self.problem.emit(f"The conversation could not be saved to {target}: {exc.strerror or exc}.")
             return None

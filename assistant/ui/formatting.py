@@ -23,13 +23,21 @@ def models_by_size(models: list[InstalledModel]) -> list[InstalledModel]:
     return sorted(models, key=lambda m: (m.size_bytes or 0, m.display_name))
 
 
+def speed(tokens_per_s: float) -> str:
+    """A writing speed as a person reads it: whole tokens, a decimal only when slow."""
+    return f"{tokens_per_s:.0f} tokens/s" if tokens_per_s >= 10 else f"{tokens_per_s:.1f} tokens/s"
+
+
 def answer_meta(message: Message, model_name: str | None = None) -> str:
-    """The line under an answer: model, speed, time to first token, and how it ended."""
+    """The line under an answer: model, how long it took, its speed, and how it ended. Short; the
+    timings in full are in answer_timings (the line's tooltip)."""
     parts = [model_name or message.model or "unknown model"]
+    if message.total_s:
+        parts.append(f"answered in {message.total_s:.1f} s")
+    elif message.ttft_s is not None:
+        parts.append(f"first words after {message.ttft_s:.1f} s")
     if message.tokens_per_s:
-        parts.append(f"{message.tokens_per_s:.1f} tok/s")
-    if message.ttft_s is not None:
-        parts.append(f"first token {message.ttft_s:.2f} s")
+        parts.append(speed(message.tokens_per_s))
     if message.status == "stopped":
         parts.append("stopped")
     elif message.status == "error":
@@ -39,6 +47,20 @@ def answer_meta(message: Message, model_name: str | None = None) -> str:
     elif message.error:  # complete, with a remark (e.g. cut off at the length limit)
         parts.append(message.error)
     return "  ·  ".join(parts)
+
+
+def answer_timings(message: Message) -> str:
+    """What the meta line's numbers mean, with the time to the first words; '' when none were measured."""
+    lines = []
+    if message.total_s:
+        lines.append(f"The model took {message.total_s:.1f} s to write this answer.")
+    if message.ttft_s is not None:
+        lines.append(f"Its first words came after {message.ttft_s:.2f} s (reading the question and any "
+                     "passages from your documents).")
+    if message.tokens_per_s:
+        lines.append(f"It wrote {message.tokens_per_s:.1f} tokens a second; a token is a short word or "
+                     "part of a longer one.")
+    return "\n".join(lines)
 
 
 def status_for_loaded(model: InstalledModel | None, load_s: float | None = None) -> str:

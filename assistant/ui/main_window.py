@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from assistant.answer_check import check_model_choices
 from assistant.core import Core
 from assistant.errors import UserFacingError
+from assistant.models.catalog import load_catalog
 from assistant.ui.answering import Answering
 from assistant.ui.banner import ProblemBanner
 from assistant.ui.chat_view import ChatView
@@ -38,6 +39,7 @@ from assistant.ui.documents_page import DocumentsPage
 from assistant.ui.input_bar import InputBar
 from assistant.ui.nav_bar import PAGES, NavBar
 from assistant.ui.settings_dialog import SettingsDialog
+from assistant.ui.side_panels import SidePanels
 from assistant.ui.sources_panel import SourcesPanel
 from assistant.ui.status_bar import AppStatusBar
 from assistant.ui.style import apply_theme, restyle_tree, window_style
@@ -70,6 +72,12 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self.tasks = EngineTasks(self)
         self._job = None
         self._question, self._question_stored, self._replaces = "", False, None
+        self._question_from_box = True  # the question was the box's text (not a Regenerate)
+        self._view = 0  # counts the conversations shown, so a new chat's answer knows if it is still in view
+        self._answer_cid: int | None = None  # the conversation the running answer is written into
+        self._answer_ids: tuple[int, int] | None = None  # its stored (question, answer) ids, once stored
+        self._answer_view = 0
+        self._live_text = ""  # the running answer's text so far
         self._question_bubble = None
         self._editing: int | None = None  # the question being edited (Send replaces it)
         self._drafts: dict[int | None, str] = {}  # unsent text of the conversations not open (None: a new chat)
@@ -79,10 +87,11 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self._repairing = False
         self._wanted_model: str | None = core.settings.default_model
         self._conversation_id: int | None = None
-        self._display_names: dict[str, str] = {}
+        # Models by id -> the name shown. The catalog's names first: an answer of a model deleted
+        # before this start is still named as the user knew it.
+        self._display_names: dict[str, str] = {e.name: e.display_name for e in load_catalog()}
         self._started = False
         self._closed = False
-        self._sources_wanted = True  # the Sources dock's visibility on the chat page
         self.settings_dialog: SettingsDialog | None = None
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_MS)
@@ -103,6 +112,12 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self._build_chat_page()
         self._build_pages()
         self._build_sources_dock()
+        self.side_panels = SidePanels(self, nav=self.nav, splitter=self.chat_splitter,
+                                      conversation_list=self.conversation_list, chat_column=self.chat_column,
+                                      dock=self.sources_dock, on_chat_page=lambda: self.current_page() == "chat")
+        # A click on [n] asks for its source: the panel opens if it was closed or waiting for room.
+        self.chat_view.citation_clicked.connect(
+            lambda _message_id, _n: self.sources_dock.isVisible() or self.side_panels.ask())
         self.status_bar = AppStatusBar(engine_pid=lambda: self.core.engine.pid)
         self.setStatusBar(self.status_bar)
         self.documents_page.indexing_active.connect(self.status_bar.set_indexing)
@@ -114,8 +129,7 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self.input.setFocus()
 
     def _build_chat_page(self) -> None:
-        self.conversation_list = ConversationList(self.core.conversations)
-        self.conversation_list.setMinimumWidth(180)
+        self.conversation_list = ConversationList(self.core.conversations, model_names=lambda: self._display_names)
         self.conversation_list.conversation_selected.connect(self.open_conversation)
         self.conversation_list.new_chat_requested.connect(self.new_chat)
         self.conversation_list.conversation_deleted.connect(self._on_conversation_deleted)
@@ -138,7 +152,7 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self.stop_button.clicked.connect(self.stop)
         bar.cancel_edit_requested.connect(self.cancel_edit)
 
-        chat_column = QWidget()
+        self.chat_column = chat_column = QWidget()
         column = QVBoxLayout(chat_column)
         column.setContentsMargins(8, 8, 8, 8)
         column.addWidget(self.banner)
@@ -149,8 +163,8 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self.chat_splitter.addWidget(self.conversation_list)
         self.chat_splitter.addWidget(chat_column)
         self.chat_splitter.setStretchFactor(1, 1)
-        self.chat_splitter.setSizes([250, 750])
-        self.chat_splitter.setChildrenCollapsible(False)
+        self.chat_splitter.setSizes([200, 800])  # the chat has the room; the list's titles are short
+        self.chat_splitter.setChildrenCollapsible(False)  # too narrow, the list hides (side_panels.py)
 
     def _build_pages(self) -> None:
         self.documents_page = DocumentsPage(self.core, parent=None)
@@ -228,12 +242,10 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
     def show_page(self, key: str) -> None:
         if key not in self._page_widgets or self.current_page() == key:
             return
-        if self.current_page() == "chat":
-            self._sources_wanted = self.sources_dock.isVisible()
         self._set_page(key)
         self.nav.set_current(key)
         # The Sources panel explains answers: it belongs beside the chat only.
-        self.sources_dock.setVisible(key == "chat" and self._sources_wanted)
+        self.side_panels.arrange()
         self.sources_toggle.setEnabled(key == "chat")
         if key == "chat":
             self.input.setFocus()
@@ -276,9 +288,8 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         busy = self.generating or self._loading is not None or self._repairing
         has_text = bool(self.input.toPlainText().strip())
         self.send_button.setEnabled(not busy and has_text and self.model_usable())
-        self.stop_button.setEnabled(self.generating and not self._job.stop_requested)
+        self.stop_button.setEnabled(self.answer_shown() and not self._job.stop_requested)
         self.model_selector.setEnabled(not busy and bool(self.model_selector.names()))
-        self.conversation_list.setEnabled(not self.generating)
         self.settings_action.setEnabled(not self.generating)
 
     def _set_status(self, text: str, busy: bool = False) -> None:
@@ -336,10 +347,12 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
     def _restore_layout(self) -> None:
         self.window_state = WindowState(self.core.paths.config)
         if self.window_state.restore(self, {"chat": self.chat_splitter}):
-            self._sources_wanted = self.window_state.value("sources/visible", "true") in (True, "true")
-            self.sources_dock.setVisible(self._sources_wanted)
+            panels, value = self.side_panels, self.window_state.value
+            panels.wanted = value("sources/visible", "true") in (True, "true")
+            panels.over_list = value("sources/over_list", "false") in (True, "true")
         else:
-            fit_to_screen(self, PREFERRED_SIZE)
+            fit_to_screen(self, PREFERRED_SIZE, self.side_panels.full_width())
+        self.side_panels.arrange()
         # The conversation open at the last close, with what was typed and not sent.
         self.restore_drafts(self.window_state.value("conversation/drafts"))
         self.input.setPlainText(self._drafts.pop(None, ""))  # a new chat's, until the last conversation opens
@@ -349,9 +362,9 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
             self.conversation_list.select(int(last))
 
     def save_layout(self) -> None:
-        wanted = self.sources_dock.isVisible() if self.current_page() == "chat" else self._sources_wanted
         self.window_state.save(self, {"chat": self.chat_splitter}, **{
-            "sources/visible": wanted, "conversation/last": self._conversation_id or "",
+            "sources/visible": self.side_panels.wanted, "sources/over_list": self.side_panels.over_list,
+            "conversation/last": self._conversation_id or "",
             "conversation/drafts": self.drafts_to_save()})
 
     # closing ----------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def short_speed(item: InstalledItem) -> str:
     s = item.speed
     if s is None:
         return "not measured"
-    return f"{rate(s.gen_tokens_per_s)} tok/s" if s.measured else f"~{rate(s.gen_tokens_per_s)} tok/s (est.)"
+    return f"{rate(s.gen_tokens_per_s)} tokens/s" if s.measured else f"about {rate(s.gen_tokens_per_s)} tokens/s"
 
 
 def list_cells(item: InstalledItem, current: str | None) -> list[str]:

@@ -31,6 +31,7 @@ class ConversationHandling:
 
     def _switch_draft(self, conversation_id: int | None) -> None:
         """Leaving the open conversation for `conversation_id`: each keeps its own unsent text."""
+        self._view += 1
         self.cancel_edit()
         self._keep_draft()
         self.input.setPlainText(self._drafts.pop(conversation_id, ""))  # in the box now, kept again on leaving
@@ -52,8 +53,6 @@ class ConversationHandling:
 
     @Slot()
     def new_chat(self) -> None:
-        if self.generating:
-            return
         self._switch_draft(None)
         self._conversation_id = None
         self.chat_view.clear()
@@ -62,12 +61,10 @@ class ConversationHandling:
         self.conversation_list.select(None)
         self.show_page("chat")
         self.input.setFocus()
+        self._update_controls()  # Stop is for the answer shown
 
     @Slot(int)
     def open_conversation(self, conversation_id: int) -> None:
-        if self.generating:
-            self.conversation_list.select(self._conversation_id)
-            return
         self._switch_draft(conversation_id)
         self._conversation_id = conversation_id
         messages = self._show_conversation()
@@ -85,6 +82,7 @@ class ConversationHandling:
         if self._started:  # not while the window is made: the model loads first, then the documents
             self._prepare_documents(self.collection_picker.selected())
         self.input.setFocus()
+        self._update_controls()  # Stop is for the answer shown
 
     def _show_conversation(self) -> list[Message]:
         if self._conversation_id is not None and self.core.conversations.get(self._conversation_id) is None:
@@ -94,7 +92,12 @@ class ConversationHandling:
             self.chat_view.clear()
             return []
         messages = self.core.conversations.messages(self._conversation_id)
+        live = self.answer_shown()
+        writing = self._answer_ids[1] if live and self._answer_ids else None  # drawn from the stream instead
+        messages = [m for m in messages if m.id != writing]
         self.chat_view.show_messages(messages, self._meta)
+        if live:
+            self._redraw_live()
         return messages
 
     @Slot(int)

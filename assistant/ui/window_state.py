@@ -19,20 +19,24 @@ FILE_NAME = "window.ini"
 STATE_VERSION = 1  # bump when the docks or toolbars change so an old layout is not forced on a new one
 PREFERRED_SIZE = QSize(1280, 800)
 SCREEN_SHARE = 0.9  # of the screen's free area, on a screen smaller than the preferred size
+FRAME_ALLOWANCE = 16  # for the borders, which are not known before the window is first shown
 
 
-def fit_to_screen(window: QMainWindow, preferred: QSize) -> None:
+def fit_to_screen(window: QMainWindow, preferred: QSize, wanted_width: int = 0) -> None:
     """First start: `preferred`, but never larger than the screen (a 1366x768 laptop, a 1024x768
-    projector), and centred on it, so no edge or button starts out of reach."""
+    projector), and centred on it, so no edge or button starts out of reach. At least `wanted_width`
+    (what the page needs to show all its panels) when the screen has room for it."""
     screen = window.screen() or QGuiApplication.primaryScreen()
     if screen is None:
         window.resize(preferred)
         return
     free = screen.availableGeometry()
     frame = window.frameGeometry().size() - window.geometry().size()  # title bar and borders, once shown
-    size = QSize(min(preferred.width(), int(free.width() * SCREEN_SHARE) - frame.width()),
+    widest = free.width() - max(frame.width(), FRAME_ALLOWANCE)
+    size = QSize(min(widest, max(wanted_width, min(preferred.width(), int(free.width() * SCREEN_SHARE) - frame.width()))),
                  min(preferred.height(), int(free.height() * SCREEN_SHARE) - frame.height()))
-    window.resize(size.expandedTo(window.minimumSizeHint()).boundedTo(free.size()))
+    window.resize(size.expandedTo(QSize(window.minimumWidth(), window.minimumSizeHint().height()))
+                  .boundedTo(free.size()))
     centre = free.center()
     window.move(centre.x() - window.width() // 2, centre.y() - window.height() // 2)
 

@@ -38,7 +38,7 @@ def test_markdown_keeps_questions_answers_and_the_cited_sources(tmp_path):
     assert text.startswith("# Lease questions\n")
     assert text.index("## You\n\nWhat is the deposit?") < text.index("The deposit is **1,500 euros** [1].")
     assert "```\ncode stays\n```" in text  # the answer's own Markdown is kept as it is
-    assert "_qwen · 21.5 tok/s_" in text
+    assert "_qwen · 21.5 tokens/s_" in text
     assert "- [1] lease.pdf, page 2 (cited)" in text
     assert "- [2] notes.md, lines 4-9 (Money)" in text
     # Retrieved but never given to the model: listed apart, unnumbered, so the reader sees what was passed over.
@@ -50,6 +50,24 @@ def test_markdown_keeps_questions_answers_and_the_cited_sources(tmp_path):
     target = export_conversation(store, cid, tmp_path / "out.md")
     assert target.read_text(encoding="utf-8") == text
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]  # no temporary file left
+
+
+def test_markdown_names_models_as_the_app_does_and_an_unknown_one_by_its_id(tmp_path):
+    store = Conversations(open_database(tmp_path / "a.db"))
+    cid = store.create("Names")
+    for model in ("qwen2.5-0.5b-instruct-q4_k_m", "since-deleted"):
+        store.add_message(cid, "user", "Hello?")
+        store.add_message(cid, "assistant", "Hello.", model=model, tokens_per_s=30.0)
+    names = {"qwen2.5-0.5b-instruct-q4_k_m": "Qwen2.5 0.5B Instruct (Q4_K_M)"}
+    text = conversation_markdown(store, cid, names)
+    assert "_Qwen2.5 0.5B Instruct (Q4_K_M) · 30.0 tokens/s_" in text
+    assert "qwen2.5-0.5b-instruct-q4_k_m" not in text
+    assert "_since-deleted · 30.0 tokens/s_" in text
+    written = export_conversation(store, cid, tmp_path / "names.md", model_names=names).read_text(encoding="utf-8")
+    assert written == text
+    # JSON is for programs: it keeps the id, which names the model exactly.
+    data = json.loads(export_conversation(store, cid, tmp_path / "names.json", model_names=names).read_text())
+    assert data["messages"][1]["model"] == "qwen2.5-0.5b-instruct-q4_k_m"
 
 
 def test_file_names_are_safe():

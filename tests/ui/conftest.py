@@ -19,6 +19,17 @@ def window_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
 
 
+@pytest.fixture(autouse=True)
+def clipboard_left_empty():
+    """Each test leaves the clipboard empty: the offscreen platform crashes at exit (the whole run
+    then fails) if its clipboard still holds data made in Python, such as a copied answer's."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    if (app := QApplication.instance()) is not None:
+        app.clipboard().clear()
+
+
 @pytest.fixture
 def make_window(qtbot, core):
     """Create MainWindows over the test's core; at the end each is closed and its thread is gone.

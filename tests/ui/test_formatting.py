@@ -6,7 +6,14 @@ from pathlib import Path
 
 from assistant.models.registry import InstalledModel
 from assistant.store.conversations import Message
-from assistant.ui.formatting import answer_meta, human_size, model_label, models_by_size, status_for_loaded
+from assistant.ui.formatting import (
+    answer_meta,
+    answer_timings,
+    human_size,
+    model_label,
+    models_by_size,
+    status_for_loaded,
+)
 
 
 def _model(name, size):
@@ -29,8 +36,17 @@ def test_sizes_and_labels():
 
 
 def test_answer_meta_names_model_speed_and_ending():
-    done = _answer(tokens_per_s=42.456, ttft_s=0.1234)
-    assert answer_meta(done, "SmolLM2") == "SmolLM2  ·  42.5 tok/s  ·  first token 0.12 s"
+    done = _answer(tokens_per_s=42.456, ttft_s=0.1234, total_s=3.44)
+    assert answer_meta(done, "SmolLM2") == "SmolLM2  ·  answered in 3.4 s  ·  42 tokens/s"
+    # Slow speeds keep a decimal; without a total, the time to the first words stands in for it.
+    assert answer_meta(_answer(tokens_per_s=4.56, ttft_s=1.23)) == "m  ·  first words after 1.2 s  ·  4.6 tokens/s"
+    assert "tok/s" not in answer_meta(done) and "token " not in answer_meta(done)
+    # The tooltip explains the numbers, and keeps the time to the first words.
+    assert answer_timings(done).splitlines() == [
+        "The model took 3.4 s to write this answer.",
+        "Its first words came after 0.12 s (reading the question and any passages from your documents).",
+        "It wrote 42.5 tokens a second; a token is a short word or part of a longer one."]
+    assert answer_timings(_answer()) == ""
     assert answer_meta(_answer(status="stopped")).endswith("stopped")
     assert answer_meta(_answer(status="error", error="engine crashed")).endswith("error: engine crashed")
     cut = _answer(error="The answer reached the maximum length and was cut off.")

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from assistant.store.conversations import Message
+from assistant.ui.answer_copy import answer_mime
 from assistant.ui.chat_view import ChatView, MessageBubble
 from tests.ui.conftest import ANSWER_TIMEOUT_MS, ask_in_window
 
@@ -64,7 +65,32 @@ def test_actions_show_on_the_right_bubbles_and_hide_while_an_answer_is_written(q
     assert not view.bubbles()[1].buttons["regenerate"].isHidden()  # the last answer now
 
 
-def test_copy_puts_the_answer_markdown_on_the_clipboard(qtbot, smol_core, smol_window):
+def test_copy_puts_the_answer_as_shown_and_as_plain_text_on_the_clipboard(qtbot):
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.show()
+    view.show_messages([Message(1, 1, "user", "Fruits?", "complete"),
+                        Message(2, 1, "assistant", MARKDOWN + "\nSee [1] and [the guide](https://example.org).",
+                                "complete")], lambda m: "")
+    button = view.bubbles()[1].buttons["copy"]
+    qtbot.waitUntil(button.isVisible)  # a bubble added to a shown view is shown by the next event loop turn
+    QApplication.clipboard().clear()
+    with qtbot.waitSignal(view.copied) as copied:
+        click(qtbot, button)
+    assert copied.args == [2]
+    data = QApplication.clipboard().mimeData()
+    assert data.hasHtml() and data.hasText()
+    # Rich text, for Word or Outlook: bold, the list and the table as shown, the citation as written.
+    html = data.html()
+    assert "font-weight:700" in html and "<li" in html and "<table" in html and ">colour<" in html
+    assert "[1]" in html and "cite:" not in html and "\u200b" not in html
+    # Plain text a person would type: no Markdown marks, cells split by tabs.
+    assert data.text() == (
+        "Here are three fruits:\n\n• apple\n• banana\n\nfruit\tcolour\napple\tred\n\n"
+        'print("hi")\n\nSee [1] and the guide (https://example.org).\n')
+
+
+def test_copy_from_the_window_says_so(qtbot, smol_core, smol_window):
     window = smol_window
     message = ask_in_window(qtbot, window, "Name three colours.")
     QApplication.clipboard().clear()
@@ -72,7 +98,8 @@ def test_copy_puts_the_answer_markdown_on_the_clipboard(qtbot, smol_core, smol_w
     with qtbot.waitSignal(window.chat_view.copied) as copied:
         click(qtbot, bubble.buttons["copy"])
     assert copied.args == [message.id]
-    assert QApplication.clipboard().text() == message.content
+    data = QApplication.clipboard().mimeData()
+    assert data.hasHtml() and data.text().split() == answer_mime(message.content).text().split()
     assert window.status_label.text() == "Answer copied"
 
 
@@ -132,6 +159,82 @@ def test_edit_an_earlier_question_and_resend(qtbot, smol_core, smol_window):
     # The edited question can itself be edited again: it has its stored id.
     assert window.chat_view.bubbles()[2].message_id == stored[2].id
     assert not window.chat_view.bubbles()[2].buttons["edit"].isHidden()
+
+
+def test_an_edit_whose_answer_cannot_start_comes_back_with_the_draft_kept(qtbot, smol_core, smol_window,
+                                                                         monkeypatch):
+    """Edit an earlier question while the box holds an unsent draft; the answer fails before it starts.
+    The edit opens again as it was sent, and the draft comes back when it is left or sent."""
+    from assistant import chat
+    from assistant.errors import ModelUnavailable
+
+    store = smol_core.conversations
+    cid = store.create("Colours")
+    question = store.add_message(cid, "user", "Name a colour.")
+    store.add_message(cid, "assistant", "Red.")
+    window = smol_window
+    window.open_conversation(cid)
+    qtbot.keyClicks(window.input, "my unsent draft")
+    failures = []
+
+    def failing(core, message_id, text, settings=None, answer=None, stop=None):
+        failures.append(text)
+        raise ModelUnavailable("No model is loaded.")
+        yield  # a generator, like chat.edit_and_resend
+
+    monkeypatch.setattr("assistant.ui.answering.edit_and_resend", failing)
+    bubble = window.chat_view.bubble_for(question)
+    qtbot.waitUntil(bubble.buttons["edit"].isVisible)
+    click(qtbot, bubble.buttons["edit"])
+    window.input.selectAll()
+    qtbot.keyClicks(window.input, "Name a fruit.")
+    with qtbot.waitSignal(window.answer_failed, timeout=ANSWER_TIMEOUT_MS):
+        click(qtbot, window.send_button)
+    assert failures == ["Name a fruit."]
+    assert window.editing == question and window.input.toPlainText() == "Name a fruit."
+    assert window.input_bar.editing_strip.isVisible() and window.send_button.text() == "Resend"
+    assert [m.content for m in store.messages(cid)] == ["Name a colour.", "Red."]  # nothing was changed
+    # Left: the draft is back.
+    click(qtbot, window.input_bar.cancel_edit_button)
+    assert window.editing is None and window.input.toPlainText() == "my unsent draft"
+
+    # Sent again once the model answers: the draft is back too, and the edit replaced the question.
+    edit = window.chat_view.bubble_for(question).buttons["edit"]  # the transcript was shown anew
+    qtbot.waitUntil(edit.isVisible)
+    click(qtbot, edit)
+    window.input.selectAll()
+    qtbot.keyClicks(window.input, "Name a fruit.")
+    with qtbot.waitSignal(window.answer_failed, timeout=ANSWER_TIMEOUT_MS):
+        click(qtbot, window.send_button)
+    monkeypatch.setattr("assistant.ui.answering.edit_and_resend", chat.edit_and_resend)
+    with qtbot.waitSignal(window.answer_finished, timeout=ANSWER_TIMEOUT_MS):
+        click(qtbot, window.send_button)
+    assert window.editing is None and window.input.toPlainText() == "my unsent draft"
+    assert [m.content for m in store.messages(cid) if m.role == "user"] == ["Name a fruit."]
+
+
+def test_a_regenerate_that_cannot_start_leaves_the_box_alone(qtbot, smol_core, smol_window, monkeypatch):
+    from assistant.errors import ModelUnavailable
+
+    store = smol_core.conversations
+    cid = store.create("Colours")
+    store.add_message(cid, "user", "Name a colour.")
+    answer = store.add_message(cid, "assistant", "Red.")
+    window = smol_window
+    window.open_conversation(cid)
+    qtbot.keyClicks(window.input, "my unsent draft")
+
+    def failing(core, message_id, text, settings=None, answer=None, stop=None):
+        raise ModelUnavailable("No model is loaded.")
+        yield
+
+    monkeypatch.setattr("assistant.ui.answering.edit_and_resend", failing)
+    bubble = window.chat_view.bubble_for(answer)
+    qtbot.waitUntil(bubble.buttons["regenerate"].isVisible)
+    with qtbot.waitSignal(window.answer_failed, timeout=ANSWER_TIMEOUT_MS):
+        click(qtbot, bubble.buttons["regenerate"])
+    assert window.editing is None and window.input.toPlainText() == "my unsent draft"
+    assert [b.text for b in window.chat_view.bubbles()] == ["Name a colour.", "Red."]
 
 
 def test_an_answer_that_restarts_replaces_what_was_streamed(qtbot):

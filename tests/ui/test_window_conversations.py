@@ -146,6 +146,8 @@ def test_export_writes_markdown_where_the_user_chose(qtbot, smol_core, make_wind
     text = (tmp_path / "trains.md").read_text(encoding="utf-8")
     assert text.startswith("# About trains\n")
     assert "## You\n\nHow fast is a TGV?" in text and "About 320 km/h" in text
+    # The model by the name the window shows it by, not its id.
+    assert f"_{smol_core.registry.get(SMOL).display_name}_" in text and SMOL not in text
     assert window.status_label.text() == f"Exported to {tmp_path / 'trains.md'}"
 
     # A place that cannot be written is said in the window; nothing crashes.

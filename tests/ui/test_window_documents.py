@@ -33,6 +33,7 @@ def doc_window(qtbot, answered):
     core.model = None  # the session's engine is shared: another test may have loaded another model
     window = MainWindow(core, owns_core=False)
     qtbot.addWidget(window)
+    window.resize(1024, 700)  # room for the Sources panel beside the list and the chat (side_panels.py)
     with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT_MS):
         window.show()
     yield window

@@ -123,7 +123,8 @@ def test_the_first_window_fits_the_screen_and_starts_centred_on_it(qtbot, smol_c
 
 def test_window_layout_persists_across_a_restart(qtbot, smol_core, make_window):
     window = make_window()
-    assert window.sources_dock.isVisible()
+    window.resize(1000, 560)  # room for the Sources panel beside the list and the chat
+    qtbot.waitUntil(window.sources_dock.isVisible)
     window.sources_dock.close()
     window.resize(780, 560)  # within the offscreen screen (800 x 600): restoring keeps a window on its screen
     qtbot.waitUntil(lambda: window.chat_splitter.width() > 600)
