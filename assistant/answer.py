@@ -185,7 +185,8 @@ def only_restates(question: str, answer: str) -> bool:
 
 def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: list[str] | None,
                   conversation_id: int | None = None, settings: GenerationSettings | None = None,
-                  retrieval: RetrievalSettings | None = None, stop: threading.Event | None = None) -> Iterator:
+                  retrieval: RetrievalSettings | None = None, stop: threading.Event | None = None,
+                  replaces: int | None = None) -> Iterator:
     """Answer `question` from `collections`. Without `settings` the chat's are used at the retrieval
     settings' answer temperature; given ones (a Regenerate's, `ask --temperature`) keep theirs.
     `stop`, once set, ends the answer as 'stopped' at the next step: searching and the check are
@@ -227,7 +228,7 @@ def ask_documents(core: Core, kb: KnowledgeBase, question: str, collections: lis
 
     if conversation_id is None or store.get(conversation_id) is None:
         conversation_id = store.create(title=title_for(question), model=model.name)
-    user_id = store.add_message(conversation_id, "user", question)
+    user_id = store.add_question(conversation_id, question, replaces)  # as chat.ask: an edit's old question goes now
     # The sources are stored from the first moment, so an interrupted answer keeps them.
     answer_id = store.add_message(conversation_id, "assistant", "", status="streaming", model=model.name,
                                   settings=settings.to_dict(), sources=_source_rows(results, sources, [], evidence))

@@ -73,15 +73,16 @@ def history_for_model(core: Core, conversation_id: int, upto_id: int | None = No
 
 def ask(core: Core, text: str, conversation_id: int | None = None,
         settings: GenerationSettings | None = None,
-        stop: threading.Event | None = None) -> Iterator[Started | Token | Notice | Finished]:
+        stop: threading.Event | None = None, replaces: int | None = None) -> Iterator[Started | Token | Notice | Finished]:
     """Store the question, stream the answer, store the answer. The model must be loaded. `stop`, once
-    set, ends the answer as 'stopped' wherever it is, even before its first word."""
+    set, ends the answer as 'stopped' wherever it is, even before its first word. `replaces`: the
+    question this one is an edit of, dropped with what followed it when this one is stored."""
     model = core.require_model()
     settings = settings or core.settings.generation
     store = core.conversations
     if conversation_id is None or store.get(conversation_id) is None:
         conversation_id = store.create(title=title_for(text), model=model.name)
-    user_id = store.add_message(conversation_id, "user", text)
+    user_id = store.add_question(conversation_id, text, replaces)
     answer_id = store.add_message(conversation_id, "assistant", "", status="streaming", model=model.name,
                                   settings=settings.to_dict())
     yield Started(conversation_id, user_id, answer_id)
@@ -152,7 +153,7 @@ def regenerate(core: Core, conversation_id: int, settings: GenerationSettings | 
     yield from _stream_answer(core, conversation_id, answer_id, settings, stop)
 
 
-# (core, text, conversation_id, settings, stop=None), as `ask`
+# (core, text, conversation_id, settings, stop=None, replaces=None), as `ask`
 AskFunction = Callable[..., Iterator]
 
 
@@ -163,7 +164,7 @@ def edit_and_resend(core: Core, message_id: int, text: str, settings: Generation
     The question and everything after it are dropped (the conversation continues from the edited
     question; an unedited `text` makes this "regenerate"). `answer(core, text, conversation_id,
     settings)` asks it, by default `ask`; a document answer passes `ask_documents` bound to its
-    collections. Nothing is dropped unless a model is loaded to answer.
+    collections. Nothing is dropped until the edited question is stored.
     """
     core.require_model()
     store = core.conversations
@@ -172,8 +173,8 @@ def edit_and_resend(core: Core, message_id: int, text: str, settings: Generation
         raise ValueError(f"message {message_id} is not a question")
     if not text.strip():
         raise ValueError("the edited question is empty")
-    store.delete_from(question.conversation_id, message_id)
-    yield from (answer or ask)(core, text, question.conversation_id, settings, stop=stop)
+    # Dropped by `answer` as it stores the edit: a search that fails before that loses nothing.
+    yield from (answer or ask)(core, text, question.conversation_id, settings, stop=stop, replaces=message_id)
 
 
 def last_question(core: Core, conversation_id: int) -> Message | None:

@@ -78,3 +78,23 @@ def test_settings_keep_retrieval_theme_and_data_folder(tmp_path, monkeypatch):
     chosen.save(paths())
     assert paths().data == tmp_path / "elsewhere"
     assert paths().config == (tmp_path / "home" / "config").resolve()
+
+
+def test_an_edit_whose_document_search_fails_loses_nothing(smol_core):
+    from assistant.answer import ask_documents
+    from assistant.errors import UserFacingError
+    from assistant.knowledge.base import KnowledgeBase
+
+    store = smol_core.conversations
+    first, _ = _run(ask(smol_core, "Name a colour."))
+    cid = first.conversation_id
+    before = [(m.id, m.content) for m in store.messages(cid)]
+
+    def from_documents(core, text, conversation_id=None, settings=None, stop=None, replaces=None):
+        # A collection removed meanwhile (in another window): the search fails before the edit is stored.
+        return ask_documents(core, KnowledgeBase(core), text, ["removed meanwhile"], conversation_id, settings,
+                             stop=stop, replaces=replaces)
+
+    with pytest.raises(UserFacingError):
+        list(edit_and_resend(smol_core, first.user_message_id, "Name a vegetable.", answer=from_documents))
+    assert [(m.id, m.content) for m in store.messages(cid)] == before  # the old question and answer are kept

@@ -96,6 +96,15 @@ class Conversations:
             self.touch(conversation_id)
         return cursor.rowcount
 
+    def add_question(self, conversation_id: int, text: str, replaces: int | None = None) -> int:
+        """Store a question; given `replaces` (an edited question), that one and every later message
+        go in the same transaction: only once the new one is there, so an edit whose answer fails
+        before it starts (a search that fails) loses nothing."""
+        with transaction(self.db):
+            if replaces is not None:
+                self.delete_from(conversation_id, replaces)
+            return self.add_message(conversation_id, "user", text)
+
     def touch(self, conversation_id: int) -> None:
         self.db.execute("update conversations set updated_at = ? where id = ?", [now_iso(), conversation_id])
 

@@ -35,9 +35,9 @@ class Answering:
 
     def _documents_answer(self, collections: list[str]):
         """An `ask`-shaped function that answers from `collections` (a generator: it runs on the engine thread)."""
-        def answer(core, text, conversation_id=None, settings=None, stop=None):
+        def answer(core, text, conversation_id=None, settings=None, stop=None, replaces=None):
             yield from ask_documents(core, self._knowledge_base(), text, collections, conversation_id, settings,
-                                     stop=stop)
+                                     stop=stop, replaces=replaces)
         return answer
 
     @Slot(list)
