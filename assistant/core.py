@@ -55,7 +55,7 @@ class Core:
             model = self.registry.resolve(name or self.default_model_name())
             path = self.registry.check(model)
             loaded = self.engine.loaded
-            if (loaded is not None and self.model is not None and self.model.name == model.name
+            if (self.engine.holds_model() and self.model is not None and self.model.name == model.name
                     and self.engine.loaded_settings.load_key() == settings.load_key()):
                 return loaded
             self.model = None
@@ -82,7 +82,8 @@ class Core:
                 self._close_check_engine()  # it would hold a second copy of the same model
                 return self.engine, model
             path = self.registry.check(model)
-            loaded = self._check_engine.loaded if self._check_engine is not None else None
+            engine = self._check_engine
+            loaded = engine.loaded if engine is not None and engine.holds_model() else None  # a crashed one loads again
             if loaded is None or loaded.path != str(path):
                 self._refuse_unless_it_fits(model)
                 if self._check_engine is None:

@@ -94,6 +94,11 @@ class EngineClient:
         """A model was loaded, and the child holding it is gone (killed, crashed) since."""
         return self.loaded is not None and (self._process is None or not self._process.is_alive())
 
+    def holds_model(self) -> bool:
+        """A model is loaded and the child holding it is alive: a caller that would skip loading
+        the same model again must load it anew after a crash."""
+        return self.loaded is not None and not self._lost()
+
     def check_alive(self) -> Error | None:
         """For a caller that polls while idle: the crash error, once, when the child holding the
         loaded model died since (killed for memory overnight, say); None otherwise, or when busy."""

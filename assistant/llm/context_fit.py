@@ -48,12 +48,15 @@ def fit_messages(
             if count_tokens([{"role": "system", "content": ""}, *empty_turn]) > budget:
                 raise PromptTooLong(
                     "The context window is too small to hold any question next to the room kept for "
-                    "the answer. Raise the context size in the settings (or lower the answer length)."
+                    "the answer. "
+                    + ("Raise the context size in the settings (or lower the answer length)." if can_grow else
+                       "Lower the answer length in the settings: this model reads no more at once.")
                 )
             if system and count_tokens(system + empty_turn) > budget:
                 raise PromptTooLong(
                     "The system prompt alone is too long for this model's context window. "
-                    "Shorten it in the settings, or raise the context size."
+                    + ("Shorten it in the settings, or raise the context size." if can_grow else
+                       "Shorten it in the settings (this model reads no more at once).")
                 )
             room = count_tokens(system + empty_turn)
             have, fits = count_tokens(candidate) - room, budget - room

@@ -179,6 +179,16 @@ def test_a_message_too_long_for_the_models_own_limit_is_not_told_to_raise_the_co
     assert "about 3,000 words, and about 750 words fit" in str(limit.value)
     assert "raise the context size" in str(grows.value) and "raise the context size" not in str(limit.value)
     assert "split it into parts" in str(limit.value)
+    # The system prompt alone, or the room kept for the answer, too much for the model's own limit.
+    long_system = [{"role": "system", "content": "rule " * 2000}, {"role": "user", "content": "Hi"}]
+    with pytest.raises(PromptTooLong, match="system prompt alone") as system:
+        fit_messages(long_system, count, 1000, can_grow=False)
+    with pytest.raises(PromptTooLong, match="too small to hold any question") as tiny:
+        fit_messages(messages, count, 1, can_grow=False)
+    for refused in (system, tiny):
+        assert "context size" not in str(refused.value) and "reads no more at once" in str(refused.value)
+    with pytest.raises(PromptTooLong, match="raise the context size"):
+        fit_messages(long_system, count, 1000)
 
 
 def test_a_context_too_big_for_memory_is_not_blamed_on_the_model_file(shared_engine, smol_path):
@@ -311,3 +321,25 @@ def test_score_gives_the_true_continuation_the_higher_probability(smol_core):
     # generating afterwards still works (the KV cache was left consistent)
     events = list(engine.generate(messages, GenerationSettings(max_tokens=8, temperature=0, seed=1)))
     assert isinstance(events[-1], Done) and events[-1].text
+
+
+def test_core_loads_the_same_model_anew_after_its_engine_died(app_paths, starter_registry, engine):
+    from assistant.chat import Finished, ask as chat_ask
+    from assistant.core import Core
+
+    core = Core(app_paths, engine=engine)
+    for model in starter_registry.values():
+        core.registry.register(model)
+    try:
+        core.load_model(SMOL, GenerationSettings(max_tokens=8))
+        first = engine.pid
+        os.kill(first, signal.SIGKILL)
+        engine._process.join(10)
+        # The same model asked for again (the window's "Load again", the next command): not
+        # "already loaded", a new child with it.
+        core.load_model(SMOL, GenerationSettings(max_tokens=8))
+        assert engine.pid != first and engine.holds_model()
+        done = [e for e in chat_ask(core, "Say hi.") if isinstance(e, Finished)][0]
+        assert done.message.status == "complete" and done.message.content.strip()
+    finally:
+        core.close()
