@@ -324,7 +324,8 @@ def test_score_gives_the_true_continuation_the_higher_probability(smol_core):
 
 
 def test_core_loads_the_same_model_anew_after_its_engine_died(app_paths, starter_registry, engine):
-    from assistant.chat import Finished, ask as chat_ask
+    from assistant.chat import Finished
+    from assistant.chat import ask as chat_ask
     from assistant.core import Core
 
     core = Core(app_paths, engine=engine)
