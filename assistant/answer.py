@@ -144,7 +144,7 @@ def rerank_by_sentence(results: list[SearchResult], matcher: SentenceMatcher) ->
     sentences, so one that answers in a single sentence among others on other things ranks low; on
     squad2-dev this lifts the top 3's recall from 0.969 to 0.986."""
     best = best_sentence_scores(matcher.question, [r.text for r in results], matcher.encode, matcher.query_vector,
-                                matcher.weight)
+                                matcher.weight, headed=[headed_table(r) for r in results])
     top = max((r.scores.get("fused") or 0.0 for r in results), default=0.0) or 1.0
     for r, score in zip(results, best, strict=True):
         r.scores["sentence"] = score
@@ -159,7 +159,13 @@ def gather_evidence(kb: KnowledgeBase, question: str, sources: list[SearchResult
                     retrieval: RetrievalSettings, matcher: SentenceMatcher | None = None) -> list[Evidence]:
     m = matcher or SentenceMatcher.of(kb, question)
     return select_evidence(question, [r.text for r in sources], m.encode, m.query_vector, m.weight,
-                           n=max(1, retrieval.evidence_sentences), margin=retrieval.evidence_margin)
+                           n=max(1, retrieval.evidence_sentences), margin=retrieval.evidence_margin,
+                           headed=[headed_table(r) for r in sources])
+
+
+def headed_table(result: SearchResult) -> bool:
+    """Whether the passage starts with its table's header: a CSV or TSV chunk repeats the file's."""
+    return (result.path or "").lower().endswith((".csv", ".tsv"))
 
 
 NUMBER_RE = re.compile(r"\d[\d,.]*\d")

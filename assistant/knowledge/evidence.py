@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.knowledge import cjk
@@ -183,17 +183,20 @@ def _cells(row: str) -> list[str]:
     return [c.strip() for c in row.split(_TABLE_ROW.strip())]
 
 
-def labelled_rows(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+def labelled_rows(text: str, spans: list[tuple[int, int]], headed: bool = False) -> list[tuple[int, int, str]]:
     """The sentences of `text`, with a table's rows told by their column names ("Drug: Apixaban;
     Starting dose: 5 mg twice daily") and its header row left out: a row alone does not say which
     number is the dose, and the header alone matches a question about a column best and holds no
     value. A header is the row above Markdown's |---| line, or a table's first row when it holds
     no digit and the table starts below other text: a chunk can start inside a table, with a row of
-    values first (a CSV chunk's repeated header then stays a sentence, as before)."""
+    values first. `headed`: the text's first row is its table's header (a CSV chunk repeats it)."""
     out, header = [], None
     after_prose = False  # the table starts after other text in this chunk, not at its top
-    for a, b in spans:
+    for index, (a, b) in enumerate(spans):
         sentence = _one_line(text[a:b].strip())
+        if headed and index == 0 and _TABLE_ROW in sentence:
+            header = _cells(sentence.strip("| "))
+            continue
         if _SEPARATOR_ROW.fullmatch(sentence):  # Markdown's |---|---|: the row above was the header
             if out and _TABLE_ROW in out[-1][2]:
                 header = _cells(out.pop()[2].strip("| "))
@@ -214,10 +217,12 @@ def labelled_rows(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, in
 
 
 def scored_sentences(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
-                     weight: Callable[[str], float], meaning_share: float = 0.5) -> list[Evidence]:
-    """Every sentence of `texts` with its match to the question, in text order."""
+                     weight: Callable[[str], float], meaning_share: float = 0.5,
+                     headed: Sequence[bool] = ()) -> list[Evidence]:
+    """Every sentence of `texts` with its match to the question, in text order. `headed`: by text,
+    whether its first row is a table's header (see labelled_rows)."""
     found = [(i, a, b, sentence) for i, text in enumerate(texts)
-             for a, b, sentence in labelled_rows(text, sentence_spans(text))]
+             for a, b, sentence in labelled_rows(text, sentence_spans(text), i < len(headed) and headed[i])]
     if not found:
         return []
     vectors = encode([f[3] for f in found])
@@ -230,10 +235,10 @@ def scored_sentences(question: str, texts: list[str], encode: Callable[[list[str
 
 def select(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
            weight: Callable[[str], float], n: int = 4, meaning_share: float = 0.5,
-           margin: float | None = None) -> list[Evidence]:
+           margin: float | None = None, headed: Sequence[bool] = ()) -> list[Evidence]:
     """The n sentences of `texts` that best match the question, best first; with a margin, only
     those whose match is within it of the best one's."""
-    scored = sorted(scored_sentences(question, texts, encode, query_vector, weight, meaning_share),
+    scored = sorted(scored_sentences(question, texts, encode, query_vector, weight, meaning_share, headed),
                     key=lambda e: -e.score)
     if margin is not None and scored:
         scored = [e for e in scored if e.score >= scored[0].score - margin]
@@ -241,10 +246,10 @@ def select(question: str, texts: list[str], encode: Callable[[list[str]], object
 
 
 def best_sentence_scores(question: str, texts: list[str], encode: Callable[[list[str]], object], query_vector,
-                         weight: Callable[[str], float]) -> list[float]:
+                         weight: Callable[[str], float], headed: Sequence[bool] = ()) -> list[float]:
     """For each text, the match of its best sentence to the question (0 for a text without one)."""
     best = [0.0] * len(texts)
-    for e in scored_sentences(question, texts, encode, query_vector, weight):
+    for e in scored_sentences(question, texts, encode, query_vector, weight, headed=headed):
         best[e.source] = max(best[e.source], e.score)
     return best
 

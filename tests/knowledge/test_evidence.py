@@ -82,6 +82,10 @@ def test_table_rows_are_told_by_their_column_names_and_the_header_row_is_not_a_s
     markdown = "| Name | Role |\n|---|---|\n| Alice | Engineer |\n| Bob | Manager |"
     assert [s for _a, _b, s in labelled_rows(markdown, sentence_spans(markdown))] == [
         "Name: Alice; Role: Engineer", "Name: Bob; Role: Manager"]
+    # A CSV chunk starts with the file's header, digits in it or not (the parser repeats it per chunk).
+    csv_chunk = "Item | Price 2026 | Currency\nDesk lamp | 49.90 | EUR\nOffice chair | 189.00 | EUR"
+    assert [s for _a, _b, s in labelled_rows(csv_chunk, sentence_spans(csv_chunk), headed=True)] == [
+        "Item: Desk lamp; Price 2026: 49.90; Currency: EUR", "Item: Office chair; Price 2026: 189.00; Currency: EUR"]
 
 
 def test_a_clause_number_in_the_question_is_matched_whole():
