@@ -16,10 +16,3 @@ def free_bytes(folder: Path) -> int:
         probe = probe.parent
     return shutil.disk_usage(probe).free
 
-
-def human_size(n: int | float) -> str:
-    """1_234_567_890 -> "1.2 GB": the units a reader of a status line expects (powers of 1000)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{int(n)} bytes"

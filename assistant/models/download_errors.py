@@ -7,7 +7,7 @@ import cycle; download.py re-exports them.
 from __future__ import annotations
 
 from assistant.errors import UserFacingError
-from assistant.models.disk import human_size
+from assistant.models.units import size_text
 
 
 class DownloadError(UserFacingError):
@@ -17,7 +17,7 @@ class DownloadError(UserFacingError):
 class DownloadCancelled(DownloadError):
     def __init__(self, display_name: str, bytes_kept: int, *, installed_check: bool = False):
         """`installed_check`: cancelled while an installed copy was being hashed again, before any download."""
-        kept = (f" The {human_size(bytes_kept)} already received are kept, so downloading it again "
+        kept = (f" The {size_text(bytes_kept)} already received are kept, so downloading it again "
                 "continues from there." if bytes_kept else "")
         super().__init__(f"The check of {display_name} was stopped. The installed copy was not changed."
                          if installed_check else f"The download of {display_name} was cancelled.{kept}")
@@ -50,9 +50,9 @@ class NetworkForbidden(DownloadError):
 class DownloadInterrupted(DownloadError):
     def __init__(self, display_name: str, bytes_kept: int, total: int | None, detail: str, *,
                  server_error: bool = False):
-        of = f" of {human_size(total)}" if total else ""
+        of = f" of {size_text(total)}" if total else ""
         what = ("The model hub kept failing" if server_error else "The connection dropped")
-        kept = (f" The {human_size(bytes_kept)}{of} already received are kept; downloading it again continues "
+        kept = (f" The {size_text(bytes_kept)}{of} already received are kept; downloading it again continues "
                 "from there." if bytes_kept else " Nothing was received yet.")
         super().__init__(f"{what} while downloading {display_name} ({detail}).{kept}",
                          hint="Try again later." if server_error else None)
@@ -72,8 +72,8 @@ class NotEnoughDiskSpace(DownloadError):
     def __init__(self, display_name: str, needed: int, free: int, margin: int, folder: str):
         super().__init__(
             f"There is not enough free disk space to download {display_name}: it needs "
-            f"{human_size(needed + margin)} ({human_size(needed)} for the model and {human_size(margin)} to spare), "
-            f"and only {human_size(free)} is free in {folder}.",
+            f"{size_text(needed + margin)} ({size_text(needed)} for the model and {size_text(margin)} to spare), "
+            f"and only {size_text(free)} is free in {folder}.",
             hint="Free some space (or remove a model you no longer use) and try again.")
         self.needed = needed
         self.free = free
@@ -84,7 +84,7 @@ class DiskFullDuringDownload(DownloadError):
 
     def __init__(self, display_name: str, bytes_kept: int, folder: str):
         super().__init__(
-            f"The disk became full while downloading {display_name}. The {human_size(bytes_kept)} already "
+            f"The disk became full while downloading {display_name}. The {size_text(bytes_kept)} already "
             f"received are kept in {folder}; the download continues from there once there is room.",
             hint="Free some space and download it again.")
         self.bytes_kept = bytes_kept

@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from assistant.models.facts import ModelFacts
+from assistant.models.units import size_text
 
 MIB = 1024 * 1024
 KV_BYTES_PER_ELEMENT = 2  # f16, llama.cpp's default cache type
@@ -112,16 +113,14 @@ def estimate_memory(facts: ModelFacts, n_ctx: int) -> MemoryEstimate:
 
 def classify(needed: int, available: int, total: int) -> tuple[str, str]:
     """(verdict, reason) for `needed` bytes against this machine's memory."""
-    gb = 1e9
+    need, free, all_ = size_text(needed), size_text(available), size_text(total)
     if needed <= FITS_SHARE_OF_AVAILABLE * available:
-        return FITS, f"needs {needed / gb:.1f} GB of the {available / gb:.1f} GB free"
+        return FITS, f"needs {need} of the {free} free"
     if needed <= available:
-        return TIGHT, (f"needs {needed / gb:.1f} GB and {available / gb:.1f} GB is free: it runs, "
-                       "but little is left for other programs")
+        return TIGHT, f"needs {need} and {free} is free: it runs, but little is left for other programs"
     if needed <= TIGHT_SHARE_OF_TOTAL * total:
-        return TIGHT, (f"needs {needed / gb:.1f} GB but only {available / gb:.1f} GB is free "
-                       f"(of {total / gb:.1f} GB): close other programs first")
-    return WONT_FIT, f"needs {needed / gb:.1f} GB; this computer has {total / gb:.1f} GB in all"
+        return TIGHT, f"needs {need} but only {free} is free (of {all_}): close other programs first"
+    return WONT_FIT, f"needs {need}; this computer has {all_} in all"
 
 
 def system_memory() -> tuple[int, int]:
@@ -146,6 +145,48 @@ def check_fit(facts: ModelFacts, n_ctx: int, *, available: int | None = None, to
         reason += " (rough estimate)"
     return FitResult(verdict=verdict, needed=estimate.total, available=available, total=total,
                      estimate=estimate, reason=reason)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """This computer's memory, read once for a whole view, so every "free" figure in it is one number.
+
+    Free means free now plus what the loaded model holds: one model is loaded at a time, so the
+    model chosen next gets that memory back.
+    """
+
+    available: int  # free now
+    total: int
+    reclaimable: int = 0  # held by the loaded model
+
+    @property
+    def free(self) -> int:
+        return min(self.total, self.available + self.reclaimable)
+
+    def fit(self, facts: ModelFacts, n_ctx: int) -> FitResult:
+        return check_fit(facts, n_ctx, available=self.available, total=self.total, reclaimable=self.reclaimable)
+
+
+def read_memory(engine=None) -> Memory:
+    available, total = system_memory()
+    return Memory(available, total, engine_rss(engine) if engine is not None else 0)
+
+
+def download_warning(fit: FitResult, display_name: str, download_bytes: int | None = None) -> str | None:
+    """What to ask before downloading a model estimated not to fit, or only tightly; None when it fits."""
+    if fit.verdict == FITS:
+        return None
+    rough = " (a rough estimate)" if fit.estimate.rough else ""
+    text = (f"{display_name} needs about {size_text(fit.needed)} of memory{rough}; this computer has "
+            f"{size_text(fit.available)} free, of {size_text(fit.total)} in all. ")
+    if fit.verdict == WONT_FIT:
+        text += "It will probably not load, or will be very slow."
+    elif fit.needed > fit.available:
+        text += "It may not load or may be very slow unless you close other programs first."
+    else:
+        text += "It should load, but little memory will be left for other programs, and it may be slow."
+    size = f" ({size_text(download_bytes)})" if download_bytes else ""
+    return f"{text}\n\nDownload it{size} anyway?"
 
 
 def engine_rss(engine) -> int:

@@ -1,4 +1,4 @@
-"""Model work run on a background thread: download, import, speed measurement.
+"""Model work run on a background thread: download, import (and locating a moved import), speed measurement.
 
 Each job gets a JobContext instead of the app's Core: the same paths, a copy
 of the settings taken when the job was asked for, and the worker thread's own
@@ -27,6 +27,7 @@ from assistant.models.download import DownloadCancelled, download_model
 from assistant.models.download_store import record_state
 from assistant.models.manage import ImportCancelled, import_model
 from assistant.models.registry import InstalledModel, ModelRegistry
+from assistant.models.relocate import relocate_model
 from assistant.models.speed import MeasurementCancelled, measure_model
 from assistant.store.model_speed import SpeedMeasurement
 
@@ -76,6 +77,12 @@ class ImportProgress:
 def run_import(ctx: JobContext, report: Report, cancel: threading.Event, *, path: Path) -> InstalledModel:
     return import_model(ctx, path, cancel=cancel,
                         progress=lambda done, total: report(ImportProgress(str(path), done, total)))
+
+
+def run_locate(ctx: JobContext, report: Report, cancel: threading.Event, *, name: str,
+               path: Path) -> InstalledModel:
+    return relocate_model(ctx, name, path, cancel=cancel,
+                          progress=lambda done, total: report(ImportProgress(str(path), done, total)))
 
 
 def run_bench(ctx: JobContext, report: Report, cancel: threading.Event, *, name: str,

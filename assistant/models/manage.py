@@ -25,9 +25,10 @@ from assistant.file_names import storable
 from assistant.models.catalog import find_entry, load_catalog
 from assistant.models.estimate import SpeedBook, SpeedFigure
 from assistant.models.facts import facts_from_header, facts_from_installed
-from assistant.models.fit import FitResult, check_fit, engine_rss
+from assistant.models.fit import FitResult, Memory, read_memory
 from assistant.models.gguf_check import check_gguf_file
 from assistant.models.registry import HASH_CHUNK, InstalledModel, sha256_file
+from assistant.models.units import size_text
 
 CopyProgress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -91,8 +92,8 @@ def _copy_hashed(source: Path, target: Path, progress: CopyProgress | None,
     total = source.stat().st_size
     free = shutil.disk_usage(target.parent).free
     if free < total + 64 * 1024 * 1024:
-        raise ModelUnavailable(f"Not enough disk space to import {source.name}: it needs {total / 1e6:,.0f} MB, "
-                               f"{free / 1e6:,.0f} MB is free.", hint="Free some space, or import it with "
+        raise ModelUnavailable(f"Not enough disk space to import {source.name}: it needs {size_text(total)}, "
+                               f"{size_text(free)} is free.", hint="Free some space, or import it with "
                                "--reference to use the file where it is.")
     partial = target.with_name(target.name + ".partial")
     digest, done = hashlib.sha256(), 0
@@ -175,14 +176,14 @@ class DeleteResult:
     freed_bytes: int
     was_loaded: bool
     new_default: str | None  # the default model chosen instead of the deleted one, if it was the default
-    file_missing: bool = False  # its file in the models folder was already gone
+    file_missing: bool = False  # its file was already gone
 
     @property
     def message(self) -> str:
         if self.file_missing:
             text = f"Removed {self.name} from the app. Its file {self.path} was already gone."
         elif self.file_deleted:
-            text = f"Deleted {self.name} and freed {self.freed_bytes / 1e6:,.0f} MB."
+            text = f"Deleted {self.name} and freed {size_text(self.freed_bytes)}."
         else:
             text = (f"Removed {self.name} from the app. Its file {self.path} was used in place, not copied "
                     "into the models folder, so it was left on disk.")
@@ -209,7 +210,7 @@ def delete_model(core, name: str) -> DeleteResult:
             core.engine.unload()
             core.model = None
         owned = _inside(model.path, core.paths.models)
-        missing = owned and not model.path.exists()
+        missing = not model.path.exists()
         freed = 0
         if owned and model.path.is_file():
             freed = model.path.stat().st_size
@@ -256,8 +257,9 @@ class ModelInfo:
         return d
 
 
-def model_info(core, name: str) -> ModelInfo:
-    """What a model is, from its GGUF header, with its memory fit and its speed (measured or estimated)."""
+def model_info(core, name: str, memory: Memory | None = None) -> ModelInfo:
+    """What a model is, from its GGUF header, with its memory fit (against `memory`, default: read
+    now) and its speed (measured or estimated)."""
     from assistant.models.gguf_header import read_header
 
     model = core.registry.resolve(name, kind=None)
@@ -271,7 +273,7 @@ def model_info(core, name: str) -> ModelInfo:
         facts.quantization = model.quantization or facts.quantization
         architecture = header.metadata.get("general.architecture") or architecture
         has_template = bool(header.metadata.get("tokenizer.chat_template"))
-        fit = check_fit(facts, core.settings.generation.n_ctx, reclaimable=engine_rss(core.engine))
+        fit = (memory or read_memory(core.engine)).fit(facts, core.settings.generation.n_ctx)
         speed = SpeedBook.load(core.db).figure(facts)
     else:
         facts = facts_from_installed(model, find_entry(model.name, load_catalog()))

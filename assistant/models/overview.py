@@ -18,7 +18,7 @@ from assistant.models.catalog import CatalogEntry, load_catalog
 from assistant.models.download_store import entry_of
 from assistant.models.estimate import SpeedBook, SpeedFigure
 from assistant.models.facts import ModelFacts, facts_from_installed
-from assistant.models.fit import FitResult, check_fit, engine_rss, system_memory
+from assistant.models.fit import FitResult, Memory, read_memory
 from assistant.models.recommend import Candidate, Recommendation, candidates, recommend
 from assistant.models.registry import InstalledModel
 from assistant.store.model_speed import SpeedMeasurement
@@ -72,21 +72,20 @@ class CatalogItem:
 class CatalogView:
     items: list[CatalogItem]
     recommendation: Recommendation
-    available: int
-    total: int
+    memory: Memory  # what every fit in `items` was measured against
     n_ctx: int
 
 
-def catalog_view(core, entries: list[CatalogEntry] | None = None, *, available: int | None = None,
-                 total: int | None = None) -> CatalogView:
+def catalog_view(core, entries: list[CatalogEntry] | None = None, *, memory: Memory | None = None) -> CatalogView:
     """Every catalog entry, plus any entry an unfinished download was started from that the catalog
-    no longer lists (so it can still be resumed)."""
+    no longer lists (so it can still be resumed). `memory`: default, read now."""
     entries = list(load_catalog() if entries is None else entries)
     states = download_states(core.db)
     listed = {e.name for e in entries}
     entries += [s.entry for name, s in states.items() if name not in listed]
-    available, total = _memory(available, total)
-    pool = candidates(core, entries, available=available, total=total)
+    memory = memory or read_memory(core.engine)
+    pool = candidates(core, entries, available=memory.available, total=memory.total,
+                      reclaimable=memory.reclaimable)
     by_name = {c.name: c for c in pool}
     rec = recommend(core, pool=pool)
     installed = {m.name for m in core.registry.all()}
@@ -94,7 +93,7 @@ def catalog_view(core, entries: list[CatalogEntry] | None = None, *, available: 
                          states.get(e.name) if e.name not in installed else None,
                          rec.choice is not None and rec.choice.name == e.name)
              for e in entries]
-    return CatalogView(items, rec, available, total, core.settings.generation.n_ctx)
+    return CatalogView(items, rec, memory, core.settings.generation.n_ctx)
 
 
 @dataclass
@@ -104,12 +103,19 @@ class InstalledItem:
     fit: FitResult | None  # None for the embedder, or a file that is missing
     speed: SpeedFigure | None  # measured here, else estimated from the models that were
     measurement: SpeedMeasurement | None
-    problem: str | None = None  # the file is missing or damaged
+    problem: str | None = None  # the file is missing or damaged, and what to do about it
     recommended: bool = False
+    missing: bool = False  # no file where it was installed
 
     @property
     def name(self) -> str:
         return self.model.name
+
+    @property
+    def locatable(self) -> bool:
+        """An imported file gone wrong: there is nothing to download it from, but the user may have
+        moved it, or may have a good copy to point to."""
+        return self.problem is not None and self.model.source == "import"
 
     @property
     def is_chat(self) -> bool:
@@ -135,9 +141,10 @@ class FactsCache:
 
 
 def installed_view(core, n_ctx: int | None = None, entries: list[CatalogEntry] | None = None, *,
-                   facts: FactsCache | None = None, available: int | None = None, total: int | None = None,
-                   reclaimable: int | None = None, chat_only: bool = False) -> list[InstalledItem]:
-    """Installed models, smallest first, with fit for `n_ctx` (default: the settings') and speed.
+                   facts: FactsCache | None = None, memory: Memory | None = None,
+                   chat_only: bool = False) -> list[InstalledItem]:
+    """Installed models, smallest first, with fit for `n_ctx` (default: the settings') against
+    `memory` (default: read now), and speed.
 
     The recommended one is the core's recommendation among the installed chat models that can
     be loaded, for the user's targets.
@@ -146,22 +153,19 @@ def installed_view(core, n_ctx: int | None = None, entries: list[CatalogEntry] |
     entries = load_catalog() if entries is None else entries
     by_name = {e.name: e for e in entries}
     facts = facts or FactsCache()
-    available, total = _memory(available, total)
-    reclaim = engine_rss(core.engine) if reclaimable is None else reclaimable
+    memory = memory or read_memory(core.engine)
     book = SpeedBook.load(core.db)
     items = []
     for model in core.registry.all("chat" if chat_only else None):
         if model.kind != "chat":
             items.append(InstalledItem(model, None, None, None, None))
             continue
-        problem = None
-        try:
-            core.registry.check(model)
-        except ModelUnavailable as exc:
-            problem = str(exc)
+        problem, missing = _problem(core, model), not model.path.exists()
         f = facts.get(model, by_name.get(model.name))
-        fit = check_fit(f, n_ctx, available=available, total=total, reclaimable=reclaim)
-        items.append(InstalledItem(model, f, fit, book.figure(f), book.measurements.get(model.name), problem))
+        # A file that is not there will not be loaded: a fit for it would only mislead.
+        fit = None if missing else memory.fit(f, n_ctx)
+        items.append(InstalledItem(model, f, fit, book.figure(f), book.measurements.get(model.name), problem,
+                                   missing=missing))
     pool = [Candidate(i.facts, i.fit, i.speed) for i in items if i.is_chat and i.problem is None]
     choice = recommend(core, pool=pool).choice if pool else None
     for item in items:
@@ -175,9 +179,14 @@ def _size_key(item: InstalledItem) -> tuple:
     return (not item.is_chat, weights or item.model.size_bytes or 0, params or 0, item.model.display_name)
 
 
-def _memory(available: int | None, total: int | None) -> tuple[int, int]:
-    if available is None or total is None:
-        sys_available, sys_total = system_memory()
-        available = sys_available if available is None else available
-        total = sys_total if total is None else total
-    return available, total
+def _problem(core, model: InstalledModel) -> str | None:
+    try:
+        core.registry.check(model)
+    except ModelUnavailable as exc:
+        if model.source != "import":
+            return str(exc)
+        if not model.path.exists():
+            return (f"The file of this model is missing: it was at {model.path}. If you moved it, choose "
+                    "Locate… to show where it is now; if you no longer need it, choose Remove.")
+        return f"{exc.message} If you have an intact copy, choose Locate… to use it; otherwise choose Delete."
+    return None

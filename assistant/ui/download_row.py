@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from assistant.models.download import DownloadProgress
 from assistant.models.overview import CatalogItem
-from assistant.ui.formatting import human_size
+from assistant.models.units import size_text
 from assistant.ui.model_text import (
     download_progress_text,
     fit_badge,
@@ -28,7 +28,7 @@ def facts_line(item: CatalogItem) -> str:
     params = (facts.parameter_count() if facts else None) or e.parameters
     size = e.size_bytes or e.approx_size_bytes
     parts = [e.family or "", params_text(params), e.quantization or "",
-             (("~" if not e.size_bytes and size else "") + human_size(size)) if size else "size unknown",
+             (("~" if not e.size_bytes and size else "") + size_text(size)) if size else "size unknown",
              f"licence {e.license}" if e.license else ""]
     return " · ".join(p for p in parts if p)
 
@@ -85,8 +85,8 @@ class CatalogRow(ModelCard):
             self._set_mode("resumable")
             self.resume_button.setText("Resume" if d.bytes_kept else "Try again")
             if d.bytes_kept:
-                of = f" of {human_size(d.bytes_total)}" if d.bytes_total else ""
-                self.progress_label.setText(f"{human_size(d.bytes_kept)}{of} received and kept.")
+                of = f" of {size_text(d.bytes_total)}" if d.bytes_total else ""
+                self.progress_label.setText(f"{size_text(d.bytes_kept)}{of} received and kept.")
                 if d.bytes_total:
                     self.progress.setValue(int(1000 * min(1.0, d.bytes_kept / d.bytes_total)))
             self.progress.setVisible(bool(d.bytes_kept))

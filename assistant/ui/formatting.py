@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from assistant.models.registry import InstalledModel
+from assistant.models.units import size_text
 from assistant.store.conversations import Message
 
 
 def human_size(n_bytes: int | None) -> str:
-    if not n_bytes:
-        return "?"
-    if n_bytes >= 1e9:
-        return f"{n_bytes / 1e9:.1f} GB"
-    return f"{n_bytes / 1e6:,.0f} MB"
+    return size_text(n_bytes) if n_bytes else "?"
 
 
 def model_label(model: InstalledModel) -> str:

@@ -1,4 +1,5 @@
-"""One installed model on the models page: size, memory, speed, and Info / Measure / Delete.
+"""One installed model on the models page: size, memory, speed, and Info / Measure / Delete
+(Locate… and Remove… for an imported model whose file went missing).
 
 A view only: the page tells it what to show and reacts to its signals.
 """
@@ -10,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 from assistant.models.overview import InstalledItem
 from assistant.models.speed import SpeedProgress
-from assistant.ui.formatting import human_size
+from assistant.models.units import size_text
 from assistant.ui.model_text import (
     bench_progress_text,
     fit_badge,
@@ -30,6 +31,7 @@ class InstalledRow(ModelCard):
     bench_requested = Signal(str)
     bench_cancel_requested = Signal(str)
     delete_requested = Signal(str)
+    locate_requested = Signal(str)
 
     def __init__(self, item: InstalledItem, parent: QWidget | None = None):
         super().__init__(item.name, parent)
@@ -44,9 +46,12 @@ class InstalledRow(ModelCard):
         self.bench_button = self.button("Measure speed", self.bench_requested)
         self.bench_button.setToolTip("Time a 1,000-token document question on this computer, in the background.")
         self.bench_cancel_button = self.button("Stop", self.bench_cancel_requested)
+        self.locate_button = self.button("Locate…", self.locate_requested)
+        self.locate_button.setToolTip("Show the app where this model's file is now.")
         self.delete_button = self.button("Delete…", self.delete_requested)
         self.lay_out([self.loaded_badge],
-                     [self.info_button, self.bench_button, self.bench_cancel_button, self.delete_button],
+                     [self.info_button, self.bench_button, self.bench_cancel_button, self.locate_button,
+                      self.delete_button],
                      [self.measured, self.problem, self.bench_bar, self.bench_label])
         self.show_item(item)
         self.set_benching(False)
@@ -62,13 +67,14 @@ class InstalledRow(ModelCard):
         self.loaded_badge.set("Loaded" if loaded else "", "info")
         params = facts.parameter_count() if facts else m.parameters
         parts = [params_text(params) if item.is_chat else "document embedder", m.quantization or "",
-                 f"{human_size(m.size_bytes)} file", m.architecture or "", SOURCES.get(m.source, m.source)]
+                 f"{size_text(m.size_bytes)} file" if m.size_bytes else "", m.architecture or "",
+                 SOURCES.get(m.source, m.source)]
         self.facts.setText(" · ".join(p for p in parts if p))
         self.ram.setText(ram_text(item.fit))
         self.ram.setToolTip(ram_tooltip(item.fit))
         self.ram.setVisible(item.fit is not None)
         self.speed.setText(speed_text(item.speed) if item.is_chat else "")
-        self.speed.setVisible(item.is_chat)
+        self.speed.setVisible(item.is_chat and not item.missing)
         detail = measured_detail(item.measurement)
         if note and not note_is_error:
             detail = f"{note} {detail}".strip()
@@ -78,10 +84,18 @@ class InstalledRow(ModelCard):
         self.problem.setText(problem)
         self.problem.setVisible(bool(problem))
         # The embedder is part of the app (documents need it) and the engine does not run it.
-        self.bench_button.setVisible(item.is_chat and not self.benching)
+        self.bench_button.setVisible(self._measurable and not self.benching)
         self.delete_button.setVisible(item.is_chat)
         self.bench_button.setEnabled(item.problem is None and not self.benching)
         self.delete_button.setEnabled(not self.benching)
+        # Nothing is left on disk to delete: the app only forgets the model.
+        self.delete_button.setText("Remove…" if item.missing else "Delete…")
+        self.info_button.setVisible(not item.missing)  # no file: no header to describe, nothing to measure
+        self.locate_button.setVisible(item.locatable)
+
+    @property
+    def _measurable(self) -> bool:
+        return self.item.is_chat and not self.item.missing
 
     def set_benching(self, on: bool, queued: bool = False) -> None:
         self.benching = on
@@ -89,7 +103,7 @@ class InstalledRow(ModelCard):
         self.bench_label.setVisible(on)
         self.bench_cancel_button.setVisible(on)
         self.bench_cancel_button.setEnabled(on)
-        self.bench_button.setVisible(not on and self.item.is_chat)
+        self.bench_button.setVisible(not on and self._measurable)
         self.delete_button.setEnabled(not on)  # its file is open in the measuring engine
         if on:
             self.bench_bar.setRange(0, 0 if queued else 1000)

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from assistant.models.manage import ModelInfo
-from assistant.ui.formatting import human_size
+from assistant.models.units import size_text
 from assistant.ui.model_text import NOT_MEASURED, fit_badge, ram_text, speed_text
 from assistant.ui.model_widgets import Badge
 from assistant.ui.style import use_sheet
@@ -32,7 +32,7 @@ def info_rows(info: ModelInfo) -> list[tuple[str, str]]:
             ("Chat template", "present" if info.has_chat_template else "missing: the app cannot chat with it"),
         ]
     rows += [
-        ("File size", f"{human_size(info.file_size)} ({info.file_size:,} bytes)"),
+        ("File size", f"{size_text(info.file_size)} ({info.file_size:,} bytes)"),
         ("SHA-256", info.sha256),
         ("File", info.path + ("" if info.in_models_folder else "  (used where it lies, not copied)")),
         ("Source", info.source),

@@ -31,6 +31,7 @@ from assistant.models.jobs import (
     run_bench,
     run_download,
     run_import,
+    run_locate,
 )
 from assistant.ui.serial_queue import SerialQueue
 
@@ -182,6 +183,12 @@ class ModelTasks(QObject):
     def import_file(self, path: str | Path) -> bool:
         path = Path(path)
         return self.imports.submit(str(path), partial(run_import, path=path), self._settings())
+
+    def locate(self, name: str, path: str | Path) -> bool:
+        """Check `path` as the moved file of imported model `name`: on the imports' thread, since both
+        read whole files and the import box shows either's progress and Cancel. Keyed by `path`."""
+        path = Path(path)
+        return self.imports.submit(str(path), partial(run_locate, name=name, path=path), self._settings())
 
     def bench(self, name: str) -> bool:
         return self.benches.submit(name, partial(run_bench, name=name, **self.bench_options), self._settings())

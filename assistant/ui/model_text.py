@@ -7,8 +7,8 @@ from assistant.models.estimate import SpeedFigure
 from assistant.models.fit import FITS, TIGHT, FitResult
 from assistant.models.jobs import ImportProgress
 from assistant.models.speed import SpeedProgress
+from assistant.models.units import size_text
 from assistant.store.model_speed import SpeedMeasurement
-from assistant.ui.formatting import human_size
 
 NOT_MEASURED = "Speed: not measured yet"
 
@@ -19,8 +19,7 @@ def params_text(n: int | None) -> str:
     return f"{n / 1e9:.1f}B params" if n >= 1e9 else f"{n / 1e6:.0f}M params"
 
 
-def gb(n: int) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
+gb = size_text  # the name the model selector knows it by
 
 
 def fit_badge(fit: FitResult | None) -> tuple[str, str]:
@@ -40,15 +39,15 @@ def ram_text(fit: FitResult | None) -> str:
         return ""
     e = fit.estimate
     approx = "about " if e.rough else ""
-    return f"needs {approx}{gb(fit.needed)} of RAM at {e.n_ctx:,} tokens of context ({gb(fit.available)} free)"
+    return f"needs {approx}{size_text(fit.needed)} of RAM at {e.n_ctx:,} tokens of context ({size_text(fit.available)} free)"
 
 
 def ram_tooltip(fit: FitResult | None) -> str:
     if fit is None:
         return ""
     e = fit.estimate
-    return (f"{fit.reason}.\nModel weights {gb(e.weights)} + context {gb(e.kv_cache)} ({e.n_ctx:,} tokens) "
-            f"+ runtime {gb(e.overhead)}.\nFigures {e.basis}.")
+    return (f"{fit.reason}.\nModel weights {size_text(e.weights)} + context {size_text(e.kv_cache)} ({e.n_ctx:,} tokens) "
+            f"+ runtime {size_text(e.overhead)}.\nFigures {e.basis}.")
 
 
 def rate(tokens_per_s: float) -> str:
@@ -94,10 +93,10 @@ def download_progress_text(p: DownloadProgress) -> str:
     if p.phase == "done":
         return "Installed."
     share = f"{p.bytes_done / p.bytes_total:.0%} · " if p.bytes_total else ""
-    of = f" of {human_size(p.bytes_total)}" if p.bytes_total else ""
+    of = f" of {size_text(p.bytes_total)}" if p.bytes_total else ""
     if p.phase == "verifying":
         return f"Verifying the SHA-256 fingerprint… {share.rstrip(' ·')}"
-    parts = [f"{share}{human_size(p.bytes_done) if p.bytes_done else '0 MB'}{of}"]
+    parts = [f"{share}{size_text(p.bytes_done) if p.bytes_done else '0 MB'}{of}"]
     if p.speed_bps:
         parts.append(f"{p.speed_bps / 1e6:.1f} MB/s")
     if p.eta_s is not None:
@@ -110,7 +109,7 @@ def percent(done: int, total: int | None) -> int:
 
 
 def import_progress_text(p: ImportProgress) -> str:
-    return f"{percent(p.bytes_done, p.bytes_total)}% · {human_size(p.bytes_done)} of {human_size(p.bytes_total)}"
+    return f"{percent(p.bytes_done, p.bytes_total)}% · {size_text(p.bytes_done)} of {size_text(p.bytes_total)}"
 
 
 def bench_progress_text(p: SpeedProgress) -> str:

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.models.overview import CatalogView
+from assistant.models.units import size_text
 from assistant.ui.banner import ProblemBanner
 from assistant.ui.file_drop import FileDropMixin
-from assistant.ui.model_text import gb
 from assistant.ui.model_widgets import thin_bar
 from assistant.ui.style import use_sheet
 
@@ -115,11 +115,14 @@ class ModelsLayout(FileDropMixin, QWidget):
         layout.addWidget(self.scroll, 1)
 
     def show_machine(self, view: CatalogView) -> None:
-        rec = view.recommendation
+        rec, memory = view.recommendation, view.memory
+        # The same "free" figure every row's fit was measured against, said the same way.
+        held = (f" for a model, counting the {size_text(memory.free - memory.available)} the loaded model "
+                "would give back" if memory.free > memory.available else "")
         self.machine_line.setText(
-            f"This computer: {gb(view.total)} of memory, {gb(view.available)} free. Memory fit is for "
-            f"{view.n_ctx:,} tokens of context; speed targets: {rec.target_tokens_per_s:g} tokens/s and the "
-            f"first token within {rec.target_ttft_s:g} s.")
+            f"This computer: {size_text(memory.total)} of memory, {size_text(memory.free)} free{held}. Memory "
+            f"fit is for {view.n_ctx:,} tokens of context; speed targets: {rec.target_tokens_per_s:g} tokens/s "
+            f"and the first token within {rec.target_ttft_s:g} s.")
         if rec.choice is not None:
             text = f"Recommended: {rec.reason}"
         elif not any(c.speed for c in rec.candidates):

@@ -1,45 +1,42 @@
-"""The models page: installed models (Info, Measure speed, Delete), the catalog with downloads, and Import.
+"""The models page: installed models (Info, Measure speed, Delete; Locate… for a moved import), the
+catalog with downloads, and Import.
 
 Reads go through the window's `core.db`; they are quick. Downloads, imports
 and speed measurements go to ModelTasks, whose threads have their own
 connections. Deleting goes to the window's EngineTasks (the one thread that
 may touch the engine), because a loaded model is unloaded first. Nothing here
 starts network activity on its own: a download left unfinished by an earlier
-run is shown with Resume and waits for a click.
+run is shown with Resume and waits for a click. Memory is read once per
+refresh, and every fit and "free" figure on the page comes from that reading.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
-from PySide6.QtCore import QDir, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from assistant.models.catalog import CatalogEntry, load_catalog
 from assistant.models.download import DownloadProgress
+from assistant.models.fit import Memory, download_warning, read_memory
 from assistant.models.manage import delete_model, model_info
 from assistant.models.overview import FactsCache, catalog_view, installed_view
+from assistant.models.units import size_text
 from assistant.ui.document_dialogs import confirm
 from assistant.ui.download_row import CatalogRow
-from assistant.ui.formatting import human_size
 from assistant.ui.installed_row import InstalledRow
 from assistant.ui.model_info_dialog import ModelInfoDialog
 from assistant.ui.model_tasks import JobOutcome, ModelTasks
-from assistant.ui.model_text import download_progress_text, import_progress_text
+from assistant.ui.model_text import download_progress_text
 from assistant.ui.model_widgets import describe_error, guarded
+from assistant.ui.models_import import ImportsMixin, choose_gguf
 from assistant.ui.models_layout import ModelsLayout
 from assistant.ui.workers import EngineTasks
 
 
-def choose_gguf(parent: QWidget) -> list[str]:
-    files, _filter = QFileDialog.getOpenFileNames(parent, "Import a model", QDir.homePath(),
-                                                  "GGUF models (*.gguf);;All files (*)")
-    return files
-
-
-class ModelsPage(ModelsLayout):
+class ModelsPage(ImportsMixin, ModelsLayout):
     models_changed = Signal()  # the installed set changed (download, import, delete): refresh the selector
     model_deleted = Signal(str, bool)  # (name, whether it was loaded and so was unloaded first)
     downloading_changed = Signal(bool)  # True while a download the user started is queued or running
@@ -47,7 +44,7 @@ class ModelsPage(ModelsLayout):
     network_changed = Signal(list)  # the network operations allowed right now ([] once offline again)
     measurement_finished = Signal(str)  # a speed measurement was stored (the model's name)
     download_finished = Signal(object)  # JobOutcome
-    import_finished = Signal(object)  # JobOutcome
+    import_finished = Signal(object)  # JobOutcome, also of a Locate…
     bench_finished = Signal(object)  # JobOutcome
     problem_shown = Signal(str)
 
@@ -66,7 +63,9 @@ class ModelsPage(ModelsLayout):
         self.installed_rows: dict[str, InstalledRow] = {}
         self._notes: dict[tuple[str, str], tuple[str, bool]] = {}  # (kind, name) -> (sentence, is error)
         self._deleting: set[str] = set()
+        self._locating: dict[str, str] = {}  # file path -> the imported model it is checked for
         self._facts = FactsCache()
+        self.memory: Memory | None = None  # read at each refresh
         self._closed = False
         self.import_button.clicked.connect(lambda: self.import_files(choose_gguf(self)))
         self.import_cancel.clicked.connect(self._cancel_import)
@@ -105,8 +104,9 @@ class ModelsPage(ModelsLayout):
     def refresh(self) -> None:
         if self._closed:
             return
-        installed = installed_view(self.core, entries=self.entries, facts=self._facts)
-        view = catalog_view(self.core, self.entries)
+        self.memory = read_memory(self.core.engine)
+        installed = installed_view(self.core, entries=self.entries, facts=self._facts, memory=self.memory)
+        view = catalog_view(self.core, self.entries, memory=self.memory)
         self.show_machine(view)
         loaded = self.core.model.name if self.core.model is not None and self.core.engine.loaded else None
         benches = self.tasks.benches
@@ -119,6 +119,7 @@ class ModelsPage(ModelsLayout):
             if benches.is_busy(item.name) and not row.benching:
                 row.set_benching(True, queued=benches.running() != item.name)
             row.delete_button.setEnabled(not row.benching and item.name not in self._deleting)
+            row.locate_button.setEnabled(item.name not in self._locating.values())
         self.installed_heading.setText(f"Installed ({len(installed)})")
         self.installed_empty.setVisible(not installed)
         downloads = self.tasks.downloads
@@ -154,6 +155,7 @@ class ModelsPage(ModelsLayout):
         row.bench_requested.connect(self.bench)
         row.bench_cancel_requested.connect(self.cancel_bench)
         row.delete_requested.connect(self.delete)
+        row.locate_requested.connect(self.locate)
 
     def _connect_catalog(self, row: CatalogRow) -> None:
         row.download_requested.connect(self.download)
@@ -184,6 +186,8 @@ class ModelsPage(ModelsLayout):
     def download(self, name: str) -> bool:
         """Start (or resume, or queue) the download of catalog model `name`."""
         row = self.catalog_rows[name]
+        if row.mode == "available" and not self._agreed_to_download(name):
+            return False
         self._notes.pop(("download", name), None)
         if self.banner.kind == "pending":
             self.banner.dismiss()
@@ -191,6 +195,17 @@ class ModelsPage(ModelsLayout):
             return False
         row.set_queued()
         return True
+
+    def _agreed_to_download(self, name: str) -> bool:
+        """Ask first when the model is estimated not to fit, or only tightly: gigabytes fetched for a
+        model that will not load are wasted. A resumed download was agreed to when it started."""
+        self.refresh()  # the question and the row then quote the same, current figures
+        item = self.catalog_rows[name].item
+        if item.candidate is None:  # the document embedder runs inside the app
+            return True
+        e = item.entry
+        warning = download_warning(item.candidate.fit, e.display_name, e.size_bytes or e.approx_size_bytes)
+        return warning is None or confirm(self, "This model may not fit in memory", warning, "Download anyway")
 
     @Slot(str)
     def cancel_download(self, name: str) -> None:
@@ -234,56 +249,14 @@ class ModelsPage(ModelsLayout):
     def downloading(self) -> bool:
         return self.tasks.downloads.active
 
-    # import --------------------------------------------------------------------------
-    @guarded
-    def import_files(self, paths: list[str | Path]) -> None:
-        """Import each .gguf in the background (the file dialog and a drop both come here)."""
-        for path in [Path(p) for p in paths if str(p)]:
-            self.tasks.import_file(path)
-
-    def files_dropped(self, paths: list[str]) -> None:
-        self.import_files(paths)
-
-    def _on_imports_active(self, active: bool) -> None:
-        self.import_box.setVisible(active)
-        if active:
-            self.import_cancel.setEnabled(True)
-            self.import_label.setText("Checking the file…")
-            self.import_bar.setRange(0, 0)
-
-    def _on_import_progress(self, key: str, p) -> None:
-        self.import_bar.setRange(0, 1000)
-        self.import_bar.setValue(int(1000 * p.bytes_done / p.bytes_total) if p.bytes_total else 0)
-        self.import_label.setText(f"Importing {Path(key).name}: {import_progress_text(p)}")
-
-    def _cancel_import(self) -> None:
-        running = self.tasks.imports.running()
-        if running:
-            self.import_cancel.setEnabled(False)
-            self.import_label.setText("Cancelling…")
-            self.tasks.imports.cancel(running)
-
-    def _on_import_finished(self, outcome: JobOutcome) -> None:
-        name = Path(outcome.key).name
-        if outcome.ok:
-            model = outcome.result
-            self.show_notice(f"Imported {name} as {model.display_name} ({human_size(model.size_bytes)}).")
-        elif outcome.cancelled:
-            self.show_notice(f"The import of {name} was cancelled; nothing was added.")
-        else:
-            self.show_problem(f"{name} was not imported. {outcome.error}")
-        self.refresh()
-        if outcome.ok:
-            self.models_changed.emit()
-        self.import_finished.emit(outcome)
-
     # installed models: info, speed, delete ---------------------------------------------
     @Slot(str)
     @guarded
     def show_info(self, name: str) -> ModelInfoDialog:
         if self.info_dialog is not None:
             self.info_dialog.close()
-        self.info_dialog = ModelInfoDialog(model_info(self.core, name), self)
+        self.refresh()  # the dialog and the page then quote the same memory figures
+        self.info_dialog = ModelInfoDialog(model_info(self.core, name, self.memory), self)
         self.info_dialog.show()
         return self.info_dialog
 
@@ -333,9 +306,14 @@ class ModelsPage(ModelsLayout):
             return False
         model = row.item.model
         inside = model.path.resolve().is_relative_to(self.core.paths.models.resolve())
-        what = (f"Its file ({human_size(model.size_bytes)}) is deleted from disk." if inside else
-                f"Its file stays where it is ({model.path}); the app only forgets it.")
-        if not confirm(self, "Delete model", f"Delete {model.display_name}?\n\n{what}", "Delete"):
+        if row.item.missing:
+            question, verb = (f"Remove {model.display_name} from the app?\n\nIts file is no longer at "
+                              f"{model.path}, so nothing on disk changes."), "Remove"
+        else:
+            what = (f"Its file ({size_text(model.size_bytes)}) is deleted from disk." if inside else
+                    f"Its file stays where it is ({model.path}); the app only forgets it.")
+            question, verb = f"Delete {model.display_name}?\n\n{what}", "Delete"
+        if not confirm(self, f"{verb} model", question, verb):
             return False
         self._deleting.add(name)
         row.delete_button.setEnabled(False)

@@ -211,12 +211,34 @@ class ModelLoading:
         self.model_selector.set_current(current.name if current else name)
         self._set_status(f"{status_for_loaded(current)}  ·  {self._display(name)} could not be loaded")
         if isinstance(exc, ModelUnavailable):
-            self.show_problem(message, kind="model", action="Repair", on_action=self.repair_models)
+            action, on_action = self._file_action(name)
+            self.show_problem(message, kind="model", action=action, on_action=on_action)
         else:
             self.show_problem(message, kind="model", action="Try again", on_action=partial(self.load_model, name))
         self._show_model_in_status()
         self._update_controls()
         self.model_failed.emit(message)
+
+    def _file_action(self, name: str) -> tuple[str, object]:
+        """What the banner offers for a model that cannot be loaded: Repair rebuilds only the starter
+        models, so a downloaded model's file is fetched again from the Models page, and an imported
+        one's is located there; a file that is fine (memory ran short) is tried again."""
+        model = self.core.registry.get(name)
+        if model is None:
+            return "Repair", self.repair_models  # a starter model never registered, or lost from the registry
+        try:
+            self.core.registry.check(model)
+        except ModelUnavailable:
+            if model.source == "starter":
+                return "Repair", self.repair_models
+            if model.source == "import":
+                return "Locate…", partial(self._locate_model, name)
+            return "Open Models", partial(self.show_page, "models")
+        return "Try again", partial(self.load_model, name)
+
+    def _locate_model(self, name: str) -> None:
+        self.show_page("models")
+        self.models_page.locate(name)
 
     def _on_model_deleted(self, name: str, was_loaded: bool) -> None:
         if was_loaded or self.core.model is None:

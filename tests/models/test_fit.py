@@ -1,4 +1,5 @@
-"""Memory fit: the KV formula against llama.cpp itself, the thresholds, catalog facts."""
+"""Memory fit: the KV formula against llama.cpp itself, the thresholds, catalog facts, one memory
+reading for a whole view, the question before a download that may not fit, and how sizes are written."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from assistant.models.fit import (
     MIB,
     TIGHT,
     WONT_FIT,
+    Memory,
     check_fit,
     classify,
+    download_warning,
     estimate_memory,
     kv_cache_bytes,
 )
 from assistant.models.gguf_info import read_gguf_info
+from assistant.models.units import size_text
 from tests.conftest import QWEN, SMOL
 from tests.models.tiny_gguf import write_tiny_gguf
 
@@ -124,3 +128,40 @@ def test_catalog_layer_facts_give_an_exact_kv_estimate_and_missing_ones_a_rough_
 
     no_size = estimate_memory(facts_from_entry(_entry(size_bytes=None)), 4096)
     assert no_size.weights == int(3e9 * 4.85 / 8) and no_size.rough
+
+
+def test_sizes_are_written_one_way_decimal_whole_mb_below_a_gigabyte():
+    cases = {0: "0 bytes", 439_360: "439 kB", 999_499: "999 kB", 999_500: "1 MB", 98_362_432: "98 MB",
+             491_400_000: "491 MB", 999_499_999: "999 MB", 999_500_000: "1.0 GB", 1_117_320_768: "1.1 GB",
+             25_300_000_000: "25.3 GB"}
+    assert {n: size_text(n) for n in cases} == cases
+    # The fit's reason uses the same style: no "0.7 GB" beside a "706 MB" elsewhere on the page.
+    assert classify(700_000_000, available=8 * GB, total=16 * GB)[1] == "needs 700 MB of the 8.0 GB free"
+
+
+def test_one_memory_reading_gives_every_free_figure():
+    memory = Memory(available=1 * GB, total=4 * GB, reclaimable=500_000_000)
+    assert memory.free == 1_500_000_000
+    assert Memory(available=3 * GB, total=4 * GB, reclaimable=2 * GB).free == 4 * GB  # never above the total
+    facts = facts_from_entry(_entry(layers=36, kv_heads=2, head_dim=128))
+    fit = memory.fit(facts, 4096)
+    assert fit.available == memory.free and fit.total == memory.total
+    assert fit == check_fit(facts, 4096, available=1 * GB, total=4 * GB, reclaimable=500_000_000)
+
+
+def test_a_download_that_may_not_fit_is_explained_in_plain_words():
+    facts = facts_from_entry(_entry(layers=36, kv_heads=2, head_dim=128))  # needs about 2.3 GB
+    assert estimate_memory(facts, 4096).total == 2_315_383_808
+    assert download_warning(Memory(8 * GB, 16 * GB).fit(facts, 4096), "M", 2 * GB) is None
+    wont = Memory(1_200_000_000, 2_500_000_000).fit(facts, 4096)
+    assert wont.verdict == WONT_FIT
+    assert download_warning(wont, "Qwen M", 2 * GB) == (
+        "Qwen M needs about 2.3 GB of memory; this computer has 1.2 GB free, of 2.5 GB in all. It will "
+        "probably not load, or will be very slow.\n\nDownload it (2.0 GB) anyway?")
+    crowded = Memory(2_000_000_000, 8 * GB).fit(facts, 4096)  # fits once other programs close
+    assert crowded.verdict == TIGHT and download_warning(crowded, "M").endswith(
+        "It may not load or may be very slow unless you close other programs first.\n\nDownload it anyway?")
+    snug = Memory(2_500_000_000, 8 * GB).fit(facts, 4096)  # fits, with little to spare
+    assert snug.verdict == TIGHT and "It should load, but little memory will be left" in download_warning(snug, "M")
+    rough = Memory(1 * GB, 2 * GB).fit(facts_from_entry(_entry()), 4096)
+    assert "of memory (a rough estimate);" in download_warning(rough, "M")

@@ -7,11 +7,14 @@ import errno
 from assistant.models.catalog import CatalogEntry
 from assistant.models.download import DownloadProgress
 from assistant.models.download_store import record_started, record_state
+from assistant.models.fit import Memory
 from assistant.models.jobs import describe_job_error
 from assistant.models.overview import catalog_view, download_states, installed_view
 from assistant.store.model_speed import SpeedMeasurement, SpeedStore
 from assistant.ui.model_text import download_progress_text, duration_text, speed_text
 from tests.conftest import QWEN, SMOL
+
+MEMORY = Memory(available=8 * 10**9, total=16 * 10**9)
 
 
 def _entry(name="fake-model", **more) -> CatalogEntry:
@@ -33,25 +36,25 @@ def test_an_unfinished_download_is_read_back_with_the_bytes_on_disk(core):
     assert (state.state, state.bytes_kept, state.bytes_total) == ("cancelled", 12_345, 100_000_000)
     assert state.entry == entry and state.error.startswith("The download of Fake Model")
     # An entry the catalog no longer lists is still offered, so its bytes can be resumed.
-    view = catalog_view(core, [], available=8 * 10**9, total=16 * 10**9)
+    view = catalog_view(core, [], memory=MEMORY)
     assert [i.name for i in view.items] == ["fake-model"] and view.items[0].download == state
     record_state(core.db, entry.name, "done")
     assert download_states(core.db) == {}
 
 
 def test_installed_models_are_ordered_by_size_and_the_recommendation_is_among_them(core):
-    items = installed_view(core, 4096, available=8 * 10**9, total=16 * 10**9)
+    items = installed_view(core, 4096, memory=MEMORY)
     chat = [i for i in items if i.is_chat]
     assert [i.name for i in chat][:2] == [SMOL, QWEN] and not items[-1].is_chat
     assert all(i.speed is None and not i.recommended for i in items)
-    bigger = installed_view(core, 32768, available=8 * 10**9, total=16 * 10**9)
+    bigger = installed_view(core, 32768, memory=MEMORY)
     assert bigger[0].fit.needed > chat[0].fit.needed
 
     model = core.registry.get(SMOL)
     SpeedStore(core.db).save(SpeedMeasurement(
         model=SMOL, pp_tokens_per_s=2000, gen_tokens_per_s=80, ttft_s=0.5, load_s=0.1, peak_rss_bytes=None,
         prompt_tokens=1000, gen_tokens=96, file_size=model.size_bytes, parameters=model.parameters))
-    items = installed_view(core, 4096, available=8 * 10**9, total=16 * 10**9)
+    items = installed_view(core, 4096, memory=MEMORY)
     smol = next(i for i in items if i.name == SMOL)
     assert smol.speed.measured and smol.measurement.gen_tokens_per_s == 80
     assert speed_text(smol.speed) == "80.0 tokens/s · first token in 0.5 s (measured on this computer)"

@@ -52,13 +52,13 @@ def test_models_run_from_fastest_to_smartest_by_size(selector, core):
     # The overview lists them in the same order; picking a line moves the slider.
     rows = [cells(popup, i) for i in range(len(expected))]
     assert [r[0] for r in rows] == [core.registry.get(n).display_name for n in expected]
-    assert rows[0][1:4] == ["98 MB", "0.3 GB", "not measured"]
+    assert rows[0][1:4] == ["98 MB", "291 MB", "not measured"]
     popup.models_list.setCurrentItem(popup.models_list.topLevelItem(1))
     assert slider.value() == 1 and selector.previewed_name() == expected[1]
     selector.preview(SMOL)
     assert popup.models_list.currentItem() is popup.models_list.topLevelItem(0)
     assert popup.size_line.text() == "98 MB file" and popup.fit_badge.text() == "Fits"
-    assert popup.ram_line.text().startswith("Needs 0.3 GB of RAM at 4,096 tokens of context")
+    assert popup.ram_line.text().startswith("Needs 291 MB of RAM at 4,096 tokens of context")
     assert popup.speed_line.text() == "Speed: not measured yet" and not popup.measure_button.isHidden()
 
 

@@ -100,3 +100,35 @@ def test_missing_default_model_shows_the_problem_and_repair_fixes_it(qtbot, core
     assert core.model.name == SMOL
     assert not window.banner.isVisible()
     assert "ready" in window.status_label.text()
+
+
+def test_an_imported_default_model_moved_away_is_located_from_the_banner(qtbot, core, make_window, tmp_path):
+    import shutil
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from assistant.models.manage import import_model
+    from tests.models.tiny_gguf import write_tiny_gguf
+    from tests.ui.dialogs import when_modal
+
+    (tmp_path / "Archive").mkdir()
+    first = write_tiny_gguf(tmp_path / "contracts.gguf")
+    model = import_model(core, first, reference=True, name="Contracts")
+    now = shutil.move(first, tmp_path / "Archive" / "contracts.gguf")
+    core.settings.default_model = model.name
+    window = make_window(show=False)
+    with qtbot.waitSignal(window.model_failed, timeout=LOAD_TIMEOUT_MS) as failed:
+        window.show()
+    assert "missing" in failed.args[0]
+    # Repair rebuilds starter models only: for an imported file the banner offers to find it.
+    assert window.banner.action_button.text() == "Locate…"
+
+    def pick(dialog):
+        dialog.selectFile(str(now))
+        dialog.accept()
+
+    when_modal(qtbot, pick, QFileDialog)
+    with qtbot.waitSignal(window.models_page.import_finished, timeout=LOAD_TIMEOUT_MS):
+        window.banner.action_button.click()
+    assert window.current_page() == "models"
+    assert core.registry.get(model.name).path == now.resolve()

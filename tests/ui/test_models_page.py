@@ -334,7 +334,7 @@ def test_info_shows_the_models_metadata(qtbot, make_page, core):
     assert dialog.value("Chat template") == "present"
     assert dialog.value("File size") == "98 MB (98,362,432 bytes)"
     assert dialog.value("SHA-256") == model.sha256
-    assert dialog.value("Memory").startswith("needs 0.3 GB of RAM at 4,096 tokens")
+    assert dialog.value("Memory").startswith("needs 291 MB of RAM at 4,096 tokens")
     assert dialog.value("Speed") == "not measured yet"
     assert dialog.fit_badge.text() == "Fits"
 
