@@ -105,6 +105,10 @@ class Conversations:
                 self.delete_from(conversation_id, replaces)
             return self.add_message(conversation_id, "user", text)
 
+    def last_message_id(self) -> int:
+        """The newest message's id (0 with none): what an answer stores after it has larger ones."""
+        return self.db.execute("select coalesce(max(id), 0) from messages").fetchone()[0]
+
     def touch(self, conversation_id: int) -> None:
         self.db.execute("update conversations set updated_at = ? where id = ?", [now_iso(), conversation_id])
 

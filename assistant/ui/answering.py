@@ -124,6 +124,10 @@ class Answering:
         # Whose answer this is: the conversation shown now (None: a new chat, until it is stored).
         self._answer_cid, self._answer_ids, self._answer_view, self._live_text = \
             self._conversation_id, None, self._view, ""
+        # What the answer stores comes after this id: drawn from the stream until it ends, even in the
+        # moment the worker has stored the question and the window has not heard of it yet.
+        self._answer_floor = self.core.conversations.last_message_id()
+        self._answer_collections = list(collections)
         self.conversation_list.busy_id = self._conversation_id
         edited, self._editing = self._editing is not None, None
         self.input_bar.set_editing(False)
@@ -173,12 +177,16 @@ class Answering:
             return self._view == self._answer_view
         return self._conversation_id == self._answer_cid
 
+    def live_cut(self) -> int:
+        """Stored messages from this id on are the running answer's question and answer (or the ones
+        it replaces): shown from the stream instead."""
+        return self._replaces if self._replaces is not None else self._answer_floor + 1
+
     def _redraw_live(self) -> None:
-        """Back in the conversation being answered: its question (if not stored yet) and the answer so far."""
-        if not self._question_stored:
-            if self._replaces is not None:
-                self.chat_view.truncate_from(self._replaces)
-            self._question_bubble = self.chat_view.add_user(self._question)
+        """Back in the conversation being answered: its question and the answer so far."""
+        self._question_bubble = self.chat_view.add_user(self._question)
+        if self._answer_ids and self._answer_ids[0] > 0:
+            self.chat_view.set_question_id(self._question_bubble, self._answer_ids[0])
         self.chat_view.begin_answer()
         self.chat_view.append_to_answer(self._live_text)
 
@@ -244,14 +252,31 @@ class Answering:
             self._show_conversation()  # what the store holds is the truth
             if not self._question_stored:
                 self._put_question_back()
-        elif not self._question_stored:
-            # Asked in a conversation the user has left: the question waits there as its unsent
-            # text, unless text typed there is waiting already.
-            self._drafts.setdefault(self._answer_cid, self._question)
+        elif not self._question_stored and self._question_from_box:
+            self._keep_question_elsewhere()
         self._set_status(status_for_loaded(self.core.model if self.model_usable() else None))
         self.show_problem(message, kind="answer")
         self._update_controls()
         self.answer_failed.emit(message)
+
+    def _keep_question_elsewhere(self) -> None:
+        """The question of a conversation the user has left, nothing stored: an edit opens again when
+        the conversation does; a new question waits as its unsent text, before what was typed there."""
+        cid = self._answer_cid
+        if self._replaces is not None and cid is not None:
+            self._pending_edits[cid] = (self._replaces, self._question)
+        elif cid == self._conversation_id:  # a new chat left for another new chat: its box is the draft
+            self.input.setPlainText(_joined(self._question, self.input.toPlainText()))
+        else:
+            self._drafts[cid] = _joined(self._question, self._drafts.get(cid, ""))
+
+    def reopen_pending_edit(self) -> None:
+        """An edit that failed while its conversation was not shown opens again now that it is."""
+        edit = self._pending_edits.pop(self._conversation_id, None)
+        if edit is not None and self.chat_view.bubble_for(edit[0]) is not None:
+            self.begin_edit(*edit)
+        elif edit is not None:  # its question is gone (deleted meanwhile): the text is kept as a draft
+            self.input.setPlainText(_joined(edit[1], self.input.toPlainText()))
 
     def _put_question_back(self) -> None:
         """Nothing was stored: what was sent comes back as it was, and nothing typed is lost."""
@@ -265,3 +290,10 @@ class Answering:
             # goes in the box, unless something typed since is there. A Regenerate whose question is
             # still there needs nothing back.
             self.input.setPlainText(self._question)
+
+
+def _joined(question: str, draft: str) -> str:
+    """A question put back beside text typed since: both kept, the question first."""
+    if not draft.strip() or draft.strip() == question.strip():
+        return question
+    return f"{question}\n\n{draft}"

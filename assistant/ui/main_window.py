@@ -78,6 +78,9 @@ class MainWindow(Answering, ConversationHandling, ModelLoading, QMainWindow):
         self._answer_ids: tuple[int, int] | None = None  # its stored (question, answer) ids, once stored
         self._answer_view = 0
         self._live_text = ""  # the running answer's text so far
+        self._answer_floor = 0  # the newest message id when it started (see Answering.live_cut)
+        self._answer_collections: list[str] = []
+        self._pending_edits: dict[int, tuple[int, str]] = {}  # failed edits of conversations not shown
         self._question_bubble = None
         self._editing: int | None = None  # the question being edited (Send replaces it)
         self._drafts: dict[int | None, str] = {}  # unsent text of the conversations not open (None: a new chat)

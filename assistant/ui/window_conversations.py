@@ -70,8 +70,11 @@ class ConversationHandling:
         messages = self._show_conversation()
         answers = [m for m in messages if m.role == "assistant"]
         self.sources_panel.show_message(answers[-1] if answers else None)
-        # Continue with the documents the conversation last drew on (none: the model alone).
+        # Continue with the documents the conversation last drew on (none: the model alone), or those
+        # of the answer being written into it.
         used = ((answers[-1].details or {}).get("collections") or []) if answers else []
+        if self.answer_shown():
+            used = self._answer_collections
         self.collection_picker.set_selected(used)
         self._dismiss_problem("collections")
         if gone := self.collection_picker.known(used)[1]:
@@ -81,6 +84,7 @@ class ConversationHandling:
                               kind="collections")
         if self._started:  # not while the window is made: the model loads first, then the documents
             self._prepare_documents(self.collection_picker.selected())
+        self.reopen_pending_edit()
         self.input.setFocus()
         self._update_controls()  # Stop is for the answer shown
 
@@ -93,8 +97,8 @@ class ConversationHandling:
             return []
         messages = self.core.conversations.messages(self._conversation_id)
         live = self.answer_shown()
-        writing = self._answer_ids[1] if live and self._answer_ids else None  # drawn from the stream instead
-        messages = [m for m in messages if m.id != writing]
+        if live:
+            messages = [m for m in messages if m.id < self.live_cut()]
         self.chat_view.show_messages(messages, self._meta)
         if live:
             self._redraw_live()

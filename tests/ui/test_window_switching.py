@@ -25,9 +25,9 @@ def gate():
 
 
 def paused_after_first_word(gate):
-    def ask(core, text, conversation_id=None, settings=None, stop=None):
+    def ask(core, text, conversation_id=None, settings=None, stop=None, replaces=None):
         first = True
-        for event in chat.ask(core, text, conversation_id, settings, stop=stop):
+        for event in chat.ask(core, text, conversation_id, settings, stop=stop, replaces=replaces):
             yield event
             if first and isinstance(event, Token):
                 first = False
@@ -36,11 +36,11 @@ def paused_after_first_word(gate):
 
 
 def paused_before_start(gate, error: Exception | None = None):
-    def ask(core, text, conversation_id=None, settings=None, stop=None):
+    def ask(core, text, conversation_id=None, settings=None, stop=None, replaces=None):
         gate.wait(GATE_TIMEOUT_S)
         if error is not None:
             raise error
-        yield from chat.ask(core, text, conversation_id, settings, stop=stop)
+        yield from chat.ask(core, text, conversation_id, settings, stop=stop, replaces=replaces)
     return ask
 
 
@@ -171,3 +171,48 @@ def test_a_question_that_fails_while_its_conversation_is_not_shown_waits_there(
     open_item(qtbot, window, tea)
     assert window.input.toPlainText() == "And oolong?"  # nothing was stored, so nothing is lost
     assert len(store.messages(tea)) == 2
+    # An edit that fails while its conversation is not shown opens again there, the draft kept.
+    question = store.messages(tea)[0].id
+    qtbot.keyClicks(window.input, " and a draft")
+    window.begin_edit(question, "How do I brew white tea?")
+    gate.clear()
+    send(qtbot, window, "")
+    open_item(qtbot, window, coffee)
+    with qtbot.waitSignal(window.answer_failed, timeout=ANSWER_TIMEOUT_MS):
+        gate.set()
+    open_item(qtbot, window, tea)
+    assert window._editing == question and window.input.toPlainText() == "How do I brew white tea?"
+    assert texts(window) == ["How do I brew green tea?", "Use water below boiling."]  # nothing was dropped
+    window.cancel_edit()
+    assert window.input.toPlainText() == "And oolong? and a draft"
+
+
+def held_at_started(gate):
+    """The worker has stored the question and the empty answer, and the window has not heard yet."""
+    def ask(core, text, conversation_id=None, settings=None, stop=None, replaces=None):
+        for event in chat.ask(core, text, conversation_id, settings, stop=stop, replaces=replaces):
+            if isinstance(event, chat.Started):
+                gate.wait(GATE_TIMEOUT_S)
+            yield event
+    return ask
+
+
+def test_coming_back_before_the_window_heard_the_question_was_stored_shows_it_once(
+        qtbot, smol_core, smol_window, gate, monkeypatch):
+    monkeypatch.setattr("assistant.ui.answering.ask", held_at_started(gate))
+    store = smol_core.conversations
+    tea = seed(store)
+    coffee = store.create("About coffee")
+    window = smol_window
+    window.conversation_list.refresh()
+    open_item(qtbot, window, tea)
+    send(qtbot, window, "And oolong?")
+    qtbot.waitUntil(lambda: len(store.messages(tea)) == 4, timeout=ANSWER_TIMEOUT_MS)  # stored, not yet told
+    open_item(qtbot, window, coffee)
+    open_item(qtbot, window, tea)
+    assert texts(window) == ["How do I brew green tea?", "Use water below boiling.", "And oolong?", ""]
+    with qtbot.waitSignal(window.answer_finished, timeout=ANSWER_TIMEOUT_MS) as finished:
+        gate.set()
+    assert texts(window) == ["How do I brew green tea?", "Use water below boiling.", "And oolong?",
+                             finished.args[0].content]
+    assert "edit" in {k for k, b in window.chat_view.bubbles()[2].buttons.items() if not b.isHidden()}
