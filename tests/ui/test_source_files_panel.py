@@ -7,23 +7,11 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from assistant.knowledge.passages import FILE_CHANGED, FILE_GONE, FILE_UNCHANGED, FILE_WARNINGS
-from assistant.ui.sources_panel import SourcesPanel
 from tests.ui import answers
+from tests.ui.test_sources_panel import panel  # noqa: F401 (fixture)
 
 answered = answers.answered  # the session fixture: real answers over real documents
-
-
-@pytest.fixture
-def panel(qtbot):
-    panel = SourcesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(440, 900)
-    panel.show()
-    yield panel
-    panel.shutdown()
 
 
 def moved_to(message, folder: Path):
@@ -39,20 +27,20 @@ def moved_to(message, folder: Path):
     return replace(message, sources=rows)
 
 
-def warnings(panel) -> dict[str, set]:
+def warnings(sources_panel) -> dict[str, set]:
     out: dict[str, set] = {}
-    for card in panel.cards():
+    for card in sources_panel.cards():
         shown = card.file_warning.text() if not card.file_warning.isHidden() else ""
         out.setdefault(Path(card.row["path"]).name, set()).add(shown)
     return out
 
 
-def show(qtbot, panel, message) -> None:
-    with qtbot.waitSignal(panel.files_checked, timeout=30_000):
-        panel.show_message(message)
+def show(qtbot, sources_panel, message) -> None:
+    with qtbot.waitSignal(sources_panel.files_checked, timeout=30_000):
+        sources_panel.show_message(message)
 
 
-def test_a_card_warns_of_a_file_deleted_or_changed_since_indexing(qtbot, panel, answered, tmp_path):
+def test_a_card_warns_of_a_file_deleted_or_changed_since_indexing(qtbot, panel, answered, tmp_path):  # noqa: F811
     message = moved_to(answered.deposit, tmp_path / "documents")
     assert {r["file_state"] for r in answered.deposit.sources} == {FILE_UNCHANGED}
     # Copies of the indexed bytes: their stat is not the one recorded, so they are hashed (off the
@@ -75,7 +63,7 @@ def test_a_card_warns_of_a_file_deleted_or_changed_since_indexing(qtbot, panel, 
     assert answered.deposit.sources[0]["file_state"] == FILE_UNCHANGED  # the stored answer is not rewritten
 
 
-def test_a_warning_recorded_with_an_answer_goes_once_the_file_is_back(qtbot, panel, answered, tmp_path):
+def test_a_warning_recorded_with_an_answer_goes_once_the_file_is_back(qtbot, panel, answered, tmp_path):  # noqa: F811
     message = moved_to(answered.rent, tmp_path / "documents")
     recorded = replace(message, sources=[{**r, "file_state": FILE_GONE, "file_stamp": None}
                                          for r in message.sources])

@@ -152,17 +152,22 @@ def test_a_new_chat_left_before_its_question_is_stored_does_not_pull_the_window_
     assert texts(window) == ["Name a fruit.", finished.args[0].content]
 
 
+def oolong_asked_in_tea(qtbot, window, store) -> tuple[int, int]:
+    """Conversations about tea and coffee, and "And oolong?" sent in the tea one: (tea, coffee)."""
+    tea = seed(store)
+    coffee = store.create("About coffee")
+    window.conversation_list.refresh()
+    open_item(qtbot, window, tea)
+    send(qtbot, window, "And oolong?")
+    return tea, coffee
+
+
 def test_a_question_that_fails_while_its_conversation_is_not_shown_waits_there(
         qtbot, smol_core, smol_window, gate, monkeypatch):
     monkeypatch.setattr("assistant.ui.answering.ask",
                         paused_before_start(gate, ModelUnavailable("No model is loaded.")))
-    store = smol_core.conversations
-    tea = seed(store)
-    coffee = store.create("About coffee")
-    window = smol_window
-    window.conversation_list.refresh()
-    open_item(qtbot, window, tea)
-    send(qtbot, window, "And oolong?")
+    store, window = smol_core.conversations, smol_window
+    tea, coffee = oolong_asked_in_tea(qtbot, window, store)
     open_item(qtbot, window, coffee)
     with qtbot.waitSignal(window.answer_failed, timeout=ANSWER_TIMEOUT_MS):
         gate.set()
@@ -200,13 +205,8 @@ def held_at_started(gate):
 def test_coming_back_before_the_window_heard_the_question_was_stored_shows_it_once(
         qtbot, smol_core, smol_window, gate, monkeypatch):
     monkeypatch.setattr("assistant.ui.answering.ask", held_at_started(gate))
-    store = smol_core.conversations
-    tea = seed(store)
-    coffee = store.create("About coffee")
-    window = smol_window
-    window.conversation_list.refresh()
-    open_item(qtbot, window, tea)
-    send(qtbot, window, "And oolong?")
+    store, window = smol_core.conversations, smol_window
+    tea, coffee = oolong_asked_in_tea(qtbot, window, store)
     qtbot.waitUntil(lambda: len(store.messages(tea)) == 4, timeout=ANSWER_TIMEOUT_MS)  # stored, not yet told
     open_item(qtbot, window, coffee)
     open_item(qtbot, window, tea)
