@@ -20,9 +20,9 @@ def models_by_size(models: list[InstalledModel]) -> list[InstalledModel]:
     return sorted(models, key=lambda m: (m.size_bytes or 0, m.display_name))
 
 
-def speed(tokens_per_s: float) -> str:
-    """A writing speed as a person reads it: whole tokens, a decimal only when slow."""
-    return f"{tokens_per_s:.0f} tokens/s" if tokens_per_s >= 10 else f"{tokens_per_s:.1f} tokens/s"
+def rate(tokens_per_s: float) -> str:
+    """A speed with the precision it deserves: 0.6, 8.5, 45."""
+    return f"{tokens_per_s:.1f}" if tokens_per_s < 10 else f"{tokens_per_s:.0f}"
 
 
 def answer_meta(message: Message, model_name: str | None = None) -> str:
@@ -34,7 +34,7 @@ def answer_meta(message: Message, model_name: str | None = None) -> str:
     elif message.ttft_s is not None:
         parts.append(f"first words after {message.ttft_s:.1f} s")
     if message.tokens_per_s:
-        parts.append(speed(message.tokens_per_s))
+        parts.append(f"{rate(message.tokens_per_s)} tokens/s")
     if message.status == "stopped":
         parts.append("stopped")
     elif message.status == "error":

@@ -16,16 +16,15 @@ from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QTreeWidget
 from assistant.models.catalog import CatalogEntry, load_catalog
 from assistant.models.overview import FactsCache, InstalledItem, installed_view
 from assistant.models.speed import SpeedProgress
-from assistant.ui.formatting import human_size
+from assistant.models.units import size_text
+from assistant.ui.formatting import human_size, rate
 from assistant.ui.model_tasks import JobOutcome, ModelTasks
 from assistant.ui.model_text import (
     NOT_MEASURED,
     fit_badge,
-    gb,
     measured_detail,
     ram_text,
     ram_tooltip,
-    rate,
     speed_text,
 )
 from assistant.ui.model_widgets import describe_error
@@ -48,7 +47,7 @@ def list_cells(item: InstalledItem, current: str | None) -> list[str]:
         marks.append("★ recommended")
     if item.fit is not None and not item.fit.fits:
         marks.append(item.fit.verdict)
-    return [item.model.display_name, human_size(item.model.size_bytes), gb(item.fit.needed) if item.fit else "",
+    return [item.model.display_name, human_size(item.model.size_bytes), size_text(item.fit.needed) if item.fit else "",
             short_speed(item), ", ".join(marks)]
 
 

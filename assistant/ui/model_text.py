@@ -9,6 +9,7 @@ from assistant.models.jobs import ImportProgress
 from assistant.models.speed import SpeedProgress
 from assistant.models.units import size_text
 from assistant.store.model_speed import SpeedMeasurement
+from assistant.ui.formatting import rate
 
 NOT_MEASURED = "Speed: not measured yet"
 
@@ -17,9 +18,6 @@ def params_text(n: int | None) -> str:
     if not n:
         return "? params"
     return f"{n / 1e9:.1f}B params" if n >= 1e9 else f"{n / 1e6:.0f}M params"
-
-
-gb = size_text  # the name the model selector knows it by
 
 
 def fit_badge(fit: FitResult | None) -> tuple[str, str]:
@@ -48,11 +46,6 @@ def ram_tooltip(fit: FitResult | None) -> str:
     e = fit.estimate
     return (f"{fit.reason}.\nModel weights {size_text(e.weights)} + context {size_text(e.kv_cache)} ({e.n_ctx:,} tokens) "
             f"+ runtime {size_text(e.overhead)}.\nFigures {e.basis}.")
-
-
-def rate(tokens_per_s: float) -> str:
-    """A speed with the precision it deserves: 0.6, 8.5, 45."""
-    return f"{tokens_per_s:.1f}" if tokens_per_s < 10 else f"{tokens_per_s:.0f}"
 
 
 def speed_text(figure: SpeedFigure | None) -> str:
