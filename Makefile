@@ -8,13 +8,12 @@ PIP    := $(BIN)/pip
 STAMP  := $(VENV)/.deps-installed
 CONSTRAINTS := packaging/constraints.txt
 
-.PHONY: run test setup models models-large lint screenshot bench eval clean-venv help
+.PHONY: run test setup models lint screenshot bench eval clean-venv help
 .PHONY: bundle bundle-test install-desktop uninstall-desktop
 
 help:
 	@echo "make run    - set everything up, then open the app with the default model"
 	@echo "make test   - set everything up, then run the whole test suite offscreen"
-	@echo "make models-large - add the optional Qwen2.5-Coder-1.5B starter model (~1.1 GB)"
 	@echo "make bench  - the speed suite: one table of app vs yardstick, goals met or missed (BENCH_ARGS=--quick)"
 	@echo "make eval   - measure retrieval and answer quality on ../shared/data/squad2-dev"
 	@echo "make screenshot - run the app's main flows in a fresh home and save PNGs under docs/screenshots/"
@@ -37,10 +36,6 @@ $(STAMP): $(BIN)/python pyproject.toml $(CONSTRAINTS) packaging/starter-models.t
 setup: $(STAMP)
 
 models: setup
-	$(BIN)/assistant setup
-
-models-large: setup
-	$(PIP) install --quiet --no-deps -r packaging/starter-models-large.txt
 	$(BIN)/assistant setup
 
 run: models

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object at the end instead")
     p.add_argument("--collection", action="append", help="answer from this document collection (repeatable)")
     p.add_argument("--check-model", help="with --collection: the model asked whether the sources answer the "
-                                         "question (default: the settings', usually the answering model)")
+                                         "question: a model's name, auto, or '' for the answering model (default: the settings', auto)")
     _add_generation_args(p)
 
     add_document_commands(sub)

@@ -148,11 +148,12 @@ class RetrievalSettings(_Plain):
     # ... and only those whose match is within this of the best one's: a 0.5B model copies from a
     # clearly weaker sentence shown next to the right one. See assistant.knowledge.evidence.
     evidence_margin: float = 0.08
-    # The model that is asked whether the shown sentences answer the question ("" = the answering
-    # model), and its P(yes) below which the answer abstains (None = the threshold calibrated for
-    # that model in the catalog). See assistant.answer_check. (Settings files written before the
-    # calibration hold a fixed "min_answer_belief" of 0.30, which is ignored.)
-    check_model: str = ""
+    # The model that is asked whether the shown sentences answer the question ("auto" = the
+    # catalog's default checker when it is installed, larger and fits, else the answering model;
+    # "" = the answering model), and its P(yes) below which the answer abstains (None = the
+    # threshold calibrated for that model in the catalog). See assistant.answer_check. (Settings
+    # files written before the calibration hold a fixed "min_answer_belief" of 0.30, which is ignored.)
+    check_model: str = "auto"  # = answer_check.AUTO
     check_threshold: float | None = None
     # llama.cpp's repeat penalty also counts the prompt's last 64 tokens, so under the chat default
     # (1.1) an answer avoids the question's and the sources' own words: "non-determinism" for

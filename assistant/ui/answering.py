@@ -14,6 +14,7 @@ from functools import partial
 from PySide6.QtCore import Slot
 
 from assistant.answer import Retrieved, ask_documents
+from assistant.answer_check import checker_for
 from assistant.chat import Restarted, Started, ask, edit_and_resend, last_question
 from assistant.llm.protocol import Notice
 from assistant.store.conversations import Message
@@ -42,14 +43,17 @@ class Answering:
 
     @Slot(list)
     def _prepare_documents(self, collections: list[str]) -> None:
-        """Load the embedder and vectors in the background as soon as documents are chosen, so the
-        first question does not wait for them."""
+        """Load the embedder and vectors, and the model that checks answers, in the background as
+        soon as documents are chosen, so the first question does not wait for them (the 1.5B
+        checking by default takes seconds to load)."""
         if not collections or self._kb_ready or self._closed:
             return
         self._kb_ready = True
 
         def warm():
             self._knowledge_base().search("warm up", collections, k=1)
+            if self.core.model is not None:
+                checker_for(self.core, self.core.settings.retrieval)
 
         def failed(exc: BaseException) -> None:
             self._kb_ready = False

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.answer_check import AUTO
 from assistant.config import GenerationSettings, Paths, RetrievalSettings, Settings, physical_cores
 
 THEME_LABELS = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
@@ -71,7 +72,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.settings = settings
         self.paths = paths
-        self.check_models = check_models  # (name, label) of the installed chat models, asked at each load
+        self.check_models = check_models  # (setting, label) of each choice, asked at each load
         self.error: str | None = None
         self._build()
         self.load(settings)
@@ -136,10 +137,11 @@ class SettingsDialog(QDialog):
         self.check_model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.check_model.setMinimumContentsLength(32)
         self.check_model.setToolTip(
-            "If the checking model doubts, the assistant says it could not find the answer. Measured with the "
-            "1.5B checking the 0.5B: it held back 0.54 of the unanswerable questions against 0.34, losing 2.4 "
-            "points of good answers against 3.1; it costs 1.9 GB more memory, a few seconds to load on the "
-            "first question, then about 0.1 s per question.")
+            "If the checking model doubts, the assistant says it could not find the answer. Automatic: the "
+            "1.5B starter checks a smaller model's answers when it is installed and fits in memory. Measured "
+            "with the 1.5B checking the 0.5B: it held back 0.54 of the unanswerable questions against 0.34, "
+            "losing 2.4 points of good answers against 3.1; it costs 1.9 GB more memory, a few seconds to "
+            "load on the first question, then about 0.1 s per question.")
         form = QFormLayout()
         form.addRow("Passages found", self.k)
         form.addRow("Passages given to the model", self.prompt_sources)
@@ -229,8 +231,7 @@ class SettingsDialog(QDialog):
 
     def _fill_check_models(self, chosen: str) -> None:
         self.check_model.clear()
-        self.check_model.addItem("The answering model", "")
-        for name, label in self.check_models():
+        for name, label in self.check_models() or [(AUTO, "Automatic (recommended)"), ("", "The answering model")]:
             self.check_model.addItem(label, name)
         if chosen and self.check_model.findData(chosen) < 0:  # chosen, then deleted: say so, keep it
             self.check_model.addItem(f"{chosen} (not installed: the answering model checks)", chosen)

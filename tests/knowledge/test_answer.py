@@ -25,7 +25,7 @@ from assistant.chat import Finished
 from assistant.config import GenerationSettings, RetrievalSettings
 from assistant.knowledge.base import KnowledgeBase
 from assistant.llm.protocol import Token
-from tests.conftest import QWEN
+from tests.conftest import LARGE, QWEN
 from tests.knowledge.helpers import stopped_answer
 
 LEASE = """# Lease agreement
@@ -112,7 +112,7 @@ def test_an_abstention_before_asking_a_model_puts_no_source_in_the_prompt(core, 
 
 def test_an_abstention_by_the_check_keeps_the_sentences_it_read(core, office):
     events = list(ask_documents(core, office, "How much is the monthly rent?", ["office"], settings=SETTINGS,
-                                retrieval=RetrievalSettings(check_threshold=1.01)))  # no belief reaches it
+                                retrieval=RetrievalSettings(check_model="", check_threshold=1.01)))  # no belief reaches it
     message = next(e for e in events if isinstance(e, Finished)).message
     assert message.details["abstained"] == "model" and message.content == NOT_FOUND
     read = message.details["evidence"]
@@ -165,9 +165,13 @@ def test_cli_ask_with_a_collection_fills_sources(core, office):
     assert source["rank"] == 1 and source["in_prompt"] is True
     assert "14.2" in " ".join(s["text"] for s in out["sources"] if s["in_prompt"])
     assert out["restated"] is None and "sublet" in out["answer"]  # the first answer said something of its own
-    check = out["check"]  # the yes/no check, asked of the answering model unless told otherwise
-    assert check["model"] == QWEN and check["threshold"] == 0.30 and 0.0 < check["belief"] < 1.0
-    assert check["abstained"] == (check["belief"] < 0.30) and check["ms"] > 0 and check["problem"] is None
+    # The yes/no check: by default ("auto", the settings file being new) the 1.5B checks the 0.5B's
+    # answers when it is installed; without it the answering model checks itself.
+    check = out["check"]
+    installed = {model.name for model in core.chat_models()}
+    expected = (LARGE, 0.63) if LARGE in installed else (QWEN, 0.30)
+    assert (check["model"], check["threshold"]) == expected and 0.0 < check["belief"] < 1.0
+    assert check["abstained"] == (check["belief"] < expected[1]) and check["ms"] > 0 and check["problem"] is None
     assert out["abstained"] == ({"by": "model", "reason": out["abstained"]["reason"]} if check["abstained"] else None)
 
 
@@ -401,7 +405,7 @@ def test_the_yes_no_check_abstains_when_the_model_doubts_the_passages(core, offi
     assert "Does the text answer this question?" in check_messages(question, evidence)[-1]["content"]
     belief = answer_belief(core.engine, question, evidence)
     assert 0.0 < belief < 1.0
-    strict = RetrievalSettings(check_threshold=min(1.0, belief + 0.05))
+    strict = RetrievalSettings(check_model="", check_threshold=min(1.0, belief + 0.05))  # the belief above
     events = list(ask_documents(core, office, question, ["office"], settings=SETTINGS, retrieval=strict))
     message = next(e for e in events if isinstance(e, Finished)).message
     assert message.content == NOT_FOUND and message.details["abstained"] == "model"
@@ -418,7 +422,7 @@ def test_each_model_checks_at_its_own_calibrated_threshold():
 
     calibrated = RetrievalSettings()
     assert calibrated_threshold(QWEN, calibrated) == find_entry(QWEN).check_threshold == 0.30
-    larger = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    larger = LARGE
     assert calibrated_threshold(larger, calibrated) == find_entry(larger).check_threshold > 0.30
     assert calibrated_threshold("my-imported-model", calibrated) == FALLBACK_THRESHOLD
     # SmolLM2's yes/no beliefs carry no signal (median 0.07 whether or not the text answers): its
@@ -503,6 +507,49 @@ def test_a_check_model_that_does_not_fit_in_memory_is_refused_and_the_answering_
     assert "needs" in problem and "beside the answering model, and 0.1 GB is free" in problem
     assert core._check_engine is None  # no second engine was started
     assert "1,250" in message.content or "1250" in message.content
+
+
+def test_by_default_the_larger_starter_checks_the_answers_of_a_smaller_model(core, office, monkeypatch):
+    """"auto", the default: the catalog's default checker (the 1.5B) checks the 0.5B's answers in its
+    own engine when it is installed and fits; when it does not fit, the 0.5B checks and says why."""
+    from assistant.answer_check import AUTO, automatic_check_model, check_model_choices
+    from assistant.models import fit
+    from assistant.models.catalog import find_entry
+
+    if LARGE not in {model.name for model in core.chat_models()}:
+        pytest.skip("the 1.5B starter's packages are not installed (`make setup` installs them)")
+    assert RetrievalSettings().check_model == AUTO
+    large = core.registry.resolve(LARGE)
+    assert automatic_check_model(core, core.model) == large
+    assert automatic_check_model(core, large) is None  # the largest one checks itself
+    choices = check_model_choices(core)
+    assert choices[0][0] == AUTO and choices[0][1].startswith("Automatic (recommended): Qwen2.5 Coder 1.5B")
+    assert re.search(r" · needs \d\.\d GB more, \d+\.\d GB free$", choices[0][1])
+    assert choices[1] == ("", "The answering model")
+
+    def answer():
+        events = list(ask_documents(core, office, "How much is the monthly rent?", ["office"], settings=SETTINGS,
+                                    retrieval=RetrievalSettings()))
+        return next(e for e in events if isinstance(e, Finished)).message
+
+    message = answer()
+    d = message.details
+    assert d["check_model"] == LARGE and d["check_threshold"] == find_entry(LARGE).check_threshold == 0.63
+    assert "check_error" not in d and d["answer_belief"] >= 0.63
+    assert core._check_engine is not None and core._check_engine.loaded.path == str(large.path)
+    assert core.model.name == QWEN and message.model == QWEN  # the 0.5B still answers
+    assert "1,250" in message.content or "1250" in message.content
+
+    # Another start, on a computer short of memory (a loaded check model keeps what it holds).
+    core.release_check_engine()
+    _, total = fit.system_memory()
+    monkeypatch.setattr(fit, "system_memory", lambda: (100_000_000, total))
+    message = answer()
+    d = message.details
+    assert d["check_model"] == QWEN and d["check_threshold"] == 0.30 and message.status == "complete"
+    assert LARGE in d["check_error"] and "beside the answering model, and 0.1 GB is free" in d["check_error"]
+    assert core._check_engine is None  # the 1.5B's memory was given back
+    assert check_model_choices(core)[0][1].endswith("only 0.1 GB free: the answering model will check")
 
 
 def test_sentences_are_cut_where_they_end_and_matched_by_rare_words():

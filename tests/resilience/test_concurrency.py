@@ -26,7 +26,7 @@ from tests.knowledge.helpers import assert_consistent, write_corpus
 TO_INDEX = 10
 QUESTIONS = ["What does the lease say about the deposit?", "When is the rent due?"]
 # One short source per prompt: the prompt is processed on a CPU shared with the indexer.
-RETRIEVAL = RetrievalSettings(k=4, prompt_sources=1, source_token_budget=300)
+RETRIEVAL = RetrievalSettings(k=4, prompt_sources=1, source_token_budget=300, check_model="")
 
 
 def _poll(condition, what: str, timeout: float = 300.0) -> None:

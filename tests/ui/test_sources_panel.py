@@ -18,6 +18,7 @@ from assistant.ui.chat_view import ChatView, markdown_html
 from assistant.ui.source_format import MARK_STYLE, score_line, score_tooltip
 from assistant.ui.sources_panel import NO_DOCUMENTS, NOTHING_SHOWN, SourceCard, SourcesPanel
 from assistant.ui.style import STYLE
+from tests.conftest import LARGE
 from tests.ui import answers
 from tests.ui.answers import ABSTAIN_Q, DEPOSIT_Q, RENT_Q
 
@@ -93,7 +94,10 @@ def test_passages_in_rank_order_with_scores_and_badges(panel, answered):
     assert f"first token {message.ttft_s:.2f} s" in timings
     d = message.details  # the yes/no check: how long, what the model believed, against what
     assert f"check {d['check_ms']:.0f} ms: yes {d['answer_belief']:.2f}, threshold {d['check_threshold']:.2f}" in timings
-    assert ", by " not in timings  # checked by the answering model itself
+    # By default the 1.5B checks the 0.5B's answers when it is installed (else the 0.5B checks itself).
+    installed = {model.name for model in answered.core.chat_models()}
+    assert d["check_model"] == (LARGE if LARGE in installed else message.model)
+    assert (f", by {d['check_model']}" in timings) == (d["check_model"] != message.model)
     assert f"{message.tokens_per_s:.1f} tokens/s" in timings
     assert not panel.abstain_label.isVisible()
     assert panel.prompt_button.isEnabled()

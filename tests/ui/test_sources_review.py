@@ -30,8 +30,8 @@ CONTRACT = (f"# Lease\n\nThe notice period for the tenant is three months, given
             f"Signed by the tenant: {SIGNATURE} on the first of May.\n")
 QUESTION = "What is the notice period for the tenant?"
 SETTINGS = GenerationSettings(temperature=0.0, seed=0, max_tokens=24)
-ANSWER = RetrievalSettings(check_threshold=0.0)  # the check lets every answer through
-HELD_BACK = RetrievalSettings(check_threshold=1.01)  # no belief reaches it
+ANSWER = RetrievalSettings(check_model="", check_threshold=0.0)  # the check lets every answer through
+HELD_BACK = RetrievalSettings(check_model="", check_threshold=1.01)  # no belief reaches it
 
 
 @dataclass

@@ -48,8 +48,11 @@ def test_settings_are_saved_applied_and_reloaded_when_needed(qtbot, smol_core, s
     retype(qtbot, dialog.prompt_sources, "2")
     retype(qtbot, dialog.vector_weight, "0.7")
     retype(qtbot, dialog.min_vector_score, "0.25")
-    # The installed chat models can double-check answers; by default the answering model does.
-    assert dialog.check_model.currentData() == "" and dialog.check_model.findData(QWEN) > 0
+    # The installed chat models can double-check answers. The first choice, the default, is automatic
+    # (the tests' core has the answering model check itself: tests/conftest.py).
+    assert dialog.check_model.itemData(0) == "auto"
+    assert dialog.check_model.itemText(0).startswith("Automatic (recommended)")
+    assert dialog.check_model.currentData() == "" and dialog.check_model.findData(QWEN) > 1
     dialog.check_model.setCurrentIndex(dialog.check_model.findData(QWEN))
     dialog.tabs.setCurrentIndex(2)
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
