@@ -15,7 +15,7 @@ from PySide6.QtCore import QPoint, Qt
 from assistant.answer import cited_numbers
 from assistant.config import GenerationSettings
 from assistant.ui.sources_panel import NO_DOCUMENTS
-from tests.conftest import QWEN
+from tests.conftest import LARGE, QWEN
 from tests.ui.answers import DEPOSIT_Q
 from tests.ui.conftest import ANSWER_TIMEOUT_MS, LOAD_TIMEOUT_MS, ask_in_window, window_threads
 from tests.ui.test_sources_panel import anchor_point
@@ -77,7 +77,15 @@ def test_with_a_collection_the_answer_cites_and_a_click_on_n_selects_the_source(
         return search(self, *args, **kwargs)
 
     monkeypatch.setattr(KnowledgeBase, "search", spy)
+    core = window.core
+    core.release_check_engine()  # as at a start: the session's answers loaded it
     choose_collections(qtbot, window, ["home"])
+    if LARGE in {model.name for model in core.chat_models()}:
+        # Choosing documents loads the model that checks answers (the 1.5B by default) in the
+        # background, so the first question does not wait for it.
+        large = str(core.registry.resolve(LARGE).path)
+        qtbot.waitUntil(lambda: core._check_engine is not None and core._check_engine.holds_model()
+                        and core._check_engine.loaded.path == large, timeout=LOAD_TIMEOUT_MS)
     message = ask_in_window(qtbot, window, DEPOSIT_Q)
 
     # Retrieval (and with it the embedder) ran on the engine thread, never on the UI thread.
