@@ -18,6 +18,7 @@ from pathlib import Path
 
 from assistant.ctrl_c import on_ctrl_c
 from assistant.errors import UserFacingError
+from assistant.models.units import size_text
 
 
 def add_model_commands(sub) -> None:
@@ -81,9 +82,8 @@ def human_params(n: int | None) -> str:
 
 
 def human_bytes(n: int | None) -> str:
-    if not n:
-        return "-"
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:,.0f} MB"
+    """The models page's one size style (models/units.py), "-" when unknown."""
+    return size_text(n) if n else "-"
 
 
 def print_table(rows: list[tuple]) -> None:
@@ -116,7 +116,7 @@ def _list(core, args) -> int:
         return 0
     rows = [("NAME", "KIND", "FILE", "SIZE", "QUANT", "PARAMS", "CONTEXT", "SOURCE")]
     for m in models:
-        rows.append((m.name, m.kind, m.path.name, f"{m.size_bytes / 1e6:,.0f} MB", m.quantization or "-",
+        rows.append((m.name, m.kind, m.path.name, human_bytes(m.size_bytes), m.quantization or "-",
                      human_params(m.parameters), f"{m.context_length:,}" if m.context_length else "-", m.source))
     print_table(rows)
     if not models:

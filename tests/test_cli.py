@@ -14,7 +14,7 @@ import psutil
 
 from assistant.store.conversations import Conversations
 from assistant.store.db import open_database
-from tests.conftest import QWEN, SMOL
+from tests.conftest import LARGE, QWEN, SMOL
 
 
 def run_cli(*args, timeout=180):
@@ -89,6 +89,9 @@ def test_models_list_shows_the_starter_models(core):
     for name in (SMOL, QWEN, "all-minilm-l6-v2"):
         assert name in result.stdout
     assert "Q4_K_M" in result.stdout and "32,768" in result.stdout and "491 MB" in result.stdout
+    # Sizes read as on the models page (models/units.py): the 1.5B's is "1.1 GB", not "1,117 MB".
+    assert "98 MB" in result.stdout and "1,117 MB" not in result.stdout
+    assert (LARGE in result.stdout) == ("1.1 GB" in result.stdout)
 
 
 def test_chat_is_interactive_and_keeps_the_conversation(core):
