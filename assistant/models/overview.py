@@ -106,6 +106,8 @@ class InstalledItem:
     problem: str | None = None  # the file is missing or damaged, and what to do about it
     recommended: bool = False
     missing: bool = False  # no file where it was installed
+    # Downloaded from the hub, its file gone wrong, and the catalog still names it: fetched again.
+    redownloadable: bool = False
 
     @property
     def name(self) -> str:
@@ -164,8 +166,10 @@ def installed_view(core, n_ctx: int | None = None, entries: list[CatalogEntry] |
         f = facts.get(model, by_name.get(model.name))
         # A file that is not there will not be loaded: a fit for it would only mislead.
         fit = None if missing else memory.fit(f, n_ctx)
+        entry = by_name.get(model.name)
+        again = problem is not None and model.source == "download" and entry is not None and entry.downloadable
         items.append(InstalledItem(model, f, fit, book.figure(f), book.measurements.get(model.name), problem,
-                                   missing=missing))
+                                   missing=missing, redownloadable=again))
     pool = [Candidate(i.facts, i.fit, i.speed) for i in items if i.is_chat and i.problem is None]
     choice = recommend(core, pool=pool).choice if pool else None
     for item in items:

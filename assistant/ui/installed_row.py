@@ -1,5 +1,6 @@
 """One installed model on the models page: size, memory, speed, and Info / Measure / Delete
-(Locate… and Remove… for an imported model whose file went missing).
+(Locate… and Remove… for an imported model whose file went missing, Download again for a
+downloaded one).
 
 A view only: the page tells it what to show and reacts to its signals.
 """
@@ -32,6 +33,7 @@ class InstalledRow(ModelCard):
     bench_cancel_requested = Signal(str)
     delete_requested = Signal(str)
     locate_requested = Signal(str)
+    download_again_requested = Signal(str)
 
     def __init__(self, item: InstalledItem, parent: QWidget | None = None):
         super().__init__(item.name, parent)
@@ -48,10 +50,13 @@ class InstalledRow(ModelCard):
         self.bench_cancel_button = self.button("Stop", self.bench_cancel_requested)
         self.locate_button = self.button("Locate…", self.locate_requested)
         self.locate_button.setToolTip("Show the app where this model's file is now.")
+        self.download_again_button = self.button("Download again", self.download_again_requested)
+        self.download_again_button.setToolTip("Fetch this model's file from the model hub again, checked against "
+                                              "its SHA-256.")
         self.delete_button = self.button("Delete…", self.delete_requested)
         self.lay_out([self.loaded_badge],
                      [self.info_button, self.bench_button, self.bench_cancel_button, self.locate_button,
-                      self.delete_button],
+                      self.download_again_button, self.delete_button],
                      [self.measured, self.problem, self.bench_bar, self.bench_label])
         self.show_item(item)
         self.set_benching(False)
@@ -92,6 +97,7 @@ class InstalledRow(ModelCard):
         self.delete_button.setText("Remove…" if item.missing else "Delete…")
         self.info_button.setVisible(not item.missing)  # no file: no header to describe, nothing to measure
         self.locate_button.setVisible(item.locatable)
+        self.download_again_button.setVisible(item.redownloadable)
 
     @property
     def _measurable(self) -> bool:

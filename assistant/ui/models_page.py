@@ -109,7 +109,7 @@ class ModelsPage(ImportsMixin, ModelsLayout):
         view = catalog_view(self.core, self.entries, memory=self.memory)
         self.show_machine(view)
         loaded = self.core.model.name if self.core.model is not None and self.core.engine.loaded else None
-        benches = self.tasks.benches
+        benches, downloads = self.tasks.benches, self.tasks.downloads
         self._sync(self.installed_rows, self.installed_box, [(i.name, i) for i in installed], InstalledRow,
                    self._connect_installed)
         for item in installed:
@@ -120,9 +120,9 @@ class ModelsPage(ImportsMixin, ModelsLayout):
                 row.set_benching(True, queued=benches.running() != item.name)
             row.delete_button.setEnabled(not row.benching and item.name not in self._deleting)
             row.locate_button.setEnabled(item.name not in self._locating.values())
+            row.download_again_button.setEnabled(not downloads.is_busy(item.name))
         self.installed_heading.setText(f"Installed ({len(installed)})")
         self.installed_empty.setVisible(not installed)
-        downloads = self.tasks.downloads
         self._sync(self.catalog_rows, self.catalog_box, [(i.name, i) for i in view.items], CatalogRow,
                    self._connect_catalog)
         for item in view.items:
@@ -156,6 +156,7 @@ class ModelsPage(ImportsMixin, ModelsLayout):
         row.bench_cancel_requested.connect(self.cancel_bench)
         row.delete_requested.connect(self.delete)
         row.locate_requested.connect(self.locate)
+        row.download_again_requested.connect(self.download_again)
 
     def _connect_catalog(self, row: CatalogRow) -> None:
         row.download_requested.connect(self.download)
@@ -194,6 +195,17 @@ class ModelsPage(ImportsMixin, ModelsLayout):
         if not self.tasks.download(row.item.entry):
             return False
         row.set_queued()
+        return True
+
+    @Slot(str)
+    @guarded
+    def download_again(self, name: str) -> bool:
+        """A downloaded model whose file went missing or was damaged: its catalog entry downloads it
+        anew (the download hashes what is there and replaces it), with the progress on that entry."""
+        if name not in self.catalog_rows or not self.download(name):
+            return False
+        self.installed_rows[name].download_again_button.setEnabled(False)
+        self.scroll.ensureWidgetVisible(self.catalog_rows[name])
         return True
 
     def _agreed_to_download(self, name: str) -> bool:

@@ -221,7 +221,7 @@ class ModelLoading:
 
     def _file_action(self, name: str) -> tuple[str, object]:
         """What the banner offers for a model that cannot be loaded: Repair rebuilds only the starter
-        models, so a downloaded model's file is fetched again from the Models page, and an imported
+        models, so a downloaded model's file is fetched again (on the Models page), and an imported
         one's is located there; a file that is fine (memory ran short) is tried again."""
         model = self.core.registry.get(name)
         if model is None:
@@ -233,12 +233,19 @@ class ModelLoading:
                 return "Repair", self.repair_models
             if model.source == "import":
                 return "Locate…", partial(self._locate_model, name)
+            if model.source == "download" and name in self.models_page.catalog_rows:  # the catalog still has it
+                return "Download again", partial(self._download_model_again, name)
             return "Open Models", partial(self.show_page, "models")
         return "Try again", partial(self.load_model, name)
 
     def _locate_model(self, name: str) -> None:
         self.show_page("models")
         self.models_page.locate(name)
+
+    def _download_model_again(self, name: str) -> None:
+        self.show_page("models")
+        self.models_page.refresh()  # its row learns the file is gone before the download starts
+        self.models_page.download_again(name)
 
     def _on_model_deleted(self, name: str, was_loaded: bool) -> None:
         if was_loaded or self.core.model is None:

@@ -71,6 +71,27 @@ def test_damaged_default_model_is_reported_in_the_window(qtbot, core, make_windo
     assert window.model_selector.isEnabled()  # another model can still be chosen
 
 
+@pytest.mark.parametrize("in_catalog", [True, False])
+def test_a_downloaded_default_model_whose_file_is_missing_is_offered_for_downloading_again(
+        qtbot, core, make_window, tmp_path, in_catalog):
+    """Repair rebuilds starter models only: a downloaded model's file is fetched again from its
+    catalog entry, or, when the catalog no longer lists it, the Models page is where to decide."""
+    from dataclasses import replace
+
+    from assistant.models.catalog import load_catalog
+
+    entry = next(e for e in load_catalog() if e.downloadable)
+    name = entry.name if in_catalog else "a-model-the-catalog-dropped"
+    core.registry.register(replace(core.registry.get(SMOL), name=name, source="download",
+                                   path=tmp_path / "gone" / "model.gguf"))
+    core.settings.default_model = name
+    window = make_window(show=False)
+    with qtbot.waitSignal(window.model_failed, timeout=LOAD_TIMEOUT_MS) as failed:
+        window.show()
+    assert "missing" in failed.args[0] and "Download it again" in failed.args[0]
+    assert window.banner.action_button.text() == ("Download again" if in_catalog else "Open Models")
+
+
 def test_missing_default_model_shows_the_problem_and_repair_fixes_it(qtbot, core, make_window, tmp_path):
     _point_at_missing_file(core, SMOL, tmp_path)
     core.settings.default_model = SMOL

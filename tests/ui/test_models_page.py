@@ -182,6 +182,33 @@ def test_a_wrong_hash_shows_the_readable_error_on_the_row(qtbot, hub, hub_page, 
     assert problems == [outcome.error] and NAME not in page.installed_rows
 
 
+def test_a_downloaded_model_whose_file_went_missing_is_downloaded_again_from_its_row(
+        qtbot, hub, smol_source, hub_page, core):  # noqa: F811
+    starter, _ = smol_source
+    page = hub_page
+    with qtbot.waitSignals([page.download_finished, page.models_changed], timeout=DOWNLOAD_TIMEOUT_MS):
+        click(qtbot, page.catalog_rows[NAME].download_button)
+    gone = core.registry.get(NAME).path
+    gone.unlink()
+    page.refresh()
+    row = page.installed_rows[NAME]
+    qtbot.waitUntil(row.isVisible)  # a row added to the shown page appears on the next event loop turn
+    assert row.problem.isVisible() and f"is missing from {gone}" in row.problem.text()
+    visible = [b.text() for b in (row.info_button, row.bench_button, row.locate_button, row.download_again_button,
+                                  row.delete_button) if b.isVisible()]
+    assert visible == ["Download again", "Remove…"]  # a downloaded file is fetched again, not located
+    assert not page.installed_rows[SMOL].download_again_button.isVisible()  # a starter: setup repairs it
+
+    gets = len(hub.gets())
+    with qtbot.waitSignals([page.download_finished, page.models_changed], timeout=DOWNLOAD_TIMEOUT_MS):
+        click(qtbot, row.download_again_button)
+        assert not row.download_again_button.isEnabled()  # once is enough while it downloads
+    assert len(hub.gets()) > gets and sha256_file(core.registry.get(NAME).path) == starter.sha256
+    row = page.installed_rows[NAME]
+    assert not row.problem.isVisible() and not row.download_again_button.isVisible()
+    assert row.delete_button.text() == "Delete…" and "is installed" in page.notice.text()
+
+
 def test_errors_before_the_first_byte_are_sentences_on_the_row(qtbot, hub, smol_source, make_page, monkeypatch):  # noqa: F811
     starter, _ = smol_source
     page = make_page(entries=[make_entry(starter, name="missing", filename="missing.gguf"), make_entry(starter)])
