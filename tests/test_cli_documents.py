@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -17,7 +16,7 @@ import pytest
 from assistant.cli_documents import ctrl_c_ends_step, cut_by_ctrl_c, snippet, where
 from assistant.errors import UserFacingError
 from assistant.knowledge.base import KnowledgeBase
-from tests.knowledge.helpers import assert_consistent, write_corpus
+from tests.knowledge.helpers import assert_consistent, wait_for, write_corpus
 
 CLI = [sys.executable, "-m", "assistant.cli"]
 
@@ -230,14 +229,6 @@ def _holding_the_database(database: Path):
     return conn
 
 
-def _wait_for(condition, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_ctrl_c_while_searching_stops_with_a_short_word_and_exit_130(core, tmp_path, app_paths):
     write_corpus(tmp_path / "docs", files=1)
     assert run_cli("index", str(tmp_path / "docs"), "--collection", "office").returncode == 0
@@ -248,7 +239,7 @@ def test_ctrl_c_while_searching_stops_with_a_short_word_and_exit_130(core, tmp_p
                                 stderr=subprocess.PIPE, text=True)
         child = psutil.Process(proc.pid)
         # The database open: the command is past its imports and waits for the lock, in the search.
-        _wait_for(lambda: any(f.path == str(app_paths.database) for f in child.open_files()), "the database open")
+        wait_for(lambda: any(f.path == str(app_paths.database) for f in child.open_files()), "the database open")
         proc.send_signal(signal.SIGINT)
     finally:
         held.close()
@@ -260,10 +251,10 @@ def test_a_second_ctrl_c_does_not_wait_for_the_step_under_way():
     stopped = []
     with pytest.raises(KeyboardInterrupt), ctrl_c_ends_step(lambda: stopped.append(True)) as pressed:
         os.kill(os.getpid(), signal.SIGINT)  # as the user pressing Ctrl-C in the terminal
-        _wait_for(pressed.is_set, "the first Ctrl-C")
+        wait_for(pressed.is_set, "the first Ctrl-C")
         assert stopped == [True]
         os.kill(os.getpid(), signal.SIGINT)
-        _wait_for(lambda: False, "the second Ctrl-C to stop this", timeout=30)
+        wait_for(lambda: False, "the second Ctrl-C to stop this", timeout=30)
     # A KeyboardInterrupt inside a native library's first import comes out as an ImportError.
     try:
         try:

@@ -8,23 +8,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.index_lock import default_lock_path
-from tests.knowledge.helpers import write_corpus
+from tests.knowledge.helpers import wait_for, write_corpus
 from tests.test_cli import run_cli
 
 CLI = [sys.executable, "-m", "assistant.cli"]
-
-
-def _wait_for(condition, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _indexed(app_paths) -> int:
@@ -49,7 +39,7 @@ def test_a_stopped_index_says_how_far_it_got_and_exits_130(core, tmp_path, app_p
     write_corpus(folder, files=60, paragraphs=12, seed=5)
     proc = subprocess.Popen([*CLI, "index", str(folder), "--collection", "big"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    _wait_for(lambda: _indexed(app_paths) >= 5 or proc.poll() is not None, "some files indexed")
+    wait_for(lambda: _indexed(app_paths) >= 5 or proc.poll() is not None, "some files indexed")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -71,7 +61,7 @@ def test_a_second_index_says_it_waits_for_the_first(core, tmp_path, app_paths):
         with open(log, "w") as err:
             waiting = subprocess.Popen([*CLI, "index", str(tmp_path / "docs"), "--collection", "w"],
                                        stdout=subprocess.PIPE, stderr=err, text=True)
-        _wait_for(lambda: "waiting for another indexing run to finish" in log.read_text(), "the waiting line")
+        wait_for(lambda: "waiting for another indexing run to finish" in log.read_text(), "the waiting line")
         assert waiting.poll() is None
         fcntl.flock(lock, fcntl.LOCK_UN)
         waiting.communicate(timeout=120)
@@ -83,7 +73,7 @@ def test_a_second_index_says_it_waits_for_the_first(core, tmp_path, app_paths):
         with open(log, "w") as err:
             stopped = subprocess.Popen([*CLI, "collections", "reindex", "w"], stdout=subprocess.PIPE, stderr=err,
                                        text=True)
-        _wait_for(lambda: "waiting for another" in log.read_text(), "the waiting line")
+        wait_for(lambda: "waiting for another" in log.read_text(), "the waiting line")
         stopped.send_signal(signal.SIGINT)
         out, _ = stopped.communicate(timeout=60)
         assert stopped.returncode == 130 and "[cancelled]" in out, log.read_text()
@@ -105,7 +95,7 @@ def test_removing_a_collection_during_another_run_says_it_waits_and_ctrl_c_leave
         with open(log, "w") as err:
             removing = subprocess.Popen([*CLI, "collections", "remove", "gone"], stdout=subprocess.PIPE,
                                         stderr=err, text=True)
-        _wait_for(lambda: "waiting for another indexing run to finish" in log.read_text(), "the waiting line")
+        wait_for(lambda: "waiting for another indexing run to finish" in log.read_text(), "the waiting line")
         assert removing.poll() is None and "gone" not in [r["name"] for r in kb.collections.list()]
         fcntl.flock(lock, fcntl.LOCK_UN)
         out, _ = removing.communicate(timeout=120)
@@ -116,7 +106,7 @@ def test_removing_a_collection_during_another_run_says_it_waits_and_ctrl_c_leave
         with open(log, "w") as err:
             stopped = subprocess.Popen([*CLI, "collections", "remove", "stopped"], stdout=subprocess.PIPE,
                                        stderr=err, text=True)
-        _wait_for(lambda: "waiting for another" in log.read_text(), "the waiting line")
+        wait_for(lambda: "waiting for another" in log.read_text(), "the waiting line")
         stopped.send_signal(signal.SIGINT)
         out, _ = stopped.communicate(timeout=60)
         assert stopped.returncode == 130, log.read_text()

@@ -1,8 +1,9 @@
-"""Building document folders and checking the two stores agree."""
+"""Building document folders, checking the two stores agree, and waiting on an indexing run."""
 
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 WORDS = ("lease tenant landlord notice payment clause deposit repair term renewal insurance liability "
@@ -71,3 +72,12 @@ def stopped_answer(core, kb, question: str, collection: str, enough) -> tuple[st
     stream.close()
     (conversation,) = core.conversations.list()
     return text, core.conversations.messages(conversation["id"])[-1]
+
+
+def wait_for(condition, what: str, timeout: float = 120, every: float = 0.05) -> None:
+    """Poll `condition` (a subprocess's or a thread's progress) until it holds; fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)

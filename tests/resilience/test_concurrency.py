@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 
 from assistant.answer import ask_documents
 from assistant.chat import Finished
@@ -21,20 +20,12 @@ from assistant.config import RetrievalSettings
 from assistant.knowledge import indexer as indexer_module
 from assistant.knowledge.base import KnowledgeBase
 from assistant.store.db import open_database
-from tests.knowledge.helpers import assert_consistent, write_corpus
+from tests.knowledge.helpers import assert_consistent, wait_for, write_corpus
 
 TO_INDEX = 10
 QUESTIONS = ["What does the lease say about the deposit?", "When is the rent due?"]
 # One short source per prompt: the prompt is processed on a CPU shared with the indexer.
 RETRIEVAL = RetrievalSettings(k=4, prompt_sources=1, source_token_budget=300, check_model="")
-
-
-def _poll(condition, what: str, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def _chunk_ids(kb, name: str) -> set[str]:
@@ -74,7 +65,7 @@ def test_indexing_answering_and_deleting_at_once(smol_core, tmp_path, monkeypatc
                     indexing_started.set()
                 if event.phase == "indexing" and event.files_done == TO_INDEX - 1:
                     # Hold the last file until the others are through, so all three overlap.
-                    _poll(lambda: answers_done.is_set() and removed(), "the answers and the removal")
+                    wait_for(lambda: answers_done.is_set() and removed(), "the answers and the removal", timeout=300, every=0.02)
 
             reports.append(KnowledgeBase.over(db, core.paths).index("to-index", progress))
         except BaseException as exc:  # noqa: BLE001 - reported below
