@@ -97,33 +97,28 @@ def checker_for(core: Core, retrieval: RetrievalSettings) -> Checker:
 def check_model_choices(core: Core) -> list[tuple[str, str]]:
     """(setting, label) of each choice: automatic, the answering model, then each installed chat
     model, the label saying what checking with it takes: a model other than the answering one needs
-    memory of its own, which may not be free."""
+    memory of its own, which may not be free. Automatic names the model it picks, with that label."""
     answering = core.model.name if core.model is not None else None
-    choices = [(AUTO, _automatic_label(core)), ("", "The answering model")]
-    for model in core.chat_models():
-        if model.name == answering:
-            choices.append((model.name, f"{model.display_name} · the answering model, no more memory"))
-        else:
-            choices.append((model.name, _label_with_memory(core, model, model.display_name)))
-    return choices
+    labels = {model.name: (f"{model.display_name} · the answering model, no more memory" if model.name == answering
+                           else _label_with_memory(core, model))
+              for model in core.chat_models()}
+    automatic = automatic_check_model(core, core.model) if core.model is not None else None
+    if core.model is None:
+        auto = "Automatic (recommended)"
+    elif automatic is None:
+        auto = "Automatic (recommended): the answering model, no larger check model is installed"
+    else:
+        auto = f"Automatic (recommended): {labels[automatic.name]}"
+    return [(AUTO, auto), ("", "The answering model"), *labels.items()]
 
 
-def _label_with_memory(core: Core, model: InstalledModel, label: str) -> str:
+def _label_with_memory(core: Core, model: InstalledModel) -> str:
     try:
         fit = core.check_model_fit(model)
     except (OSError, ModelUnavailable) as exc:  # its file unreadable now: still listed, as it is
         log.warning("no memory estimate for %s: %s", model.name, exc)
-        return label
+        return model.display_name
     need = f"needs {fit.needed / 1e9:.1f} GB more"
     room = (f"{fit.available / 1e9:.1f} GB free" if fit.needed <= fit.available else
             f"only {fit.available / 1e9:.1f} GB free: the answering model will check")
-    return f"{label} · {need}, {room}"
-
-
-def _automatic_label(core: Core) -> str:
-    if core.model is None:
-        return "Automatic (recommended)"
-    automatic = automatic_check_model(core, core.model)
-    if automatic is None:
-        return "Automatic (recommended): the answering model, no larger check model is installed"
-    return _label_with_memory(core, automatic, f"Automatic (recommended): {automatic.display_name}")
+    return f"{model.display_name} · {need}, {room}"
